@@ -1,0 +1,153 @@
+/*
+ * kb/index.h - the search index: an SQLite FTS5 cache of a KB's cases.
+ *
+ * The index is a cache, never the source of truth.  It lives at
+ * <gitdir>/kb/index.sqlite, records the schema version, the tokenizer
+ * settings and the commit it reflects, and is brought up to date from the
+ * git tree diff between that commit and HEAD plus uncommitted edits of case
+ * files.  A missing, stale, corrupt or other-version index is rebuilt.  The
+ * database runs in WAL mode so readers never wait for a writer.
+ *
+ * Ownership: kb_index_open*() return an index freed with kb_index_close();
+ * kb_hits are released with kb_hits_release().
+ */
+#ifndef KB_INDEX_H
+#define KB_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kb/case.h"
+#include "kb/store.h"
+#include "kb/synonyms.h"
+
+/* Indexed columns, in table order; weights are indexed by these values. */
+typedef enum {
+	KB_COL_TITLE = 0,
+	KB_COL_SYMPTOM,
+	KB_COL_ENVIRONMENT,
+	KB_COL_CAUSE,
+	KB_COL_RESOLUTION,
+	KB_COL_NOTES,        /* notes, unknown sections, original text */
+	KB_COL_TAGS,
+	KB_COL_EQUIPMENT,
+	KB_COL_MODEL,
+	KB_COL_SITE,
+	KB_COL_FAILURE,      /* failure_mode, failure_mechanism, failure_cause */
+	KB_COL__COUNT
+} kb_column;
+
+/* "title", "symptom", ... ; kb_column_parse returns -1 for unknown names. */
+const char *kb_column_name(kb_column col);
+int kb_column_parse(const char *name);
+
+typedef struct {
+	unsigned version;
+	const char *tokenizer;          /* "kb" (default), "unicode61", "porter", "trigram" */
+	double weights[KB_COL__COUNT];  /* BM25 weights; all 0 = defaults */
+	const kb_synonyms *synonyms;    /* query-time synonyms; may be NULL; not owned */
+	int stem;                       /* kb tokenizer: stem English (default 1) */
+} kb_index_options;
+
+#define KB_INDEX_OPTIONS_VERSION 1
+#define KB_INDEX_OPTIONS_INIT { KB_INDEX_OPTIONS_VERSION, NULL, {0}, NULL, 1 }
+
+typedef struct kb_index kb_index;
+
+/*
+ * Open (creating if needed) a standalone index database at `path`
+ * (":memory:" allowed).  Used by the store-backed open below, by the
+ * evaluation harness and the benchmarks.  An index whose schema version or
+ * tokenizer settings differ from `opts`, or that fails SQLite's quick
+ * integrity check, is deleted and recreated empty.  `opts` may be NULL.
+ */
+int kb_index_open(kb_index **out, const char *path, const kb_index_options *opts);
+
+/*
+ * Open the index of a KB and bring it up to date (kb_index_sync).  Options
+ * come from the KB config (search.weight.*, search.synonyms, search.stem).
+ */
+int kb_index_open_store(kb_index **out, kb_store *s);
+void kb_index_close(kb_index *idx);
+
+typedef struct {
+	size_t added, updated, removed;   /* cases */
+	int rebuilt;                      /* 1 when the index was rebuilt from scratch */
+	char commit[41];                  /* commit the index now reflects */
+} kb_index_stats;
+
+/* Bring the index up to date with the store's HEAD and work tree.  Work is
+ * proportional to the change since the recorded commit.  Case files that do
+ * not parse are skipped (and reported as diagnostics when diags != NULL). */
+int kb_index_sync(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags);
+/* Drop everything and index the whole store again. */
+int kb_index_rebuild(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags);
+
+/* Low level: batch writes between begin and commit (one SQLite transaction). */
+int kb_index_begin(kb_index *idx);
+int kb_index_commit(kb_index *idx);
+/* Insert or replace one case, keyed by its id; `path` is stored for display. */
+int kb_index_put(kb_index *idx, const kb_case *c, const char *path);
+/* Remove a case by id (no error when absent). */
+int kb_index_remove(kb_index *idx, const char *id);
+/* Number of indexed cases. */
+int64_t kb_index_count(kb_index *idx);
+
+/* ---- queries ----------------------------------------------------------- */
+
+typedef struct {
+	char *id;
+	char *title;
+	char *path;
+	char *equipment;
+	char *model;
+	char *status;
+	double score;       /* higher is better */
+	char *snippet;      /* matched text with hl_open/hl_close around terms; may be NULL */
+	char *explain;      /* with explain: "symptom: 跳闸, fan; title: chiller"; else NULL */
+} kb_hit;
+
+typedef struct {
+	kb_hit *items;
+	size_t count;
+} kb_hits;
+
+#define KB_HITS_INIT { NULL, 0 }
+void kb_hits_release(kb_hits *hits);
+
+typedef struct {
+	unsigned version;
+	size_t limit;              /* default 10 */
+	const char *equipment;     /* exact filters, NULL = any */
+	const char *model;
+	const char *site;
+	const char *status;
+	const char *since;         /* YYYY-MM-DD: created or updated on/after */
+	const char *hl_open;       /* snippet markers; NULL = "[" and "]" */
+	const char *hl_close;
+	int explain;               /* fill kb_hit.explain */
+	/* kb_index_similar only: */
+	size_t max_terms;          /* most informative terms kept (default 24) */
+	const char *boost_equipment; /* hits with this equipment/model score higher */
+	const char *boost_model;
+	const char *exclude_id;    /* never return this case (similar --case) */
+} kb_search_options;
+
+#define KB_SEARCH_OPTIONS_VERSION 1
+#define KB_SEARCH_OPTIONS_INIT { KB_SEARCH_OPTIONS_VERSION, 10 }
+
+/* Run a query in kb's syntax (kb/query.h).  No hits is not an error (count
+ * 0).  KB_EINPUT for invalid UTF-8. */
+int kb_index_search(kb_index *idx, const char *query, const kb_search_options *opts,
+		    kb_hits *out);
+
+/* More-like-this: select the description's most informative terms by the
+ * index's own statistics (bounded by max_terms), OR them with their weights,
+ * apply filters and boosts.  `text` is free text in any language. */
+int kb_index_similar(kb_index *idx, const char *text, const kb_search_options *opts,
+		     kb_hits *out);
+/* Same, from an indexed case (its own text; the case itself is excluded). */
+int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			  kb_hits *out);
+
+#endif

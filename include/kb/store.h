@@ -1,0 +1,149 @@
+/*
+ * kb/store.h - a knowledge base on disk: a git repository of case files.
+ *
+ * Layout of a KB work tree:
+ *   kb.conf               settings (kb/config.h)
+ *   synonyms.txt          search synonyms (kb/synonyms.h)
+ *   abbreviations.txt     abbreviations for importers
+ *   templates/case.md     template for `kb new`
+ *   cases/<ID>.md         one file per case
+ * Caches (the search index) live under <gitdir>/kb/, never tracked.
+ *
+ * Every write goes through a kb_txn: changes are staged in memory, and
+ * kb_txn_commit() validates the repository state, writes the new files to
+ * temporary names, creates exactly one commit on HEAD with the given author,
+ * then renames the files into place and updates git's index.  A failure
+ * before the commit leaves repository and work tree exactly as they were.
+ *
+ * Ownership: kb_store_* objects are freed with kb_store_free(); strings
+ * returned by accessors belong to the store.
+ */
+#ifndef KB_STORE_H
+#define KB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kb/buf.h"
+#include "kb/case.h"
+#include "kb/config.h"
+
+#define KB_CASES_DIR "cases"
+#define KB_CONFIG_FILE "kb.conf"
+#define KB_SYNONYMS_FILE "synonyms.txt"
+#define KB_ABBREVIATIONS_FILE "abbreviations.txt"
+#define KB_TEMPLATE_FILE "templates/case.md"
+
+typedef struct kb_store kb_store;
+
+/* A commit author: "Name <email>". */
+typedef struct {
+	char *name;
+	char *email;
+} kb_author;
+
+/* Parse "Name <email>" (or a bare name) into *out; KB_EINPUT when the text
+ * is empty or the brackets are unbalanced.  Free with kb_author_release(). */
+int kb_author_parse(kb_author *out, const char *text);
+void kb_author_release(kb_author *a);
+
+/*
+ * Create a knowledge base in `dir` (created if missing).  If `dir` is not a
+ * git repository one is initialised; the starter files (kb.conf, template,
+ * synonyms, abbreviations, an empty cases/ kept by cases/.gitkeep) that do
+ * not exist yet are written and committed in one commit by `author`.
+ * Fails with KB_EEXISTS when `dir` already holds a KB (kb.conf tracked).
+ */
+int kb_store_init(kb_store **out, const char *dir, const kb_author *author);
+
+/*
+ * Open the KB containing `path` (a directory), walking up to the nearest
+ * directory with a kb.conf inside a git work tree.  KB_ENOKB when there is
+ * none; KB_EINPUT when the directory exists but is not a git repository.
+ */
+int kb_store_open(kb_store **out, const char *path);
+void kb_store_free(kb_store *s);
+
+const char *kb_store_workdir(const kb_store *s);  /* absolute, ends with '/' */
+const char *kb_store_gitdir(const kb_store *s);   /* absolute, ends with '/' */
+const kb_config *kb_store_config(const kb_store *s);
+/* Directory for kb's caches, <gitdir>kb/, created on first call. */
+int kb_store_cachedir(kb_buf *out, kb_store *s);
+
+/*
+ * Who writes: `override` if given ("Name <email>"), else $KB_AUTHOR, else
+ * user.name/user.email from git config (repository, then global).  KB_EINPUT
+ * when none is set or the text does not parse.
+ */
+int kb_store_author(kb_author *out, kb_store *s, const char *override);
+
+/* "cases/<id>.md" for a valid id; KB_EINPUT for an invalid one. */
+int kb_store_case_relpath(kb_buf *out, const char *id);
+
+/* Read and parse the case `id` from the work tree.  KB_ENOTFOUND when
+ * there is no such file; KB_EINPUT when it does not parse, or when the file
+ * is a symlink or otherwise resolves outside the KB. */
+int kb_store_read_case(kb_case **out, kb_store *s, const char *id);
+
+/* Read a file of the work tree (relative path) refusing symlinks and paths
+ * outside the KB; at most `max` bytes (KB_EINPUT if larger). */
+int kb_store_read_file(kb_buf *out, kb_store *s, const char *relpath, size_t max);
+
+/* Call `cb` for every cases/ ** / *.md file in the work tree, in path order,
+ * with its relative path and contents.  Stops when cb returns non-zero and
+ * returns that value. */
+int kb_store_foreach_case_file(kb_store *s,
+			       int (*cb)(const char *relpath, const char *text, size_t len, void *payload),
+			       void *payload);
+
+/* Largest case size read by kb (bigger files are refused with KB_EINPUT). */
+#define KB_CASE_MAX_BYTES (4u * 1024 * 1024)
+
+/* ---- history ------------------------------------------------------------ */
+
+typedef struct {
+	char oid[41];
+	const char *author_name;
+	const char *author_email;
+	int64_t time;          /* seconds since the epoch */
+	int tz_offset;         /* minutes east of UTC */
+	const char *summary;   /* first line of the message */
+	const char *message;
+	const char *path;      /* the path as it was at that commit (renames followed) */
+} kb_commit_info;
+
+/* Commits that changed `relpath`, newest first (follows renames).  The
+ * record passed to cb is valid only during the call. */
+int kb_store_log(kb_store *s, const char *relpath,
+		 int (*cb)(const kb_commit_info *ci, void *payload), void *payload);
+
+/* Hex id of HEAD's commit into oid (41 bytes); KB_ENOTFOUND on an unborn HEAD. */
+int kb_store_head(kb_store *s, char oid[41]);
+
+/* ---- writes ------------------------------------------------------------- */
+
+typedef struct kb_txn kb_txn;
+
+/*
+ * Start a write.  Fails with KB_ESTATE when a merge, rebase, cherry-pick or
+ * revert is in progress, or when the work tree or git directory is not
+ * writable.
+ */
+int kb_txn_begin(kb_txn **out, kb_store *s);
+/* Stage the full new contents of a file (copied). */
+int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len);
+/* Stage a deletion. */
+int kb_txn_remove(kb_txn *t, const char *relpath);
+/* Number of staged changes. */
+size_t kb_txn_count(const kb_txn *t);
+/*
+ * Commit the staged changes as one commit on top of HEAD, authored and
+ * committed by `author`, with `message`.  Other uncommitted edits in the
+ * work tree are left alone and stay uncommitted.  On success writes the
+ * new commit id into oid (may be NULL).  On failure nothing is changed.
+ */
+int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char oid[41]);
+/* Free; a transaction not committed is discarded. */
+void kb_txn_free(kb_txn *t);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * testutil.h - helpers shared by the cmocka unit tests: temporary
+ * directories, file I/O, running git, and the path of the source tree
+ * (KB_SRCDIR, set by tests/run-unit.sh; "." when unset).
+ */
+#ifndef KB_TESTUTIL_H
+#define KB_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "kb/buf.h"
+
+/* A fresh empty directory under the current directory; caller frees. */
+char *tu_mkdtemp(const char *prefix);
+/* Remove a tree (rm -rf). */
+void tu_rmtree(const char *path);
+/* Write / read a whole file; abort the test on failure. */
+void tu_write_file(const char *path, const char *data, size_t len);
+void tu_write_str(const char *path, const char *s);
+char *tu_read_file(const char *path, size_t *len);
+/* Run a shell command (printf-style); returns its exit status.  Output in
+ * *out when out != NULL. */
+int tu_sh(kb_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Absolute path of a file in the source tree (e.g. "kb/cases"); static buffer. */
+const char *tu_srcpath(const char *rel);
+/* Set git identity env vars so commits work on a bare machine. */
+void tu_git_identity(void);
+
+#endif
