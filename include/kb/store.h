@@ -120,6 +120,29 @@ int kb_store_log(kb_store *s, const char *relpath,
 /* Hex id of HEAD's commit into oid (41 bytes); KB_ENOTFOUND on an unborn HEAD. */
 int kb_store_head(kb_store *s, char oid[41]);
 
+/* ---- changes, for caches such as the search index -------------------- */
+
+typedef enum {
+	KB_CHANGE_ADDED = 1,
+	KB_CHANGE_MODIFIED,
+	KB_CHANGE_DELETED,
+} kb_change_kind;
+
+/*
+ * Report every case file (cases/ ** / *.md) that differs between commit
+ * `from` (hex id; NULL or "" means the empty tree) and HEAD, by a tree diff
+ * (renames reported as a deletion and an addition).  With `workdir` set,
+ * also report case files whose work-tree state differs from HEAD
+ * (uncommitted edits, new untracked files, deletions), as git status would.
+ * A path may be reported twice; the callback reads current contents with
+ * kb_store_read_file().  KB_ENOTFOUND when `from` is not a commit of this
+ * repository (the caller should rebuild).  Stops when cb returns non-zero
+ * and returns that value.
+ */
+int kb_store_changes(kb_store *s, const char *from, int workdir,
+		     int (*cb)(kb_change_kind kind, const char *relpath, void *payload),
+		     void *payload);
+
 /* ---- writes ------------------------------------------------------------- */
 
 typedef struct kb_txn kb_txn;
