@@ -68,6 +68,7 @@ cli-test: $(KB)
 	@./tests/cli/run.sh $(abspath $(KB))
 
 test: deps
+	@./scripts/checksrc.sh
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit-test cli-test
 
