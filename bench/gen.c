@@ -6,6 +6,7 @@
  * query lists the benchmark uses, all from one fixed seed.
  */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 enum { K_TITLE, K_SYMPTOM, K_ENV, K_CAUSE, K_RESOLUTION, K_NOTES, K__COUNT };
 enum { LANG_EN, LANG_ZH, LANG__COUNT };
 #define MAX_EQUIP 64
+#define MAX_HAN 4096
+/* Size of the long-tail vocabulary mixed into the text (Zipf-distributed). */
+#define TAIL_WORDS 40000
 
 typedef struct {
 	char *text;
@@ -40,6 +44,8 @@ typedef struct {
 	char *equip_name[MAX_EQUIP];
 	char *equip_prefix[MAX_EQUIP];
 	int nequip;
+	char han[MAX_HAN][4];     /* distinct Han characters of the sample */
+	size_t nhan;
 } corpus;
 
 static const char *const headings[LANG__COUNT][K__COUNT] = {
@@ -195,6 +201,22 @@ static void add_sections(corpus *c, const char *body, int lang, int equip)
 	kb_buf_release(&text);
 }
 
+/* Remember every distinct Han character (3-byte UTF-8) of the sample. */
+static void collect_han(corpus *c, const char *s)
+{
+	size_t i;
+
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0xe4 || (unsigned char)*s > 0xe9 || !s[1] || !s[2])
+			continue;
+		for (i = 0; i < c->nhan && memcmp(c->han[i], s, 3); i++)
+			;
+		if (i == c->nhan && c->nhan < MAX_HAN)
+			memcpy(c->han[c->nhan++], s, 3);
+		s += 2;
+	}
+}
+
 static void load_case(corpus *c, const char *text)
 {
 	const char *end = strstr(text + 3, "\n---");
@@ -204,6 +226,7 @@ static void load_case(corpus *c, const char *text)
 
 	if (strncmp(text, "---\n", 4) || !end)
 		return;
+	collect_han(c, text);
 	front = kb_xstrndup(text + 4, (size_t)(end - text - 3));
 	equip = front_value(front, "equipment");
 	id = front_value(front, "id");
@@ -281,23 +304,78 @@ static const char *pick(const corpus *c, bench_rng *r, int lang, int kind, int e
 	return s->text;
 }
 
-/* Append `s`, replacing about half of its digit runs by random digits. */
-static void put_varied(kb_buf *b, const char *s, bench_rng *r)
+/* A rank in [0, TAIL_WORDS) with probability about proportional to 1/rank. */
+static size_t zipf(bench_rng *r)
 {
-	size_t n;
-	int vary;
+	double u = (double)(bench_rng_next(r) >> 11) / 9007199254740992.0;
+
+	return (size_t)exp(u * log((double)TAIL_WORDS + 1)) - 1;
+}
+
+/* The long-tail English word of rank k: two or three syllables. */
+static void put_tail_en(kb_buf *b, size_t k)
+{
+	static const char cons[] = "bcdfghklmnprstvz", vow[] = "aeiou";
+
+	kb_buf_putc(b, cons[k % 16]);
+	kb_buf_putc(b, vow[(k / 16) % 5]);
+	kb_buf_putc(b, cons[(k / 80) % 16]);
+	kb_buf_putc(b, vow[(k / 1280) % 5]);
+	if (k >= 6400) {
+		kb_buf_putc(b, cons[(k / 6400) % 16]);
+		kb_buf_putc(b, 'o');
+	}
+}
+
+/* The long-tail Chinese word of rank k: two Han characters of the sample. */
+static void put_tail_zh(kb_buf *b, const corpus *c, size_t k)
+{
+	kb_buf_put(b, c->han[k % c->nhan], 3);
+	kb_buf_put(b, c->han[(k / c->nhan + 7 * k) % c->nhan], 3);
+}
+
+static size_t run_len(const char *s, int (*in)(unsigned char))
+{
+	size_t n = 0;
+
+	while (s[n] && in((unsigned char)s[n]))
+		n++;
+	return n;
+}
+
+static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
+static int is_alpha(unsigned char ch) { return (ch | 32) >= 'a' && (ch | 32) <= 'z'; }
+
+/*
+ * Append `s` with variation: about half of its digit runs get random
+ * digits, one English word in 12 and one Chinese character pair in 20 are
+ * replaced by a word of the Zipf-distributed long tail, so the generated
+ * KB has a realistic spread of rare terms rather than only the sample's.
+ */
+static void put_varied(kb_buf *b, const char *s, bench_rng *r, const corpus *c)
+{
+	size_t n, i;
 
 	while (*s) {
-		if (*s < '0' || *s > '9') {
-			kb_buf_putc(b, *s++);
-			continue;
+		if ((n = run_len(s, is_digit))) {
+			int vary = (int)bench_rng_below(r, 2);
+			for (i = 0; i < n; i++)
+				kb_buf_putc(b, !vary ? s[i] : (char)('0' + (i == 0 && n > 1 ? 1 + bench_rng_below(r, 9)
+											  : bench_rng_below(r, 10))));
+		} else if ((n = run_len(s, is_alpha))) {
+			if (n >= 4 && bench_rng_below(r, 12) == 0)
+				put_tail_en(b, zipf(r));
+			else
+				kb_buf_put(b, s, n);
+		} else if ((unsigned char)*s >= 0xe4 && (unsigned char)*s <= 0xe9 && c->nhan &&
+			   (unsigned char)s[3] >= 0xe4 && (unsigned char)s[3] <= 0xe9 &&
+			   bench_rng_below(r, 20) == 0) {
+			put_tail_zh(b, c, zipf(r));
+			n = 6;
+		} else {
+			kb_buf_putc(b, *s);
+			n = 1;
 		}
-		for (n = 0; s[n] >= '0' && s[n] <= '9'; n++)
-			;
-		vary = bench_rng_below(r, 2);
-		for (size_t i = 0; i < n; i++)
-			kb_buf_putc(b, !vary ? s[i] : (char)('0' + (i == 0 && n > 1 ? 1 + bench_rng_below(r, 9)
-										: bench_rng_below(r, 10))));
 		s += n;
 	}
 }
@@ -313,7 +391,7 @@ static void put_section(kb_buf *b, const corpus *c, bench_rng *r, int lang, int 
 			kb_buf_printf(b, "%zu. ", item++);
 		else if (b->len > start && lang == LANG_EN)
 			kb_buf_putc(b, ' ');
-		put_varied(b, pick(c, r, lang, kind, equip), r);
+		put_varied(b, pick(c, r, lang, kind, equip), r, c);
 		if (kind == K_RESOLUTION)
 			kb_buf_putc(b, '\n');
 	}
@@ -332,7 +410,7 @@ static void make_case(kb_buf *b, kb_buf *id, const corpus *c, bench_rng *r, size
 	kb_buf_clear(id);
 	kb_buf_printf(id, "%s-%06zu", c->equip_prefix[sc->equip], i + 1);
 	kb_buf_printf(b, "---\nid: %s\ntitle: ", id->ptr);
-	put_varied(b, pick(c, r, sc->lang, K_TITLE, sc->equip), r);
+	put_varied(b, pick(c, r, sc->lang, K_TITLE, sc->equip), r, c);
 	kb_buf_printf(b, "\nequipment_id: %s-%zu\n%screated: 20%02zu-%02zu-%02zu\n---\n\n",
 		      c->equip_prefix[sc->equip], 1 + bench_rng_below(r, 400), sc->front,
 		      18 + bench_rng_below(r, 8), 1 + bench_rng_below(r, 12), 1 + bench_rng_below(r, 28));
@@ -430,7 +508,7 @@ static int write_queries(const corpus *c, const char *dir, uint64_t seed)
 		kb_buf_printf(&search, "%s\n", q.ptr);
 		kb_buf_printf(&terms, "%.*s\n", (int)strcspn(q.ptr, " "), q.ptr);
 		for (k = 1 + bench_rng_below(&r, 3); k > 0; k--) {
-			put_varied(&similar, pick(c, &r, lang, K_SYMPTOM, (int)bench_rng_below(&r, c->nequip)), &r);
+			put_varied(&similar, pick(c, &r, lang, K_SYMPTOM, (int)bench_rng_below(&r, c->nequip)), &r, c);
 			if (k > 1)
 				kb_buf_putc(&similar, ' ');
 		}
