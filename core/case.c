@@ -170,8 +170,6 @@ void kb_case_free(kb_case *c)
  * `out` already holds text. */
 static void put_para(kb_buf *out, const char *s, size_t len)
 {
-	size_t i;
-
 	while (len && strchr(" \t\r\n", s[0])) {
 		s++;
 		len--;
@@ -182,12 +180,7 @@ static void put_para(kb_buf *out, const char *s, size_t len)
 		return;
 	if (out->len)
 		kb_buf_puts(out, "\n\n");
-	for (i = 0; i < len; i++) {
-		if (s[i] != '\r')
-			kb_buf_putc(out, s[i]);
-		else if (i + 1 == len || s[i + 1] != '\n')
-			kb_buf_putc(out, '\n');
-	}
+	kb__put_lf(out, s, len);
 }
 
 /* kb_case_other_text(): OTHER section bodies and text outside any section

@@ -74,6 +74,8 @@ int kb__fm_scalar_key(const char *key);
 
 /* sections.c: find the sections of the body c->orig[body_off..] with cmark. */
 void kb__sections_parse(kb_case *c, size_t body_off, int body_line, const kb_aliases *al);
+/* Append `len` bytes of `s` with "\r\n" and lone "\r" turned into "\n". */
+void kb__put_lf(kb_buf *out, const char *s, size_t len);
 /* Recompute pub.heading and pub.body of `s` from its raw bytes. */
 void kb__section_fill(kb_sec *s);
 /* The built-in aliases, built once per process. */

@@ -297,16 +297,21 @@ static char *body_text(const char *s, size_t len)
 	}
 	while (end > p && strchr(" \t\r\n", s[end - 1]))
 		end--;
-	kb_buf_grow(&out, end - p);
-	for (; p < end; p++) {
-		if (s[p] == '\r') {
-			kb_buf_putc(&out, '\n');
-			p += p + 1 < end && s[p + 1] == '\n';
-		} else {
-			kb_buf_putc(&out, s[p]);
-		}
-	}
+	kb__put_lf(&out, s + p, end - p);
 	return kb_buf_detach(&out);
+}
+
+void kb__put_lf(kb_buf *out, const char *s, size_t len)
+{
+	const char *end = s + len, *cr;
+
+	kb_buf_grow(out, len);
+	while (s < end && (cr = memchr(s, '\r', (size_t)(end - s))) != NULL) {
+		kb_buf_put(out, s, (size_t)(cr - s));
+		kb_buf_putc(out, '\n');
+		s = cr + 1 + (cr + 1 < end && cr[1] == '\n');
+	}
+	kb_buf_put(out, s, (size_t)(end - s));
 }
 
 void kb__section_fill(kb_sec *s)
@@ -326,12 +331,20 @@ typedef struct {
 	size_t len;
 	size_t off;     /* start of line `line` */
 	int line;       /* 1-based */
+	int has_cr;     /* the text holds a '\r': take the slow path */
 } cursor;
 
 static size_t seek_line(cursor *cur, int line)
 {
+	const char *nl;
+
 	while (cur->line < line && cur->off < cur->len) {
-		cur->off = next_line(cur->s, cur->len, cur->off);
+		if (cur->has_cr) {
+			cur->off = next_line(cur->s, cur->len, cur->off);
+		} else {
+			nl = memchr(cur->s + cur->off, '\n', cur->len - cur->off);
+			cur->off = nl ? (size_t)(nl - cur->s) + 1 : cur->len;
+		}
 		cur->line++;
 	}
 	return cur->off;
@@ -364,7 +377,7 @@ void kb__sections_parse(kb_case *c, size_t body_off, int body_line, const kb_ali
 {
 	const char *b = c->orig + body_off;
 	size_t len = c->orig_len - body_off, loose = 0, start, open_at = 0;
-	cursor cur = { b, len, 0, 1 };
+	cursor cur = { b, len, 0, 1, memchr(b, '\r', len) != NULL };
 	cmark_node *doc = cmark_parse_document(b, len, CMARK_OPT_DEFAULT);
 	cmark_node *n;
 	kb_sec *s;

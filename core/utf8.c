@@ -3,6 +3,7 @@
  * rejects malformed, truncated, overlong and surrogate sequences, code
  * points past U+10FFFF and NUL bytes, naming the line of the first bad byte.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "case_internal.h"
@@ -52,12 +53,26 @@ static size_t seq_len(const unsigned char *s, size_t n)
 	return 0;
 }
 
+/* 1 when the 8 bytes at `s` are ASCII and none is NUL. */
+static int ascii8(const unsigned char *s)
+{
+	const uint64_t lo = 0x0101010101010101u, hi = 0x8080808080808080u;
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return ((w | ((w - lo) & ~w)) & hi) == 0;
+}
+
 int kb_utf8_check(const char *text, size_t len, const char *path)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, n;
 
 	while (i < len) {
+		if (len - i >= 8 && ascii8(s + i)) {
+			i += 8;
+			continue;
+		}
 		if (s[i] >= 0x01 && s[i] < 0x80) {
 			i++;
 			continue;
