@@ -236,10 +236,35 @@ kb_case *kb_case_new(const char *id)
 	return c;
 }
 
+static void entry_dup(kb_fm_entry *e, const kb_fm_entry *s, const kb_case *src,
+		      const kb_case *dst)
+{
+	size_t j;
+
+	*e = *s;
+	e->key = kb_xstrdup(s->key);
+	e->raw = raw_dup(&s->raw, src, dst);
+	e->value = s->value ? kb_xstrdup(s->value) : NULL;
+	e->items = s->n_items ? kb_xmalloc(s->n_items * sizeof(*e->items)) : NULL;
+	for (j = 0; j < s->n_items; j++)
+		e->items[j] = e->is_list ? kb_xstrdup(s->items[j]) : e->value;
+}
+
+static void sec_dup(kb_sec *s, const kb_sec *from, const kb_case *src, const kb_case *dst)
+{
+	*s = *from;
+	s->pre = raw_dup(&from->pre, src, dst);
+	s->raw = raw_dup(&from->raw, src, dst);
+	s->heading = kb_xstrdup(from->heading);
+	s->body = kb_xstrdup(from->body);
+	s->pub.heading = s->heading;
+	s->pub.body = s->body;
+}
+
 kb_case *kb_case_dup(const kb_case *src)
 {
 	kb_case *c = kb_xcalloc(1, sizeof(*c));
-	size_t i, j;
+	size_t i;
 
 	*c = *src;
 	c->path = src->path ? kb_xstrdup(src->path) : NULL;
@@ -252,31 +277,12 @@ kb_case *kb_case_dup(const kb_case *src)
 	c->other = kb_xstrdup(src->other);
 	c->keys = kb_xmalloc((src->nkeys ? src->nkeys : 1) * sizeof(*c->keys));
 	c->akeys = src->nkeys;
-	for (i = 0; i < src->nkeys; i++) {
-		const kb_fm_entry *s = &src->keys[i];
-		kb_fm_entry *e = &c->keys[i];
-
-		*e = *s;
-		e->key = kb_xstrdup(s->key);
-		e->raw = raw_dup(&s->raw, src, c);
-		e->value = s->value ? kb_xstrdup(s->value) : NULL;
-		e->items = s->n_items ? kb_xmalloc(s->n_items * sizeof(*e->items)) : NULL;
-		for (j = 0; j < s->n_items; j++)
-			e->items[j] = e->is_list ? kb_xstrdup(s->items[j]) : e->value;
-	}
+	for (i = 0; i < src->nkeys; i++)
+		entry_dup(&c->keys[i], &src->keys[i], src, c);
 	c->secs = kb_xmalloc((src->nsecs ? src->nsecs : 1) * sizeof(*c->secs));
 	c->asecs = src->nsecs;
-	for (i = 0; i < src->nsecs; i++) {
-		kb_sec *s = &c->secs[i];
-
-		*s = src->secs[i];
-		s->pre = raw_dup(&src->secs[i].pre, src, c);
-		s->raw = raw_dup(&src->secs[i].raw, src, c);
-		s->heading = kb_xstrdup(src->secs[i].heading);
-		s->body = kb_xstrdup(src->secs[i].body);
-		s->pub.heading = s->heading;
-		s->pub.body = s->body;
-	}
+	for (i = 0; i < src->nsecs; i++)
+		sec_dup(&c->secs[i], &src->secs[i], src, c);
 	return c;
 }
 
@@ -601,25 +607,47 @@ static void section_replace(kb_case *c, kb_sec *s, const char *body, int last)
 	kb_buf_release(&nb);
 }
 
-/* Line breaks at the end of the serialised case: 0, 1 or 2 (a blank line). */
+/* The i-th raw run of the case in file order; *n gets the number of runs. */
+static const kb_raw *run_at(const kb_case *c, size_t i, size_t *n)
+{
+	size_t nk = c->nkeys;
+
+	*n = 5 + nk + 2 * c->nsecs;
+	if (i == 0)
+		return &c->fm_open;
+	if (i == 1)
+		return &c->fm_head;
+	if (i < 2 + nk)
+		return &c->keys[i - 2].raw;
+	if (i == 2 + nk)
+		return &c->fm_tail;
+	if (i == 3 + nk)
+		return &c->fm_close;
+	if (i + 1 == *n)
+		return &c->tail;
+	i -= 4 + nk;
+	return i % 2 ? &c->secs[i / 2].raw : &c->secs[i / 2].pre;
+}
+
+/* Line breaks at the end of the case as serialised: 0, 1 or 2 (a blank
+ * line).  Looks at the last three bytes only. */
 static int trailing_breaks(const kb_case *c)
 {
-	kb_buf b = KB_BUF_INIT;
-	int n = 0;
-	size_t i;
+	char last[3] = { 0, 0, 0 };
+	size_t i, n, got = 0, k;
+	const kb_raw *r;
 
-	kb_case_serialize(c, &b);
-	i = b.len;
-	if (i && b.ptr[i - 1] == '\n') {
-		n = 1;
-		i--;
-		if (i && b.ptr[i - 1] == '\r')
-			i--;
-		if (i && b.ptr[i - 1] == '\n')
-			n = 2;
+	run_at(c, 0, &n);
+	for (i = n; i-- > 0 && got < 3;) {
+		r = run_at(c, i, &n);
+		for (k = r->len; k-- > 0 && got < 3;)
+			last[2 - got++] = r->p[k];
 	}
-	kb_buf_release(&b);
-	return n;
+	if (last[2] != '\n')
+		return 0;
+	if (last[1] == '\n' || (last[1] == '\r' && last[0] == '\n'))
+		return 2;
+	return 1;
 }
 
 static void section_append(kb_case *c, kb_section_kind kind, const char *heading,
@@ -713,15 +741,11 @@ static void put_body_raw(const kb_case *c, kb_buf *out)
 
 void kb_case_serialize(const kb_case *c, kb_buf *out)
 {
-	size_t i;
+	size_t i, n;
 
-	put_raw(out, &c->fm_open);
-	put_raw(out, &c->fm_head);
-	for (i = 0; i < c->nkeys; i++)
-		put_raw(out, &c->keys[i].raw);
-	put_raw(out, &c->fm_tail);
-	put_raw(out, &c->fm_close);
-	put_body_raw(c, out);
+	run_at(c, 0, &n);
+	for (i = 0; i < n; i++)
+		put_raw(out, run_at(c, i, &n));
 }
 
 static void put_html(kb_buf *out, const char *s)

@@ -233,6 +233,68 @@ static void test_dup_is_deep_and_identical(void **state)
 	kb_case_free(d);
 }
 
+static void test_dup_of_new_case(void **state)
+{
+	kb_case *c = kb_case_new("D-1"), *d;
+	kb_buf b = KB_BUF_INIT;
+
+	(void)state;
+	kb_case_set_list(c, "tags", (const char *const[]){ "x", "z" }, 2);
+	d = kb_case_dup(c);
+	kb_case_free(c);
+	kb_case_set_section(d, KB_SECTION_SYMPTOM, NULL, "s");
+	kb_case_serialize(d, &b);
+	assert_string_equal(b.ptr, "---\nid: D-1\ntags: [x, z]\n---\n\n## Symptom\n\ns\n");
+	assert_int_equal(kb_case_get_list(d, "tags", NULL), 2);
+	kb_buf_release(&b);
+	kb_case_free(d);
+}
+
+static void test_set_replaces_block_scalar(void **state)
+{
+	kb_case *c = parse_ok("---\nid: A-1\nnotes: |\n  one\n  two\n\n  three\n\n# next key\n"
+			      "title: T\n---\n");
+
+	(void)state;
+	assert_string_equal(kb_case_get(c, "notes"), "one\ntwo\n\nthree\n");
+	kb_case_set(c, "notes", "short");
+	assert_serializes_to(c, "---\nid: A-1\nnotes: short\n\n# next key\ntitle: T\n---\n");
+	kb_case_free(c);
+}
+
+static void test_set_middle_section_crlf(void **state)
+{
+	kb_case *c = parse_ok("---\r\nid: A-1\r\n---\r\n## Symptom\r\n\r\nold\r\nlines\r\n\r\n"
+			      "## Cause\r\n\r\nc\r\n");
+
+	(void)state;
+	kb_case_set_section(c, KB_SECTION_SYMPTOM, NULL, "new");
+	assert_serializes_to(c, "---\r\nid: A-1\r\n---\r\n## Symptom\r\n\r\nnew\r\n\r\n"
+			     "## Cause\r\n\r\nc\r\n");
+	kb_case_free(c);
+}
+
+static void test_many_appended_sections(void **state)
+{
+	kb_case *c = kb_case_new("M-1"), *back = NULL;
+	kb_buf b = KB_BUF_INIT;
+	char h[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		snprintf(h, sizeof(h), "Part %d", i);
+		kb_case_add_section(c, KB_SECTION_OTHER, h, "text");
+	}
+	kb_case_serialize(c, &b);
+	assert_int_equal(kb_case_parse(&back, b.ptr, b.len, NULL, NULL), 0);
+	assert_int_equal(kb_case_section_count(back), 3000);
+	assert_string_equal(kb_case_section_at(back, 2999)->heading, "Part 2999");
+	kb_buf_release(&b);
+	kb_case_free(back);
+	kb_case_free(c);
+}
+
 /* ---- accessors ---------------------------------------------------------- */
 
 static void test_front_matter_accessors(void **state)
@@ -1211,6 +1273,10 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_odd_inputs),
 		cmocka_unit_test(test_roundtrip_inline_odd_inputs),
 		cmocka_unit_test(test_dup_is_deep_and_identical),
+		cmocka_unit_test(test_dup_of_new_case),
+		cmocka_unit_test(test_set_replaces_block_scalar),
+		cmocka_unit_test(test_set_middle_section_crlf),
+		cmocka_unit_test(test_many_appended_sections),
 		cmocka_unit_test(test_front_matter_accessors),
 		cmocka_unit_test(test_section_accessors),
 		cmocka_unit_test(test_other_text_joins_unknown_and_loose_text),
