@@ -428,6 +428,8 @@ static void entry_rewrite(kb_case *c, kb_fm_entry *e, const kb_buf *value)
 	kb_buf_putc(&b, ':');
 	kb_buf_put(&b, value->ptr, value->len);
 	val_end = b.len;
+	if (clen && comment[0] != ' ' && comment[0] != '\t')
+		kb_buf_putc(&b, ' ');   /* libyaml accepts 'x'# c; a plain value would not */
 	kb_buf_put(&b, comment, clen);
 	kb_buf_puts(&b, c->eol);
 	kb_buf_put(&b, e->raw.p + vend, e->raw.len - vend);
@@ -533,10 +535,12 @@ const char *kb_case_section(const kb_case *c, kb_section_kind kind)
 }
 
 /* `body` as it will be stored: leading blank lines and trailing white space
- * dropped, line breaks in the case's style. */
+ * dropped, line breaks in the case's style, an open code fence closed. */
 static void put_body(kb_buf *out, const kb_case *c, const char *body)
 {
 	const char *s = body, *end = body + strlen(body), *p;
+	size_t start = out->len, n;
+	char ch = 0;
 
 	for (p = s; p < end && strchr(" \t\r\n", *p); p++)
 		if (*p == '\n')
@@ -553,6 +557,12 @@ static void put_body(kb_buf *out, const kb_case *c, const char *body)
 		else
 			kb_buf_putc(out, *p);
 	}
+	/* a fence left open would swallow the sections after this one */
+	n = kb__open_fence(out->ptr + start, out->len - start, &ch);
+	if (n)
+		kb_buf_puts(out, c->eol);
+	while (n--)
+		kb_buf_putc(out, ch);
 }
 
 static size_t blank_lines_end(const char *s, size_t from, size_t len)
@@ -567,6 +577,22 @@ static size_t blank_lines_end(const char *s, size_t from, size_t len)
 		p = q < len ? q + 1 : len;
 	}
 	return p;
+}
+
+/* The white space after new content: kept, unless a following heading
+ * would then touch the content (a paragraph would swallow a setext one). */
+static void put_trail(kb_buf *b, const kb_case *c, const char *t, size_t len, int last)
+{
+	size_t i, breaks = 0;
+
+	for (i = 0; i < len; i++)
+		breaks += t[i] == '\n';
+	if (last || breaks >= 2) {
+		kb_buf_put(b, t, len);
+		return;
+	}
+	kb_buf_puts(b, c->eol);
+	kb_buf_puts(b, c->eol);
 }
 
 /* Replace the content of `s`, keeping its heading and the blank lines
@@ -587,7 +613,7 @@ static void section_replace(kb_case *c, kb_sec *s, const char *body, int last)
 	if (end > lead && nb.len) {
 		kb_buf_put(&b, r + h, lead - h);
 		kb_buf_put(&b, nb.ptr, nb.len);
-		kb_buf_put(&b, r + end, len - end);
+		put_trail(&b, c, r + end, len - end, last);
 	} else if (end > lead) {
 		/* emptied: keep what followed the old content, less its line break */
 		end += end < len && r[end] == '\r';
@@ -650,6 +676,24 @@ static int trailing_breaks(const kb_case *c)
 	return 1;
 }
 
+/* A fence left open at the end of the body would swallow an appended
+ * heading: close it first (the only edit kb makes to text it did not write). */
+static void close_fence(const kb_case *c, kb_buf *pre, int *breaks)
+{
+	const kb_raw *last = c->tail.len || !c->nsecs ? &c->tail : &c->secs[c->nsecs - 1].raw;
+	char ch = 0;
+	size_t n = last->len ? kb__open_fence(last->p, last->len, &ch) : 0;
+
+	if (!n)
+		return;
+	if (*breaks == 0)
+		kb_buf_puts(pre, c->eol);
+	while (n--)
+		kb_buf_putc(pre, ch);
+	kb_buf_puts(pre, c->eol);
+	*breaks = 1;
+}
+
 static void section_append(kb_case *c, kb_section_kind kind, const char *heading,
 			   const char *body)
 {
@@ -659,6 +703,7 @@ static void section_append(kb_case *c, kb_section_kind kind, const char *heading
 	kb_sec *s;
 
 	kb_buf_put(&pre, c->tail.p, c->tail.len);
+	close_fence(c, &pre, &breaks);
 	for (; breaks < 2; breaks++)
 		kb_buf_puts(&pre, c->eol);
 	kb__raw_free(&c->tail);
@@ -796,6 +841,8 @@ void kb_case_render_html(const kb_case *c, kb_buf *out)
 	put_body_raw(c, &body);
 	kb_buf_puts(out, "<article class=\"kb-case\">\n");
 	put_html_header(c, out);
+	/* cmark 0.30 is safe by default: raw HTML becomes a comment and
+	 * javascript: links are dropped unless CMARK_OPT_UNSAFE is given. */
 	html = cmark_markdown_to_html(body.ptr, body.len, CMARK_OPT_DEFAULT);
 	if (html)
 		kb_buf_puts(out, html);

@@ -350,6 +350,47 @@ static size_t seek_line(cursor *cur, int line)
 	return cur->off;
 }
 
+/* Fence character and length opening the line at `off`, 0 when none. */
+static size_t fence_at(const char *s, size_t len, size_t off, char *ch)
+{
+	size_t i = off, n = 0;
+
+	while (i < len && i - off < 3 && s[i] == ' ')
+		i++;
+	if (i >= len || (s[i] != '`' && s[i] != '~'))
+		return 0;
+	*ch = s[i];
+	while (i + n < len && s[i + n] == *ch)
+		n++;
+	return n >= 3 ? n : 0;
+}
+
+size_t kb__open_fence(const char *s, size_t len, char *ch)
+{
+	cmark_node *doc = cmark_parse_document(s, len, CMARK_OPT_DEFAULT);
+	cmark_node *last = doc ? cmark_node_last_child(doc) : NULL;
+	cursor cur = { s, len, 0, 1, 1 };
+	size_t n = 0, start, end, i;
+	char close;
+
+	if (last && cmark_node_get_type(last) == CMARK_NODE_CODE_BLOCK) {
+		start = seek_line(&cur, cmark_node_get_start_line(last));
+		n = fence_at(s, len, start, ch);
+		end = seek_line(&cur, cmark_node_get_end_line(last));
+		if (n && end > start && fence_at(s, len, end, &close) >= n && close == *ch) {
+			for (i = end; i < len && s[i] == ' '; i++)
+				;
+			while (i < len && s[i] == close)
+				i++;
+			if (is_blank(s, i, content_end(s, len, i)))
+				n = 0;      /* closed on its last line */
+		}
+	}
+	if (doc)
+		cmark_node_free(doc);
+	return n;
+}
+
 static kb_sec *new_section(kb_case *c)
 {
 	kb_sec *s;

@@ -623,6 +623,35 @@ static void test_append_after_missing_newline(void **state)
 	kb_case_free(c);
 }
 
+static void test_append_closes_open_fence(void **state)
+{
+	kb_case *c = parse_ok("---\nid: F-1\n---\n\n## Symptom\n\n~~~~ log\nE04 at 02:15\n");
+
+	(void)state;
+	kb_case_set_section(c, KB_SECTION_CAUSE, NULL, "Sensor.");
+	assert_serializes_to(c, "---\nid: F-1\n---\n\n## Symptom\n\n~~~~ log\nE04 at 02:15\n~~~~\n\n"
+			     "## Cause\n\nSensor.\n");
+	kb_case_set_section(c, KB_SECTION_SYMPTOM, NULL, "```\nopen");
+	kb_case_set_section(c, KB_SECTION_NOTES, NULL, "n");
+	assert_string_equal(kb_case_section(c, KB_SECTION_SYMPTOM), "```\nopen\n```");
+	assert_int_equal(kb_case_section_count(c), 3);
+	kb_case_free(c);
+}
+
+static void test_edit_keeps_heading_apart_from_text(void **state)
+{
+	kb_case *c = parse_ok("---\nid: F-1\n---\nSymptom\n---\n    code\nCause\n---\nc\n");
+
+	(void)state;
+	kb_case_set_section(c, KB_SECTION_SYMPTOM, NULL, "text");
+	assert_serializes_to(c, "---\nid: F-1\n---\nSymptom\n---\ntext\n\nCause\n---\nc\n");
+	kb_case_free(c);
+	c = parse_ok("---\nid: 'x'# libyaml takes this as a comment\n---\n");
+	kb_case_set(c, "id", "z");
+	assert_serializes_to(c, "---\nid: z # libyaml takes this as a comment\n---\n");
+	kb_case_free(c);
+}
+
 static void test_add_section_maps_alias(void **state)
 {
 	kb_case *c = kb_case_new("N-1"), *back = NULL;
@@ -1129,6 +1158,57 @@ static void test_binary_garbage(void **state)
 	}
 }
 
+/* Mutate a real case at random: parsing either fails with KB_EINPUT or
+ * succeeds and serialises back to the same bytes; edits never crash. */
+static void test_mutated_inputs(void **state)
+{
+	static const char alphabet[] = "-:#\n\r\t []{}'\"|>&*!?,.x1 \xe4\xb8\xad";
+	size_t len, i, n;
+	char *orig = tu_read_file(tu_srcpath("tests/fixtures/cases/odd/comments.md"), &len);
+	kb_buf b = KB_BUF_INIT, out = KB_BUF_INIT;
+	unsigned int x = 777;
+	kb_case *c;
+	int round, rc;
+
+	(void)state;
+	for (round = 0; round < 3000; round++) {
+		kb_buf_set(&b, orig, len);
+		for (n = 0; n < 1 + (unsigned)round % 4; n++) {
+			x = x * 1103515245u + 12345u;
+			i = (x >> 8) % b.len;
+			b.ptr[i] = alphabet[(x >> 20) % (sizeof(alphabet) - 1)];
+		}
+		c = NULL;
+		rc = kb_case_parse(&c, b.ptr, b.len, "m.md", NULL);
+		if (rc != 0) {
+			assert_int_equal(rc, KB_EINPUT);
+			assert_null(c);
+			continue;
+		}
+		kb_buf_clear(&out);
+		kb_case_serialize(c, &out);
+		assert_int_equal(out.len, b.len);
+		assert_memory_equal(out.ptr, b.ptr, b.len);
+		kb_case_set(c, "title", "t: x");
+		kb_case_unset(c, "tags");
+		kb_case_set_section(c, KB_SECTION_SYMPTOM, NULL, "s");
+		kb_buf_clear(&out);
+		kb_case_serialize(c, &out);
+		kb_case_free(c);
+		c = NULL;
+		if (kb_case_parse(&c, out.ptr, out.len, "m.md", NULL) != 0)
+			fail_msg("edited case does not parse: %s line %d\n%s",
+				 kb_error_last()->message, kb_error_last()->line, out.ptr);
+		assert_string_equal(kb_case_title(c), "t: x");
+		assert_int_equal(kb_case_get_list(c, "tags", NULL), 0);
+		assert_string_equal(kb_case_section(c, KB_SECTION_SYMPTOM), "s");
+		kb_case_free(c);
+	}
+	kb_buf_release(&b);
+	kb_buf_release(&out);
+	free(orig);
+}
+
 static void test_front_matter_only(void **state)
 {
 	kb_case *c = parse_ok("---\nid: A-1\ntitle: Only\n---\n");
@@ -1294,6 +1374,8 @@ int main(void)
 		cmocka_unit_test(test_set_section_replaces_body_only),
 		cmocka_unit_test(test_set_section_fills_empty_and_appends),
 		cmocka_unit_test(test_append_after_missing_newline),
+		cmocka_unit_test(test_append_closes_open_fence),
+		cmocka_unit_test(test_edit_keeps_heading_apart_from_text),
 		cmocka_unit_test(test_add_section_maps_alias),
 		cmocka_unit_test(test_aliases_english),
 		cmocka_unit_test(test_aliases_chinese),
@@ -1335,6 +1417,7 @@ int main(void)
 		cmocka_unit_test(test_deeply_nested_lists_rejected),
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_binary_garbage),
+		cmocka_unit_test(test_mutated_inputs),
 		cmocka_unit_test(test_front_matter_only),
 		cmocka_unit_test(test_ten_thousand_sections),
 		cmocka_unit_test(test_extremely_long_lines),
