@@ -535,12 +535,13 @@ const char *kb_case_section(const kb_case *c, kb_section_kind kind)
 }
 
 /* `body` as it will be stored: leading blank lines and trailing white space
- * dropped, line breaks in the case's style, an open code fence closed. */
+ * dropped, line breaks in the case's style, an open code fence or HTML
+ * comment closed. */
 static void put_body(kb_buf *out, const kb_case *c, const char *body)
 {
 	const char *s = body, *end = body + strlen(body), *p;
-	size_t start = out->len, n;
-	char ch = 0;
+	size_t start = out->len;
+	kb_buf closer = KB_BUF_INIT;
 
 	for (p = s; p < end && strchr(" \t\r\n", *p); p++)
 		if (*p == '\n')
@@ -557,12 +558,13 @@ static void put_body(kb_buf *out, const kb_case *c, const char *body)
 		else
 			kb_buf_putc(out, *p);
 	}
-	/* a fence left open would swallow the sections after this one */
-	n = kb__open_fence(out->ptr + start, out->len - start, &ch);
-	if (n)
+	/* a block left open would swallow the sections after this one */
+	kb__block_closer(out->ptr + start, out->len - start, &closer);
+	if (closer.len) {
 		kb_buf_puts(out, c->eol);
-	while (n--)
-		kb_buf_putc(out, ch);
+		kb_buf_put(out, closer.ptr, closer.len);
+	}
+	kb_buf_release(&closer);
 }
 
 static size_t blank_lines_end(const char *s, size_t from, size_t len)
@@ -676,34 +678,42 @@ static int trailing_breaks(const kb_case *c)
 	return 1;
 }
 
-/* A fence left open at the end of the body would swallow an appended
- * heading: close it first (the only edit kb makes to text it did not write). */
-static void close_fence(const kb_case *c, kb_buf *pre, int *breaks)
+/* A block left open at the end of the body (a code fence, an HTML comment)
+ * would swallow an appended heading: close it where it is, at the end of the
+ * last section or of the loose text.  The only change kb makes to text it
+ * did not write. */
+static void close_open_block(kb_case *c)
 {
-	const kb_raw *last = c->tail.len || !c->nsecs ? &c->tail : &c->secs[c->nsecs - 1].raw;
-	char ch = 0;
-	size_t n = last->len ? kb__open_fence(last->p, last->len, &ch) : 0;
+	kb_sec *sec = c->tail.len || !c->nsecs ? NULL : &c->secs[c->nsecs - 1];
+	kb_raw *last = sec ? &sec->raw : &c->tail;
+	kb_buf closer = KB_BUF_INIT, b = KB_BUF_INIT;
 
-	if (!n)
-		return;
-	if (*breaks == 0)
-		kb_buf_puts(pre, c->eol);
-	while (n--)
-		kb_buf_putc(pre, ch);
-	kb_buf_puts(pre, c->eol);
-	*breaks = 1;
+	if (last->len)
+		kb__block_closer(last->p, last->len, &closer);
+	if (closer.len) {
+		kb_buf_put(&b, last->p, last->len);
+		if (b.ptr[b.len - 1] != '\n' && b.ptr[b.len - 1] != '\r')
+			kb_buf_puts(&b, c->eol);
+		kb_buf_put(&b, closer.ptr, closer.len);
+		kb_buf_puts(&b, c->eol);
+		raw_set_buf(last, &b);
+		if (sec)
+			kb__section_fill(sec);
+	}
+	kb_buf_release(&closer);
 }
 
 static void section_append(kb_case *c, kb_section_kind kind, const char *heading,
 			   const char *body)
 {
 	kb_buf pre = KB_BUF_INIT, raw = KB_BUF_INIT;
-	int breaks = trailing_breaks(c);
 	const char *h;
 	kb_sec *s;
+	int breaks;
 
+	close_open_block(c);
+	breaks = trailing_breaks(c);
 	kb_buf_put(&pre, c->tail.p, c->tail.len);
-	close_fence(c, &pre, &breaks);
 	for (; breaks < 2; breaks++)
 		kb_buf_puts(&pre, c->eol);
 	kb__raw_free(&c->tail);

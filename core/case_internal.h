@@ -78,9 +78,10 @@ void kb__sections_parse(kb_case *c, size_t body_off, int body_line, const kb_ali
 void kb__put_lf(kb_buf *out, const char *s, size_t len);
 /* Recompute pub.heading and pub.body of `s` from its raw bytes. */
 void kb__section_fill(kb_sec *s);
-/* When the Markdown `s` ends inside a fenced code block left open, the
- * length of its fence (and the fence character in *ch), else 0. */
-size_t kb__open_fence(const char *s, size_t len, char *ch);
+/* When the Markdown `s` ends inside a block that only a marker ends (a
+ * fenced code block, an HTML comment, <pre> ...), append that marker to
+ * `out`; anything appended after `s` would be swallowed otherwise. */
+void kb__block_closer(const char *s, size_t len, kb_buf *out);
 /* The built-in aliases, built once per process. */
 const kb_aliases *kb__aliases_default(void);
 

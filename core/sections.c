@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "case_internal.h"
@@ -365,30 +366,84 @@ static size_t fence_at(const char *s, size_t len, size_t off, char *ch)
 	return n >= 3 ? n : 0;
 }
 
-size_t kb__open_fence(const char *s, size_t len, char *ch)
+/* A fenced code block starting at `start` and ending on the line at `end`:
+ * the closing fence it still needs, if any. */
+static void fence_closer(const char *s, size_t len, size_t start, size_t end, kb_buf *out)
+{
+	size_t n, i;
+	char ch = 0, close = 0;
+
+	n = fence_at(s, len, start, &ch);
+	if (!n)
+		return;     /* an indented code block ends by itself */
+	if (end > start && fence_at(s, len, end, &close) >= n && close == ch) {
+		for (i = end; i < len && s[i] == ' '; i++)
+			;
+		while (i < len && s[i] == close)
+			i++;
+		if (is_blank(s, i, content_end(s, len, i)))
+			return;
+	}
+	while (n--)
+		kb_buf_putc(out, ch);
+}
+
+/* 1 when the line at `off` contains `what`, ignoring ASCII case. */
+static int line_has(const char *s, size_t len, size_t off, const char *what)
+{
+	size_t end = content_end(s, len, off), n = strlen(what);
+
+	for (; off + n <= end; off++)
+		if (strncasecmp(s + off, what, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* HTML blocks of CommonMark types 1-5 end only at a marker, not at a blank
+ * line: the marker an open one still needs, if any. */
+static void html_closer(const char *s, size_t len, size_t start, size_t end, kb_buf *out)
+{
+	static const struct {
+		const char *open, *close;
+	} kinds[] = {
+		{ "<script", "</script>" }, { "<pre", "</pre>" }, { "<style", "</style>" },
+		{ "<textarea", "</textarea>" }, { "<!--", "-->" }, { "<?", "?>" },
+		{ "<![CDATA[", "]]>" }, { "<!", ">" },
+	};
+	size_t i, k, n;
+
+	for (i = start; i < len && i - start < 3 && s[i] == ' '; i++)
+		;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		n = strlen(kinds[k].open);
+		if (i + n > len || strncasecmp(s + i, kinds[k].open, n) != 0)
+			continue;
+		if (k < 4 && i + n < len && !strchr(" \t>\r\n", s[i + n]))
+			return;     /* <prefix ...>: type 7, ends at a blank line */
+		if (!line_has(s, len, end, kinds[k].close))
+			kb_buf_puts(out, kinds[k].close);
+		return;
+	}
+}
+
+void kb__block_closer(const char *s, size_t len, kb_buf *out)
 {
 	cmark_node *doc = cmark_parse_document(s, len, CMARK_OPT_DEFAULT);
 	cmark_node *last = doc ? cmark_node_last_child(doc) : NULL;
 	cursor cur = { s, len, 0, 1, 1 };
-	size_t n = 0, start, end, i;
-	char close;
+	size_t start, end;
 
-	if (last && cmark_node_get_type(last) == CMARK_NODE_CODE_BLOCK) {
+	if (last && (cmark_node_get_type(last) == CMARK_NODE_CODE_BLOCK ||
+		     cmark_node_get_type(last) == CMARK_NODE_HTML_BLOCK)) {
 		start = seek_line(&cur, cmark_node_get_start_line(last));
-		n = fence_at(s, len, start, ch);
 		end = seek_line(&cur, cmark_node_get_end_line(last));
-		if (n && end > start && fence_at(s, len, end, &close) >= n && close == *ch) {
-			for (i = end; i < len && s[i] == ' '; i++)
-				;
-			while (i < len && s[i] == close)
-				i++;
-			if (is_blank(s, i, content_end(s, len, i)))
-				n = 0;      /* closed on its last line */
-		}
+		if (cmark_node_get_type(last) == CMARK_NODE_CODE_BLOCK)
+			fence_closer(s, len, start, end, out);
+		else
+			html_closer(s, len, start, end, out);
 	}
 	if (doc)
 		cmark_node_free(doc);
-	return n;
 }
 
 static kb_sec *new_section(kb_case *c)

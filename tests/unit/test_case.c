@@ -631,10 +631,16 @@ static void test_append_closes_open_fence(void **state)
 	kb_case_set_section(c, KB_SECTION_CAUSE, NULL, "Sensor.");
 	assert_serializes_to(c, "---\nid: F-1\n---\n\n## Symptom\n\n~~~~ log\nE04 at 02:15\n~~~~\n\n"
 			     "## Cause\n\nSensor.\n");
+	assert_string_equal(kb_case_section(c, KB_SECTION_SYMPTOM), "~~~~ log\nE04 at 02:15\n~~~~");
 	kb_case_set_section(c, KB_SECTION_SYMPTOM, NULL, "```\nopen");
 	kb_case_set_section(c, KB_SECTION_NOTES, NULL, "n");
 	assert_string_equal(kb_case_section(c, KB_SECTION_SYMPTOM), "```\nopen\n```");
 	assert_int_equal(kb_case_section_count(c), 3);
+	kb_case_free(c);
+	c = parse_ok("---\nid: F-1\n---\nintro <!-- not closed\n\n<!-- open comment\n");
+	kb_case_add_section(c, KB_SECTION_OTHER, "Photos", "p");
+	assert_serializes_to(c, "---\nid: F-1\n---\nintro <!-- not closed\n\n<!-- open comment\n-->\n"
+			     "\n## Photos\n\np\n");
 	kb_case_free(c);
 }
 
