@@ -441,6 +441,7 @@ void kb_case_set(kb_case *c, const char *key, const char *value)
 {
 	kb_buf text = KB_BUF_INIT;
 	kb_fm_entry *e;
+	char *v;
 
 	if (!key || !*key)
 		return;
@@ -448,15 +449,16 @@ void kb_case_set(kb_case *c, const char *key, const char *value)
 		kb_case_unset(c, key);
 		return;
 	}
+	v = kb_xstrdup(value);      /* `value` may be this entry's own string */
 	e = entry_get(c, key);
 	entry_clear_value(e);
-	e->value = kb_xstrdup(value);
-	if (*value) {
+	e->value = v;
+	if (*v) {
 		e->items = kb_xmalloc(sizeof(*e->items));
 		e->items[0] = e->value;
 		e->n_items = 1;
 		kb_buf_putc(&text, ' ');
-		kb__yaml_put_scalar(&text, value, 0);
+		kb__yaml_put_scalar(&text, v, 0);
 	}
 	entry_rewrite(c, e, &text);
 	kb_buf_release(&text);
@@ -465,22 +467,24 @@ void kb_case_set(kb_case *c, const char *key, const char *value)
 void kb_case_set_list(kb_case *c, const char *key, const char *const *items, size_t n)
 {
 	kb_buf text = KB_BUF_INIT;
+	char **copy;
 	kb_fm_entry *e;
 	size_t i;
 
 	if (!key || !*key)
 		return;
+	copy = kb_xmalloc((n ? n : 1) * sizeof(*copy));   /* `items` may be this entry's */
+	kb_buf_puts(&text, " [");
+	for (i = 0; i < n; i++) {
+		copy[i] = kb_xstrdup(items[i] ? items[i] : "");
+		if (i)
+			kb_buf_puts(&text, ", ");
+		kb__yaml_put_scalar(&text, copy[i], 1);
+	}
 	e = entry_get(c, key);
 	entry_clear_value(e);
 	e->is_list = 1;
-	e->items = kb_xmalloc((n ? n : 1) * sizeof(*e->items));
-	kb_buf_puts(&text, " [");
-	for (i = 0; i < n; i++) {
-		e->items[i] = kb_xstrdup(items[i] ? items[i] : "");
-		if (i)
-			kb_buf_puts(&text, ", ");
-		kb__yaml_put_scalar(&text, e->items[i], 1);
-	}
+	e->items = copy;
 	e->n_items = n;
 	kb_buf_putc(&text, ']');
 	entry_rewrite(c, e, &text);
@@ -740,35 +744,45 @@ static void section_append(kb_case *c, kb_section_kind kind, const char *heading
 	section_replace(c, s, body, 1);
 }
 
+/* Copies of the arguments of a section edit: they may point into the case. */
+static void edit_args(kb_section_kind *kind, const char *heading, const char *body,
+		      char **h, char **b)
+{
+	if (*kind < KB_SECTION_OTHER || *kind >= KB_SECTION__COUNT)
+		*kind = KB_SECTION_OTHER;
+	*h = kb_xstrdup(heading ? heading : kb_section_heading(*kind));
+	*b = kb_xstrdup(body ? body : "");
+}
+
 void kb_case_set_section(kb_case *c, kb_section_kind kind, const char *heading,
 			 const char *body)
 {
+	char *h, *b;
 	kb_sec *s;
 
-	if (kind < KB_SECTION_OTHER || kind >= KB_SECTION__COUNT)
-		kind = KB_SECTION_OTHER;
-	if (!heading)
-		heading = kb_section_heading(kind);
-	s = find_section(c, kind, heading);
+	edit_args(&kind, heading, body, &h, &b);
+	s = find_section(c, kind, h);
 	if (s)
-		section_replace(c, s, body ? body : "",
-				s == &c->secs[c->nsecs - 1] && c->tail.len == 0);
+		section_replace(c, s, b, s == &c->secs[c->nsecs - 1] && c->tail.len == 0);
 	else
-		section_append(c, kind, heading, body ? body : "");
+		section_append(c, kind, h, b);
 	build_other(c);
+	free(h);
+	free(b);
 }
 
 void kb_case_add_section(kb_case *c, kb_section_kind kind, const char *heading,
 			 const char *body)
 {
-	if (kind < KB_SECTION_OTHER || kind >= KB_SECTION__COUNT)
-		kind = KB_SECTION_OTHER;
-	if (!heading)
-		heading = kb_section_heading(kind);
+	char *h, *b;
+
+	edit_args(&kind, heading, body, &h, &b);
 	if (kind == KB_SECTION_OTHER)
-		kind = kb_aliases_lookup(NULL, heading);
-	section_append(c, kind, heading, body ? body : "");
+		kind = kb_aliases_lookup(NULL, h);
+	section_append(c, kind, h, b);
 	build_other(c);
+	free(h);
+	free(b);
 }
 
 const char *kb_case_other_text(const kb_case *c)

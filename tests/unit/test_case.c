@@ -658,6 +658,28 @@ static void test_edit_keeps_heading_apart_from_text(void **state)
 	kb_case_free(c);
 }
 
+static void test_edits_with_the_cases_own_strings(void **state)
+{
+	kb_case *c = parse_ok(sample);
+	const char *const *items;
+	const kb_section *last;
+
+	(void)state;
+	kb_case_set(c, "title", kb_case_get(c, "title"));
+	assert_string_equal(kb_case_title(c), "Chiller trips on high head pressure");
+	kb_case_get_list(c, "tags", &items);
+	kb_case_set_list(c, "tags", items, 2);
+	assert_int_equal(kb_case_get_list(c, "tags", &items), 2);
+	assert_string_equal(items[1], "fan");
+	last = kb_case_section_at(c, 3);
+	kb_case_set_section(c, last->kind, last->heading, last->body);
+	kb_case_add_section(c, KB_SECTION_OTHER, kb_case_section_at(c, 3)->heading,
+			    kb_case_section_at(c, 3)->body);
+	assert_string_equal(kb_case_section_at(c, 4)->body, "Replaced the contactor.");
+	assert_int_equal(kb_case_section_at(c, 4)->kind, KB_SECTION_RESOLUTION);
+	kb_case_free(c);
+}
+
 static void test_add_section_maps_alias(void **state)
 {
 	kb_case *c = kb_case_new("N-1"), *back = NULL;
@@ -1382,6 +1404,7 @@ int main(void)
 		cmocka_unit_test(test_append_after_missing_newline),
 		cmocka_unit_test(test_append_closes_open_fence),
 		cmocka_unit_test(test_edit_keeps_heading_apart_from_text),
+		cmocka_unit_test(test_edits_with_the_cases_own_strings),
 		cmocka_unit_test(test_add_section_maps_alias),
 		cmocka_unit_test(test_aliases_english),
 		cmocka_unit_test(test_aliases_chinese),
