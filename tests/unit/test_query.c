@@ -241,7 +241,7 @@ static void test_nasty(void **state)
 		"OR x", "x OR OR y", "x OR -y", "\x01\x02\x1f\x7f", "pump\x01seal",
 		"😀 🔥 fan😀", "💩:💩", "a+b", "'", "''", "\\", "\\\"", "%", "x\"y\"z",
 		"title:\"", "title:\"\"", "-\"\"", "„x“", "“", "「跳闸」", "Ｅ０４ ＯＲ",
-		"\xef\xbb\xbf" "bom", "\xe2\x80\x8b", "ab\xcc\x81", "title : x", "{title} : \"x\"",
+		"\357\273\277bom", "\xe2\x80\x8b", "ab\xcc\x81", "title : x", "{title} : \"x\"",
 		"col:x*", "\"a\" + \"b\"", "NEAR", "AND", "NOT", "a NOT", "a AND",
 		"x:y:z", "-x:y", "title:-x", "title:OR", "OR:x", "\"x\"y\"", "😀:x",
 	};
