@@ -18,10 +18,21 @@
 #define WORD_MAX 128     /* bytes of one word or code; longer parts are cut */
 #define PARTS_MAX 16     /* parts of one code; more start a new code */
 #define NORM_MAX 32      /* codepoints one character may normalise to */
+#define STEM_CACHE 8192  /* entries of the stem cache (a power of two) */
+#define STEM_WORD 22     /* longest word the cache holds */
+
+/* A direct-mapped cache of recent stems: Snowball is the most expensive
+ * step for English text and words repeat a lot. */
+typedef struct {
+	unsigned char len, slen;
+	char word[STEM_WORD];
+	char stem[STEM_WORD];
+} stem_entry;
 
 struct kb_tokenizer {
 	kb_tokenizer_options opt;
 	struct sb_stemmer *stemmer;   /* NULL when stemming is off */
+	stem_entry *cache;            /* STEM_CACHE entries, made on first use */
 };
 
 /* Character classes after normalisation. */
@@ -64,36 +75,26 @@ typedef struct {
 
 /* ---- stop words ------------------------------------------------------- */
 
-/* A short English list (sorted).  "no" and "not" are kept: "no cooling"
+/* A short English list by length.  "no" and "not" are kept: "no cooling"
  * is a symptom. */
-static const char *const stop_words[] = {
-	"a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for",
-	"from", "had", "has", "have", "if", "in", "into", "is", "it", "its",
-	"of", "on", "or", "so", "such", "that", "the", "their", "then",
-	"there", "these", "they", "this", "to", "was", "were", "which",
-	"will", "with",
+static const char *const stop_words[6] = {
+	"",
+	"a",
+	"anasatbebyifinisitofonorsoto",
+	"andarebutforhadhasitsthewas",
+	"beenfromhaveintosuchthattheythenthiswerewillwith",
+	"theirtherethesewhich",
 };
 
 static int is_stop_word(const char *w, int len)
 {
-	size_t lo = 0, hi = sizeof(stop_words) / sizeof(stop_words[0]);
+	const char *p;
 
-	if (len > 5)
+	if (len < 1 || len > 5)
 		return 0;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const char *s = stop_words[mid];
-		int c = strncmp(w, s, (size_t)len);
-
-		if (c == 0)
-			c = s[len] ? -1 : 0;
-		if (c == 0)
+	for (p = stop_words[len]; *p; p += len)
+		if (p[0] == w[0] && memcmp(p, w, (size_t)len) == 0)
 			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
 	return 0;
 }
 
@@ -233,21 +234,50 @@ static void emit(scan *s, int flags, const char *tok, int len, int start, int en
 	emit_raw(s, flags, tok, len, start, end);
 }
 
+/* Stem `len` bytes of w; returns the stem and its length in *slen (the
+ * word itself when Snowball fails). */
+static const char *stem(kb_tokenizer *tk, const char *w, int len, int *slen)
+{
+	stem_entry *e = NULL;
+	const sb_symbol *st;
+	unsigned h = 2166136261u;
+	int i;
+
+	if (!tk->cache)
+		tk->cache = kb_xcalloc(STEM_CACHE, sizeof(*tk->cache));
+	if (len <= STEM_WORD) {
+		for (i = 0; i < len; i++)
+			h = (h ^ (unsigned char)w[i]) * 16777619u;
+		e = &tk->cache[h & (STEM_CACHE - 1)];
+		if (e->len == len && memcmp(e->word, w, (size_t)len) == 0) {
+			*slen = e->slen;
+			return e->stem;
+		}
+	}
+	st = sb_stemmer_stem(tk->stemmer, (const sb_symbol *)w, len);
+	if (!st) {
+		*slen = len;
+		return w;
+	}
+	*slen = sb_stemmer_length(tk->stemmer);
+	if (e && *slen <= STEM_WORD) {
+		e->len = (unsigned char)len;
+		e->slen = (unsigned char)*slen;
+		memcpy(e->word, w, (size_t)len);
+		memcpy(e->stem, st, (size_t)*slen);
+	}
+	return (const char *)st;
+}
+
 /* Emit one word part: stemmed if wanted and purely alphabetic. */
 static void emit_part(scan *s, int flags, const part *p)
 {
 	const char *w = s->word + p->off;
-	const sb_symbol *st;
+	int len = p->len;
 
-	if (s->tk->stemmer && p->alpha && p->len > 2) {
-		st = sb_stemmer_stem(s->tk->stemmer, (const sb_symbol *)w, p->len);
-		if (st) {
-			emit(s, flags, (const char *)st, sb_stemmer_length(s->tk->stemmer),
-			     p->start, p->end);
-			return;
-		}
-	}
-	emit(s, flags, w, p->len, p->start, p->end);
+	if (s->tk->stemmer && p->alpha && len > 2)
+		w = stem(s->tk, w, len, &len);
+	emit(s, flags, w, len, p->start, p->end);
 }
 
 /*
@@ -410,6 +440,31 @@ static void feed(scan *s, utf8proc_int32_t c, int start, int end)
 	}
 }
 
+/* Fast path: the rest of an ASCII letter/digit run [i, j) whose first
+ * character was just fed, appended to the current part in bulk. */
+static void word_ascii(scan *s, const unsigned char *t, int i, int j)
+{
+	part *p = &s->parts[s->nparts - 1];
+	int alpha = p->alpha;
+
+	p->end = j;
+	for (; i < j && s->wlen < WORD_MAX; i++) {
+		unsigned char c = t[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		alpha &= c >= 'a';
+		s->word[s->wlen++] = (char)c;
+	}
+	p->alpha = alpha;
+	p->len = s->wlen - p->off;
+}
+
+static int is_alnum(unsigned char c)
+{
+	return c < 0x80 && ascii_class[c] == C_WORD;
+}
+
 static int run(kb_tokenizer *tk, int query, const char *text, int len,
 	       kb_token_cb cb, void *payload)
 {
@@ -427,6 +482,14 @@ static int run(kb_tokenizer *tk, int query, const char *text, int len,
 		if (t[i] < 0x80) {
 			c = t[i];
 			feed(&s, c >= 'A' && c <= 'Z' ? c + 32 : c, i, i + 1);
+			if (is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
+				n = i + 1;
+				while (n < len && is_alnum(t[n]))
+					n++;
+				word_ascii(&s, t, i + 1, n);
+				i = n;
+				continue;
+			}
 			i++;
 			continue;
 		}
@@ -473,6 +536,7 @@ void kb_tokenizer_free(kb_tokenizer *tk)
 		return;
 	if (tk->stemmer)
 		sb_stemmer_delete(tk->stemmer);
+	free(tk->cache);
 	free(tk);
 }
 
