@@ -14,9 +14,13 @@
 #include "kb/error.h"
 #include "kb/query.h"
 #include "kb/tokenizer.h"
+#include "tokenizer_priv.h"
 
 #define ITEMS_MAX 256      /* items kept from one query; the rest is ignored */
 #define ITEM_BYTES 1024    /* bytes kept of one term or phrase */
+#define ALTS_MAX 64        /* alternatives OR-ed for one term */
+#define CJK_SPLIT 4        /* unquoted CJK runs this long also match by bigram */
+#define SYN_CHARS 8        /* longest CJK synonym looked up inside a run */
 
 enum { TERM, PHRASE };
 
@@ -278,6 +282,123 @@ static const char *lookup_key(compiler *c, const item *it, size_t k)
 	return s;
 }
 
+/* The alternatives of one unit, rendered as `"a" OR "b" ...`. */
+typedef struct {
+	kb_buf out;
+	char **seen;       /* normalised alternatives, for de-duplication */
+	size_t n, alloc;
+	size_t emitted;    /* alternatives written to out */
+} alt_list;
+
+/* Remember a normalised alternative (owned); 0 when it was already there. */
+static int alt_seen(alt_list *a, char *norm)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (strcmp(a->seen[i], norm) == 0) {
+			free(norm);
+			return 0;
+		}
+	}
+	if (a->n == a->alloc) {
+		a->alloc = a->alloc ? a->alloc * 2 : 8;
+		a->seen = kb_xrealloc(a->seen, a->alloc * sizeof(*a->seen));
+	}
+	a->seen[a->n++] = norm;
+	return 1;
+}
+
+/* Add `len` bytes of text as an alternative unless it has no token, is a
+ * duplicate, or the list is full. */
+static void alt_add(compiler *c, alt_list *a, const char *text, size_t len)
+{
+	char *norm;
+
+	if (a->n >= ALTS_MAX || !has_tokens(c, text, len))
+		return;
+	norm = kb_text_normalize(text, len);
+	if (!norm || !alt_seen(a, norm))
+		return;
+	if (a->emitted++)
+		kb_buf_puts(&a->out, " OR ");
+	kb_query_quote(&a->out, text, len);
+}
+
+static void alt_release(alt_list *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->seen[i]);
+	free(a->seen);
+	kb_buf_release(&a->out);
+}
+
+/* Add the group of the longest synonym starting at character i of a CJK
+ * run (characters at byte offsets off[i .. end]). */
+static void cjk_synonyms(compiler *c, alt_list *a, const char *text, const size_t *off,
+			 size_t i, size_t end)
+{
+	const char *const *syn;
+	char key[SYN_CHARS * 4 + 1];
+	size_t l, j, n, bytes;
+
+	l = end - i < SYN_CHARS ? end - i : SYN_CHARS;
+	for (; l >= 2; l--) {
+		bytes = off[i + l] - off[i];
+		memcpy(key, text + off[i], bytes);
+		key[bytes] = '\0';
+		n = kb_synonyms_lookup(c->syn, key, &syn);
+		for (j = 0; j < n; j++)
+			alt_add(c, a, syn[j], strlen(syn[j]));
+		if (n)
+			return;
+	}
+}
+
+/*
+ * An unquoted term holding a CJK run of CJK_SPLIT or more characters is
+ * most likely several words written without spaces ("冷水机组跳闸"): besides
+ * the exact phrase, each bigram, each other segment and each synonym found
+ * inside the run become alternatives, so documents that hold the words
+ * apart still match and rank by how many they hold.
+ */
+static void expand_cjk(compiler *c, alt_list *a, const char *text, size_t len)
+{
+	size_t off[ITEM_BYTES + 1], cjk[ITEM_BYTES + 1];
+	size_t n = 0, i, s, longest = 0, run = 0;
+	utf8proc_int32_t cp;
+
+	for (i = 0; i < len; n++) {
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+						      (utf8proc_ssize_t)(len - i), &cp);
+
+		off[n] = i;
+		cjk[n] = k > 0 && kb_tokenizer_cjk(cp);
+		run = cjk[n] ? run + 1 : 0;
+		longest = run > longest ? run : longest;
+		i += k > 0 ? (size_t)k : 1;
+	}
+	off[n] = len;
+	if (longest < CJK_SPLIT)
+		return;
+	for (s = 0; s < n; s = i) {
+		for (i = s + 1; i < n && cjk[i] == cjk[s]; i++)
+			;
+		if (!cjk[s]) {
+			alt_add(c, a, text + off[s], off[i] - off[s]);
+			continue;
+		}
+		if (i - s == 1)
+			alt_add(c, a, text + off[s], off[i] - off[s]);
+		for (run = s; run + 1 < i; run++)
+			alt_add(c, a, text + off[run], off[run + 2] - off[run]);
+		for (run = s; c->syn && run + 1 < i; run++)
+			cjk_synonyms(c, a, text, off, run, i);
+	}
+}
+
 /*
  * Render one unit: the user's text (items it[0..k) as one string) and, when
  * the synonym table knows it, the other terms of its group, as
@@ -287,37 +408,33 @@ static const char *lookup_key(compiler *c, const item *it, size_t k)
 static void render_unit(compiler *c, kb_buf *out, const item *it, size_t k,
 			const char *const *syn, size_t nsyn)
 {
-	kb_buf alts = KB_BUF_INIT, text = KB_BUF_INIT;
-	size_t j, nalts = 0;
-	char *norm;
+	alt_list a = { KB_BUF_INIT, NULL, 0, 0, 0 };
+	kb_buf text = KB_BUF_INIT;
+	char *key;
+	size_t j;
 
 	for (j = 0; j < k; j++) {
 		if (j)
 			kb_buf_putc(&text, ' ');
 		kb_buf_put(&text, it[j].text, clip(it[j].text, it[j].len));
 	}
-	if (has_tokens(c, text.ptr, text.len)) {
-		kb_query_quote(&alts, text.ptr, text.len);
-		nalts++;
-	}
-	norm = nsyn ? kb_text_normalize(c->key, strlen(c->key)) : NULL;
-	for (j = 0; j < nsyn; j++) {
-		if ((norm && strcmp(norm, syn[j]) == 0) || !has_tokens(c, syn[j], strlen(syn[j])))
-			continue;
-		if (nalts++)
-			kb_buf_puts(&alts, " OR ");
-		kb_query_quote(&alts, syn[j], strlen(syn[j]));
-	}
-	free(norm);
-	if (nalts == 0)
+	alt_add(c, &a, text.ptr, text.len);
+	if (nsyn && (key = kb_text_normalize(c->key, strlen(c->key))) != NULL)
+		alt_seen(&a, key);
+	for (j = 0; j < nsyn; j++)
+		alt_add(c, &a, syn[j], strlen(syn[j]));
+	if (!nsyn && k == 1 && it->kind == TERM)
+		expand_cjk(c, &a, text.ptr, text.len);
+	if (a.emitted == 0)
 		goto done;
 	if (it->col >= 0)
 		kb_buf_printf(out, "%s : ", columns[it->col].column);
-	kb_buf_puts(out, nalts > 1 ? "(" : "");
-	kb_buf_put(out, alts.ptr, alts.len);
-	kb_buf_puts(out, nalts > 1 ? ")" : "");
+	if (a.emitted > 1)
+		kb_buf_printf(out, "(%s)", a.out.ptr);
+	else
+		kb_buf_put(out, a.out.ptr, a.out.len);
 done:
-	kb_buf_release(&alts);
+	alt_release(&a);
 	kb_buf_release(&text);
 }
 

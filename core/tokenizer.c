@@ -14,6 +14,7 @@
 #include "kb/buf.h"
 #include "kb/error.h"
 #include "kb/tokenizer.h"
+#include "tokenizer_priv.h"
 
 #define WORD_MAX 128     /* bytes of one word or code; longer parts are cut */
 #define PARTS_MAX 16     /* parts of one code; more start a new code */
@@ -119,6 +120,11 @@ static int is_cjk(utf8proc_int32_t c)
 	if (c >= 0xF900 && c <= 0xFAFF)
 		return 1;
 	return c >= 0x20000 && c <= 0x3134F;
+}
+
+int kb_tokenizer_cjk(int32_t c)
+{
+	return is_cjk(c);
 }
 
 static const unsigned char ascii_class[128] = {

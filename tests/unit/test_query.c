@@ -201,7 +201,10 @@ static void test_search_results(void **state)
 {
 	(void)state;
 	assert_hits("跳闸", "1,4");          /* trips via synonym */
-	assert_hits("高压跳闸", "4");
+	assert_hits("高压跳闸", "1,4");       /* 跳闸 inside the run = trip */
+	assert_hits("\"高压跳闸\"", "4");
+	assert_hits("冷水机组跳闸", "1,4");   /* not adjacent in 4, still found */
+	assert_hits("\"冷水机组跳闸\"", "");
 	assert_hits("\"高压 跳闸\"", "4");     /* spaces between CJK words do not matter */
 	assert_hits("\"机组 跳闸\"", "");
 	assert_hits("ahu", "2,3");
@@ -217,6 +220,30 @@ static void test_search_results(void **state)
 	assert_hits("unserviceable", "1");
 	assert_hits("tripped OR broken", "1,3");
 	assert_hits("水", "2,4");
+}
+
+static void test_cjk_expansion(void **state)
+{
+	sqlite3_stmt *st;
+	char *expr;
+
+	(void)state;
+	assert_compiles("空调箱", syn, "(\"空调箱\" OR \"air handling unit\" OR \"ahu\")");
+	assert_compiles("空调箱漏", NULL, "(\"空调箱漏\" OR \"空调\" OR \"调箱\" OR \"箱漏\")");
+	assert_compiles("E04空调箱漏水", syn,
+			"(\"E04空调箱漏水\" OR \"E04\" OR \"空调\" OR \"调箱\" OR \"箱漏\" "
+			"OR \"漏水\" OR \"air handling unit\" OR \"ahu\" OR \"空调箱\")");
+	assert_compiles("\"空调箱漏水\"", syn, "\"空调箱漏水\"");
+	assert_compiles("冷水机", NULL, "\"冷水机\"");
+	/* the best match ranks first */
+	expr = compile("冷水机组高压跳闸", syn);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rowid FROM t WHERE t MATCH ? "
+					    "ORDER BY rank", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+	free(expr);
 }
 
 /* Every expression the compiler produces must run in FTS5. */
@@ -321,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_synonyms),
 		cmocka_unit_test(test_search_results),
+		cmocka_unit_test(test_cjk_expansion),
 		cmocka_unit_test(test_nasty),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_binary_junk),
