@@ -1,7 +1,9 @@
 /*
  * synonyms.c - synonym groups (kb/synonyms.h): a flat array of normalised
- * terms grouped by line, and an open-addressing hash table from each term
- * to the first group that holds it.
+ * terms grouped by line, and an open-addressing hash table from each term's
+ * key (its query tokens, stemmed, joined by spaces) to the first group that
+ * holds it, so "Trips" finds "trip" and "air-handling units" finds
+ * "air handling unit".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 struct kb_synonyms {
 	char **terms;          /* all terms, group after group */
+	char **keys;           /* lookup key of each term; NULL when it has none */
 	size_t nterms, aterms;
 	size_t *starts;        /* group g is terms[starts[g] .. starts[g + 1]) */
 	size_t ngroups, agroups;
@@ -32,12 +35,39 @@ static size_t hash_str(const char *s)
 	return h;
 }
 
-/* Slot holding `term`, or the empty slot where it would go. */
-static size_t *find_slot(const kb_synonyms *s, const char *term)
+static int key_token(void *p, int flags, const char *tok, int len, int start, int end)
 {
-	size_t i = hash_str(term) & (s->nslots - 1);
+	kb_buf *b = p;
 
-	while (s->slots[i] && strcmp(s->terms[s->slots[i] - 1], term) != 0)
+	(void)flags; (void)start; (void)end;
+	if (b->len)
+		kb_buf_putc(b, ' ');
+	kb_buf_put(b, tok, (size_t)len);
+	return 0;
+}
+
+/* The lookup key of a term: its query tokens (stemmed, stop words kept)
+ * joined by spaces; NULL when it has no token. */
+static char *term_key(const char *term, size_t len)
+{
+	kb_tokenizer_options opt = KB_TOKENIZER_OPTIONS_INIT;
+	kb_buf b = KB_BUF_INIT;
+
+	opt.stopwords = 0;
+	if (len > 0x7fffffff || kb_tokenize_query(&opt, term, (int)len, key_token, &b) < 0 ||
+	    b.len == 0) {
+		kb_buf_release(&b);
+		return NULL;
+	}
+	return kb_buf_detach(&b);
+}
+
+/* Slot holding `key`, or the empty slot where it would go. */
+static size_t *find_slot(const kb_synonyms *s, const char *key)
+{
+	size_t i = hash_str(key) & (s->nslots - 1);
+
+	while (s->slots[i] && strcmp(s->keys[s->slots[i] - 1], key) != 0)
 		i = (i + 1) & (s->nslots - 1);
 	return &s->slots[i];
 }
@@ -50,8 +80,11 @@ static void rehash(kb_synonyms *s, size_t nslots)
 	s->slots = kb_xcalloc(nslots, sizeof(*s->slots));
 	s->nslots = nslots;
 	for (i = 0; i < s->nterms; i++) {
-		size_t *slot = find_slot(s, s->terms[i]);
+		size_t *slot;
 
+		if (!s->keys[i])
+			continue;
+		slot = find_slot(s, s->keys[i]);
 		if (!*slot)
 			*slot = i + 1;
 	}
@@ -73,9 +106,12 @@ void kb_synonyms_free(kb_synonyms *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->nterms; i++)
+	for (i = 0; i < s->nterms; i++) {
 		free(s->terms[i]);
+		free(s->keys[i]);
+	}
 	free(s->terms);
+	free(s->keys);
 	free(s->starts);
 	free(s->slots);
 	free(s);
@@ -105,13 +141,17 @@ static void add_term(kb_synonyms *s, char *term)
 	if (s->nterms == s->aterms) {
 		s->aterms = s->aterms ? s->aterms * 2 : 16;
 		s->terms = kb_xrealloc(s->terms, s->aterms * sizeof(*s->terms));
+		s->keys = kb_xrealloc(s->keys, s->aterms * sizeof(*s->keys));
 	}
+	s->keys[s->nterms] = term_key(term, strlen(term));
 	s->terms[s->nterms++] = term;
 	if (s->nterms * 2 > s->nslots)
 		rehash(s, s->nslots * 2);
-	slot = find_slot(s, term);
-	if (!*slot)
-		*slot = s->nterms;
+	if (s->keys[s->nterms - 1]) {
+		slot = find_slot(s, s->keys[s->nterms - 1]);
+		if (!*slot)
+			*slot = s->nterms;
+	}
 	w = count_words(term);
 	if (w > s->max_words)
 		s->max_words = w;
@@ -167,8 +207,11 @@ static int parse_line(kb_synonyms *s, const char *p, const char *end, const char
 		int rc = kb_error_set(KB_EINPUT, path, lineno, "synonym group has a single term '%s'",
 				      s->nterms > s->starts[s->ngroups] ? s->terms[s->nterms - 1] : "");
 
-		while (s->nterms > s->starts[s->ngroups])
-			free(s->terms[--s->nterms]);
+		while (s->nterms > s->starts[s->ngroups]) {
+			s->nterms--;
+			free(s->terms[s->nterms]);
+			free(s->keys[s->nterms]);
+		}
 		return rc;
 	}
 	end_group(s);
@@ -259,16 +302,16 @@ static size_t group_of(const kb_synonyms *s, size_t i)
 size_t kb_synonyms_lookup(const kb_synonyms *s, const char *term, const char *const **terms)
 {
 	size_t *slot, g;
-	char *t;
+	char *key;
 
 	*terms = NULL;
 	if (!s || s->ngroups == 0 || !term)
 		return 0;
-	t = kb_text_normalize(term, strlen(term));
-	if (!t)
+	key = term_key(term, strlen(term));
+	if (!key)
 		return 0;
-	slot = find_slot(s, t);
-	free(t);
+	slot = find_slot(s, key);
+	free(key);
 	if (!*slot)
 		return 0;
 	g = group_of(s, *slot - 1);

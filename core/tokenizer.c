@@ -33,8 +33,11 @@ typedef struct {
 struct kb_tokenizer {
 	kb_tokenizer_options opt;
 	struct sb_stemmer *stemmer;   /* NULL when stemming is off */
-	stem_entry *cache;            /* STEM_CACHE entries, made on first use */
+	stem_entry *cache;            /* STEM_CACHE entries, made once worth it */
+	unsigned stems;               /* words stemmed while there is no cache */
 };
+
+_Static_assert(KB_TOKEN_COLOCATED == FTS5_TOKEN_COLOCATED, "token flags differ from FTS5's");
 
 /* Character classes after normalisation. */
 enum { C_SEP = 0, C_WORD, C_JOIN, C_APOS, C_CJK, C_MARK };
@@ -249,9 +252,9 @@ static const char *stem(kb_tokenizer *tk, const char *w, int len, int *slen)
 	unsigned h = 2166136261u;
 	int i;
 
-	if (!tk->cache)
+	if (!tk->cache && ++tk->stems > STEM_CACHE / 8)
 		tk->cache = kb_xcalloc(STEM_CACHE, sizeof(*tk->cache));
-	if (len <= STEM_WORD) {
+	if (tk->cache && len <= STEM_WORD) {
 		for (i = 0; i < len; i++)
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
 		e = &tk->cache[h & (STEM_CACHE - 1)];

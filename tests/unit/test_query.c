@@ -218,7 +218,8 @@ static void test_search_results(void **state)
 	assert_hits("0502", "4");
 	assert_hits("u/s", "1");
 	assert_hits("unserviceable", "1");
-	assert_hits("tripped OR broken", "1,3");
+	assert_hits("tripped OR broken", "1,3,4");   /* tripped -> trip = 跳闸 */
+	assert_hits("broken OR 漏水", "2,3");
 	assert_hits("水", "2,4");
 }
 

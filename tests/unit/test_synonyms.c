@@ -44,6 +44,13 @@ static void test_parse_and_lookup(void **state)
 	assert_int_equal(kb_synonyms_lookup(s, "chiller", &t), 0);
 	assert_null(t);
 	assert_int_equal(kb_synonyms_lookup(s, "air handling", &t), 0);
+	/* lookups go by stemmed tokens: inflections and hyphens do not matter */
+	assert_int_equal(kb_synonyms_lookup(s, "Air-Handling Units", &t), 3);
+	assert_int_equal(kb_synonyms_lookup(s, "TRIPPED", &t), 3);
+	assert_string_equal(t[1], "跳闸");
+	assert_int_equal(kb_synonyms_lookup(s, "unserviceables", &t), 2);
+	assert_int_equal(kb_synonyms_lookup(s, "", &t), 0);
+	assert_int_equal(kb_synonyms_lookup(s, "!!", &t), 0);
 	kb_synonyms_free(s);
 }
 
