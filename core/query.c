@@ -227,22 +227,33 @@ static int validate_utf8(const char *q, size_t len)
 /* ---- compiling -------------------------------------------------------- */
 
 typedef struct {
-	kb_tokenizer *tk;            /* to test whether text has any token */
+	kb_tokenizer *tk;            /* query tokens of alternatives */
 	const kb_synonyms *syn;
 	size_t max_words;
-	const char *key;             /* last lookup key (points into scratch) */
 	kb_buf scratch;
 } compiler;
 
-static int any_token(void *p, int flags, const char *tok, int len, int start, int end)
+static int key_token(void *p, int flags, const char *tok, int len, int start, int end)
 {
-	(void)p; (void)flags; (void)tok; (void)len; (void)start; (void)end;
-	return 1;
+	kb_buf *b = p;
+
+	(void)flags; (void)start; (void)end;
+	if (b->len)
+		kb_buf_putc(b, ' ');
+	kb_buf_put(b, tok, (size_t)len);
+	return 0;
 }
 
-static int has_tokens(compiler *c, const char *text, size_t len)
+/* What FTS5 will search for `text`: its query tokens (stemmed, stop words
+ * dropped) joined by spaces, malloc'd; NULL when there is none. */
+static char *token_key(compiler *c, const char *text, size_t len)
 {
-	return kb_tokenizer_run(c->tk, KB_TOKENIZE_QUERY, text, (int)len, any_token, NULL) == 1;
+	kb_buf b = KB_BUF_INIT;
+
+	kb_tokenizer_run(c->tk, KB_TOKENIZE_QUERY, text, (int)len, key_token, &b);
+	if (b.len == 0)
+		return NULL;
+	return kb_buf_detach(&b);
 }
 
 /* Cut `len` to ITEM_BYTES at a character boundary. */
@@ -278,19 +289,18 @@ static const char *lookup_key(compiler *c, const item *it, size_t k)
 	kb_buf_truncate(&c->scratch, len);
 	while (*s && strchr(edge, *s))
 		s++;
-	c->key = s;
 	return s;
 }
 
 /* The alternatives of one unit, rendered as `"a" OR "b" ...`. */
 typedef struct {
 	kb_buf out;
-	char **seen;       /* normalised alternatives, for de-duplication */
+	char **seen;       /* token keys of the alternatives, for de-duplication */
 	size_t n, alloc;
 	size_t emitted;    /* alternatives written to out */
 } alt_list;
 
-/* Remember a normalised alternative (owned); 0 when it was already there. */
+/* Remember an alternative's token key (owned); 0 when it was already there. */
 static int alt_seen(alt_list *a, char *norm)
 {
 	size_t i;
@@ -309,16 +319,17 @@ static int alt_seen(alt_list *a, char *norm)
 	return 1;
 }
 
-/* Add `len` bytes of text as an alternative unless it has no token, is a
- * duplicate, or the list is full. */
+/* Add `len` bytes of text as an alternative unless it has no token, the
+ * list is full, or an earlier alternative gives the same tokens ("trip"
+ * after "tripped"). */
 static void alt_add(compiler *c, alt_list *a, const char *text, size_t len)
 {
-	char *norm;
+	char *key;
 
-	if (a->n >= ALTS_MAX || !has_tokens(c, text, len))
+	if (a->n >= ALTS_MAX)
 		return;
-	norm = kb_text_normalize(text, len);
-	if (!norm || !alt_seen(a, norm))
+	key = token_key(c, text, len);
+	if (!key || !alt_seen(a, key))
 		return;
 	if (a->emitted++)
 		kb_buf_puts(&a->out, " OR ");
@@ -410,7 +421,6 @@ static void render_unit(compiler *c, kb_buf *out, const item *it, size_t k,
 {
 	alt_list a = { KB_BUF_INIT, NULL, 0, 0, 0 };
 	kb_buf text = KB_BUF_INIT;
-	char *key;
 	size_t j;
 
 	for (j = 0; j < k; j++) {
@@ -419,8 +429,6 @@ static void render_unit(compiler *c, kb_buf *out, const item *it, size_t k,
 		kb_buf_put(&text, it[j].text, clip(it[j].text, it[j].len));
 	}
 	alt_add(c, &a, text.ptr, text.len);
-	if (nsyn && (key = kb_text_normalize(c->key, strlen(c->key))) != NULL)
-		alt_seen(&a, key);
 	for (j = 0; j < nsyn; j++)
 		alt_add(c, &a, syn[j], strlen(syn[j]));
 	if (!nsyn && k == 1 && it->kind == TERM)
@@ -519,7 +527,7 @@ static void assemble(compiler *c, kb_buf *out, const item *items, size_t n)
 int kb_query_compile(kb_buf *out, const char *query, const kb_synonyms *synonyms)
 {
 	kb_tokenizer_options opt = KB_TOKENIZER_OPTIONS_INIT;
-	compiler c = { NULL, synonyms, 0, NULL, KB_BUF_INIT };
+	compiler c = { NULL, synonyms, 0, KB_BUF_INIT };
 	lexer *l;
 	int rc;
 
@@ -528,7 +536,6 @@ int kb_query_compile(kb_buf *out, const char *query, const kb_synonyms *synonyms
 	rc = validate_utf8(query, strlen(query));
 	if (rc < 0)
 		return rc;
-	opt.stem = 0;
 	rc = kb_tokenizer_new(&c.tk, &opt);
 	if (rc < 0)
 		return rc;

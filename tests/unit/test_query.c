@@ -192,6 +192,10 @@ static void test_synonyms(void **state)
 	assert_compiles("-跳闸 fan", syn, "\"fan\" NOT (\"跳闸\" OR \"trip\")");
 	assert_compiles("\"air handling unit\"", syn,
 			"(\"air handling unit\" OR \"ahu\" OR \"空调箱\")");
+	/* alternatives that search the same tokens are written once */
+	assert_compiles("Tripped", syn, "(\"Tripped\" OR \"跳闸\")");
+	assert_compiles("AHU AHU", syn, "(\"AHU\" OR \"air handling unit\" OR \"空调箱\") AND "
+			"(\"AHU\" OR \"air handling unit\" OR \"空调箱\")");
 	/* a stop word's group keeps only the alternatives with tokens */
 	assert_compiles("的", syn, "\"的\"");
 	assert_compiles("the", syn, "\"的\"");
