@@ -240,6 +240,36 @@ static void test_big_and_binary(void **state)
 	free(big);
 }
 
+static void test_reuse_and_stem_cache(void **state)
+{
+	kb_buf text = KB_BUF_INIT, want = KB_BUF_INIT;
+	kb_tokenizer *tk;
+	collect c;
+	int i, round;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		kb_buf_printf(&text, "Tripped trips running pumps%d 跳闸 ", i % 7);
+		/* query mode: the tail unigram 闸 keeps later tokens aligned */
+		kb_buf_printf(&want, "%strip trip run pumps%d 跳闸", i ? " 闸 " : "", i % 7);
+	}
+	assert_int_equal(kb_tokenizer_new(&tk, NULL), 0);
+	for (round = 0; round < 2; round++) {
+		memset(&c, 0, sizeof(c));
+		kb_buf_init(&c.out);
+		c.text = text.ptr;
+		c.len = (int)text.len;
+		assert_int_equal(kb_tokenizer_run(tk, KB_TOKENIZE_QUERY, text.ptr, (int)text.len,
+						  collect_cb, &c), 0);
+		assert_string_equal(c.out.ptr, want.ptr);
+		kb_buf_release(&c.out);
+	}
+	kb_tokenizer_free(tk);
+	kb_tokenizer_free(NULL);
+	kb_buf_release(&text);
+	kb_buf_release(&want);
+}
+
 static void test_normalize(void **state)
 {
 	char *s;
@@ -408,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_invalid_and_empty),
 		cmocka_unit_test(test_big_and_binary),
+		cmocka_unit_test(test_reuse_and_stem_cache),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_fts5_match),
 		cmocka_unit_test(test_fts5_highlight),
