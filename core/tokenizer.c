@@ -368,10 +368,12 @@ static void word_char(scan *s, utf8proc_int32_t c, int start, int end)
  * Documents: character i gives bigram c[i]c[i+1] at a new position and
  * unigram c[i] colocated with it (the last character: its unigram alone).
  * The bigram goes first because highlight() takes the offsets of the first
- * token at a position, so a matched word is marked whole.  Queries: a run of one character gives its
- * unigram, a longer run its bigrams; the last character's unigram is kept
- * as a pending "tail" and emitted only when another token follows, so a
- * phrase that continues after the run lines up with the document.
+ * token at a position, so a matched word is marked whole.
+ *
+ * Queries: a run of one character gives its unigram, a longer run its
+ * bigrams; the last character's unigram is kept as a pending "tail" and
+ * emitted only when another token follows, so a phrase that continues
+ * after the run lines up with the document.
  */
 static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
 {
