@@ -138,7 +138,7 @@ int kb_store_log(kb_store *s, const char *relpath,
 	if ((rc = kb__check_relpath(relpath)) < 0)
 		return rc;
 	if (git_revwalk_new(&walk, s->repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TIME) < 0) {
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0) {
 		rc = kb_error_set(KB_ERROR, relpath, 0, "cannot walk history: %s",
 				  kb__git_msg("unknown error"));
 		goto done;
