@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -203,12 +204,59 @@ size_t kb_config_get_all(const kb_config *cfg, const char *key, const char *cons
 	return n;
 }
 
+/*
+ * Git's integers: decimal with an optional k, m or g suffix (powers of
+ * 1024).  Parsed here rather than with git_config_parse_int64() so the
+ * getters work without libgit2 being initialised.  0 ok, -1 not a number.
+ */
+static int parse_int(int64_t *out, const char *text)
+{
+	char *end;
+	long long v, mul = 1;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (end == text || errno)
+		return -1;
+	switch (tolower((unsigned char)*end)) {
+	case 'k': mul = 1024; end++; break;
+	case 'm': mul = 1024 * 1024; end++; break;
+	case 'g': mul = 1024 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end || (v > 0 && v > INT64_MAX / mul) || (v < 0 && v < INT64_MIN / mul))
+		return -1;
+	*out = (int64_t)v * mul;
+	return 0;
+}
+
+/* Git's booleans: true/yes/on, false/no/off (any case), "" is false, and an
+ * integer is true when non-zero.  0 ok, -1 not a boolean. */
+static int parse_bool(int *out, const char *text)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off", "" };
+	int64_t n;
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!strcasecmp(text, yes[i]))
+			return *out = 1, 0;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (!strcasecmp(text, no[i]))
+			return *out = 0, 0;
+	if (parse_int(&n, text) < 0)
+		return -1;
+	*out = n != 0;
+	return 0;
+}
+
 int64_t kb_config_get_int(const kb_config *cfg, const char *key, int64_t dflt)
 {
 	const config_entry *e = last_entry(cfg, key);
 	int64_t v;
 
-	if (!e || e->implicit || git_config_parse_int64(&v, e->value) < 0)
+	if (!e || e->implicit || parse_int(&v, e->value) < 0)
 		return dflt;
 	return v;
 }
@@ -239,7 +287,7 @@ int kb_config_get_bool(const kb_config *cfg, const char *key, int dflt)
 		return dflt;
 	if (e->implicit)
 		return 1;
-	if (git_config_parse_bool(&v, e->value) < 0)
+	if (parse_bool(&v, e->value) < 0)
 		return dflt;
 	return v;
 }

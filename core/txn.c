@@ -197,11 +197,11 @@ static void forget_dirs(kb_txn *t)
 }
 
 /*
- * Make the parent directories of relpath inside the work tree, refusing to
- * pass through a symlink or a file.  Created directories are remembered so
- * a failure can remove them again.
+ * Check the parent directories of relpath inside the work tree, refusing to
+ * pass through a symlink or a file; with `create`, make the missing ones and
+ * remember them so a failure can remove them again.
  */
-static int make_parents(kb_txn *t, const char *relpath)
+static int make_parents(kb_txn *t, const char *relpath, int create)
 {
 	kb_buf p = KB_BUF_INIT;
 	const char *slash;
@@ -219,6 +219,8 @@ static int make_parents(kb_txn *t, const char *relpath)
 					  (int)(slash - relpath), relpath);
 			break;
 		}
+		if (!create)
+			break;  /* missing: nothing below it to touch */
 		if (mkdir(p.ptr, 0777) < 0) {
 			rc = kb_error_set(KB_EIO, relpath, 0, "cannot create '%s': %s", p.ptr,
 					  strerror(errno));
@@ -229,6 +231,25 @@ static int make_parents(kb_txn *t, const char *relpath)
 	}
 	kb_buf_release(&p);
 	return rc;
+}
+
+/* After a removal, drop the directories it left empty, as git does; top-level
+ * directories such as cases/ stay. */
+static void remove_empty_parents(kb_txn *t, const char *relpath)
+{
+	kb_buf p = KB_BUF_INIT;
+	const char *end = strrchr(relpath, '/');
+
+	while (end && memchr(relpath, '/', (size_t)(end - relpath))) {
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%.*s", t->s->workdir, (int)(end - relpath), relpath);
+		if (rmdir(p.ptr) < 0)
+			break;
+		do
+			end--;
+		while (*end != '/');
+	}
+	kb_buf_release(&p);
 }
 
 static int write_all(int fd, const char *data, size_t len)
@@ -303,9 +324,9 @@ static int write_temps(kb_txn *t)
 
 	for (i = 0; i < t->count && rc == 0; i++) {
 		if (!t->items[i].data)
-			continue;
-		if ((rc = check_target(t, &t->items[i])) == 0 &&
-		    (rc = make_parents(t, t->items[i].relpath)) == 0)
+			rc = make_parents(t, t->items[i].relpath, 0);
+		else if ((rc = check_target(t, &t->items[i])) == 0 &&
+			 (rc = make_parents(t, t->items[i].relpath, 1)) == 0)
 			rc = write_temp(t, &t->items[i]);
 	}
 	if (rc < 0)
@@ -339,6 +360,8 @@ static int install_files(kb_txn *t)
 		if (c->data) {
 			free(c->tmp);
 			c->tmp = NULL;
+		} else {
+			remove_empty_parents(t, c->relpath);
 		}
 	}
 	kb_buf_release(&p);

@@ -29,7 +29,7 @@ static const char sample[] =
 	"[search \"weight\"]\n"
 	"\ttitle = 2.5\n"
 	"[flags]\n"
-	"\ta = yes\n\tb = on\n\tc = 1\n\td = off\n\te = maybe\n"
+	"\ta = yes\n\tb = On\n\tc = 1\n\td = off\n\te = maybe\n\tf = 0\n\tg =\n\th = 5\n"
 	"[kb]\n"
 	"\tname = Plant 3 knowledge\n";
 
@@ -121,9 +121,13 @@ static void test_typed_values(void **state)
 	assert_int_equal(kb_config_get_bool(cfg, "flags.c", 0), 1);
 	assert_int_equal(kb_config_get_bool(cfg, "flags.d", 1), 0);
 	assert_int_equal(kb_config_get_bool(cfg, "flags.e", 7), 7);
+	assert_int_equal(kb_config_get_bool(cfg, "flags.f", 1), 0);
+	assert_int_equal(kb_config_get_bool(cfg, "flags.g", 1), 0);
+	assert_int_equal(kb_config_get_bool(cfg, "flags.h", 0), 1);
 	assert_int_equal(kb_config_get_bool(cfg, "flags.none", 1), 1);
 	assert_int_equal(kb_config_get_int(cfg, "search.limit", 0), 2048);
 	assert_int_equal(kb_config_get_int(cfg, "search.neg", 0), -5);
+	assert_int_equal(kb_config_get_int(cfg, "flags.a", 4), 4);
 	assert_int_equal(kb_config_get_int(cfg, "search.bad", 9), 9);
 	assert_int_equal(kb_config_get_int(cfg, "search.none", 3), 3);
 	assert_true(kb_config_get_double(cfg, "search.weight.title", 1.0) == 2.5);

@@ -491,6 +491,32 @@ static void test_txn_multiple_files_one_commit(void **state)
 	assert_sh_eq(dir, "cat synonyms.txt", "user edit");
 	assert_sh_eq(dir, "ls -A cases | grep -c kbtmp || true", "0");
 	assert_sh_eq(dir, "stat -c %a cases/X.md", "644");
+	/* removing the only file of a directory removes the directory, as git does */
+	assert_int_equal(commit_one(s, "cases/2024/05/ELV-0002.md", NULL, &bob, "rm"), 0);
+	assert_sh_eq(dir, "ls cases", "CHL-0001.md\nX.md");
+	assert_sh_eq(dir, "git status --porcelain", "A  staged.txt\n M synonyms.txt\n?? scratch.txt");
+	done_kb(s, dir);
+}
+
+static void test_txn_remove_through_symlink_refused(void **state)
+{
+	kb_store *s = NULL;
+	char *dir = new_kb(&s), *outside = tu_mkdtemp("victim"), *before, *after;
+
+	(void)state;
+	assert_int_equal(commit_one(s, "cases/d/V.md", "v\n", &alice, "v"), 0);
+	write_in(outside, "V.md", "precious\n");
+	assert_int_equal(tu_sh(NULL, "cd '%s' && rm -r cases/d && ln -s '%s' cases/d", dir, outside),
+			 0);
+	before = snapshot(dir);
+	assert_int_equal(commit_one(s, "cases/d/V.md", NULL, &alice, "rm v"), KB_EINPUT);
+	after = snapshot(dir);
+	assert_string_equal(before, after);
+	assert_sh_eq(outside, "cat V.md", "precious");
+	free(before);
+	free(after);
+	tu_rmtree(outside);
+	free(outside);
 	done_kb(s, dir);
 }
 
@@ -775,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_path_validation),
 		cmocka_unit_test(test_foreach_case_file),
 		cmocka_unit_test(test_txn_multiple_files_one_commit),
+		cmocka_unit_test(test_txn_remove_through_symlink_refused),
 		cmocka_unit_test(test_txn_noop_commit),
 		cmocka_unit_test(test_txn_on_unborn_branch),
 		cmocka_unit_test(test_txn_refused_during_merge),
