@@ -195,6 +195,8 @@ static void test_write_round_trip(void **state)
 	(void)state;
 	assert_int_equal(kb_config_write(path, "equipment.chiller.prefix", "CH"), 0);
 	assert_int_equal(kb_config_write(path, "equipment.heat pump.prefix", "HP"), 0);
+	assert_int_equal(kb_config_write(path, "section.symptom.alias", "X"), KB_EINPUT);
+	assert_string_equal(kb_error_last()->path, path);
 	assert_int_equal(kb_config_open(&cfg, path), 0);
 	assert_string_equal(kb_config_get(cfg, "equipment.chiller.prefix"), "CH");
 	assert_string_equal(kb_config_get(cfg, "equipment.heat pump.prefix"), "HP");
