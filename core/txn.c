@@ -93,7 +93,8 @@ static int check_writable(kb_store *s)
 	kb_buf objects = KB_BUF_INIT;
 	int ok;
 
-	kb_buf_printf(&objects, "%sobjects", s->gitdir);
+	/* objects/ lives in the common directory (differs in a linked worktree) */
+	kb_buf_printf(&objects, "%sobjects", git_repository_commondir(s->repo));
 	ok = dir_writable(s->workdir) && dir_writable(s->gitdir) && dir_writable(objects.ptr);
 	kb_buf_release(&objects);
 	if (!ok)
@@ -454,6 +455,34 @@ static int make_tree(git_oid *out, kb_txn *t, git_tree *base)
 	return rc;
 }
 
+/*
+ * A signature for `author` at the current time and local offset.  libgit2's
+ * git_signature_now() refuses an empty email, which git (and a bare-name
+ * KB_AUTHOR) allows, so the signature is parsed from "Name <email> time tz".
+ */
+static int make_signature(git_signature **out, const kb_author *author)
+{
+	const char *email = author->email ? author->email : "";
+	kb_buf raw = KB_BUF_INIT;
+	time_t now = time(NULL);
+	struct tm tm;
+	long off;
+	int rc = 0;
+
+	if (strpbrk(author->name, "<>\n") || strpbrk(email, "<>\n"))
+		return kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>'", author->name,
+				    email);
+	localtime_r(&now, &tm);
+	off = tm.tm_gmtoff / 60;
+	kb_buf_printf(&raw, "%s <%s> %lld %c%02ld%02ld", author->name, email, (long long)now,
+		      off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	if (git_signature_from_buffer(out, raw.ptr) < 0)
+		rc = kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>': %s", author->name,
+				  email, kb__git_msg("unknown error"));
+	kb_buf_release(&raw);
+	return rc;
+}
+
 static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tree_id,
 		       const kb_author *author, const char *message)
 {
@@ -466,11 +495,8 @@ static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tr
 	kb_buf_puts(&msg, message);
 	if (!msg.len || msg.ptr[msg.len - 1] != '\n')
 		kb_buf_putc(&msg, '\n');
-	if (git_signature_now(&sig, author->name, author->email ? author->email : "") < 0) {
-		rc = kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>': %s", author->name,
-				  author->email ? author->email : "", kb__git_msg("unknown error"));
+	if ((rc = make_signature(&sig, author)) < 0)
 		goto done;
-	}
 	if (git_tree_lookup(&tree, t->s->repo, tree_id) < 0) {
 		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot read the new tree: %s",
 				  kb__git_msg("unknown error"));

@@ -538,6 +538,13 @@ static void test_txn_noop_commit(void **state)
 	kb_txn_free(t);
 	assert_string_equal(oid, head);
 	assert_sh_eq(dir, "git rev-list --count HEAD", "1");
+	/* a bare-name author (no email) can commit, as with git */
+	{
+		const kb_author solo = { "Solo", "" };
+
+		assert_int_equal(commit_one(s, "cases/S.md", "s\n", &solo, "solo"), 0);
+		assert_sh_eq(dir, "git log -1 --format='%an|%ae|%cn'", "Solo||Solo");
+	}
 	/* removing what is not committed is refused */
 	assert_int_equal(commit_one(s, "cases/nope.md", NULL, &bob, "rm"), KB_ENOTFOUND);
 	done_kb(s, dir);
@@ -690,6 +697,29 @@ static void test_txn_builds_on_current_head(void **state)
 	done_kb(s, dir);
 }
 
+static void test_txn_in_linked_worktree(void **state)
+{
+	kb_store *s = NULL, *w = NULL;
+	char *dir = new_kb(&s);
+	kb_buf wt = KB_BUF_INIT, cache = KB_BUF_INIT;
+
+	(void)state;
+	kb_buf_printf(&wt, "%s-wt", dir);
+	assert_int_equal(tu_sh(NULL, "cd '%s' && git worktree add -q -b side '%s'", dir, wt.ptr), 0);
+	assert_int_equal(kb_store_open(&w, wt.ptr), 0);
+	assert_non_null(strstr(kb_store_gitdir(w), "/.git/worktrees/"));
+	assert_int_equal(kb_store_cachedir(&cache, w), 0);
+	assert_int_equal(commit_one(w, "cases/W.md", "w\n", &bob, "in worktree"), 0);
+	assert_sh_eq(wt.ptr, "git log -1 --format=%s side && git status --porcelain",
+		     "in worktree");
+	assert_sh_eq(dir, "git log -1 --format=%s main", "Initialise knowledge base");
+	kb_store_free(w);
+	tu_rmtree(wt.ptr);
+	kb_buf_release(&wt);
+	kb_buf_release(&cache);
+	done_kb(s, dir);
+}
+
 /* ---- history -------------------------------------------------------------- */
 
 static int log_cb(const kb_commit_info *ci, void *payload)
@@ -808,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_txn_refused_on_detached_head),
 		cmocka_unit_test(test_txn_refused_when_read_only),
 		cmocka_unit_test(test_txn_builds_on_current_head),
+		cmocka_unit_test(test_txn_in_linked_worktree),
 		cmocka_unit_test(test_log_follows_renames),
 		cmocka_unit_test(test_changes_tree_and_workdir),
 	};
