@@ -277,8 +277,12 @@ int kb_store_open(kb_store **out, const char *path)
 	git_libgit2_init();
 	dir = realpath(path, NULL);
 	if (!dir) {
-		rc = kb_error_set(errno == ENOENT ? KB_ENOKB : KB_EIO, path, 0,
-				  "cannot open '%s': %s", path, strerror(errno));
+		if (errno == ENOENT || errno == ENOTDIR)
+			rc = kb_error_set(KB_ENOKB, path, 0,
+					  "not a knowledge base (or any parent): '%s'", path);
+		else
+			rc = kb_error_set(KB_EIO, path, 0, "cannot open '%s': %s", path,
+					  strerror(errno));
 		goto done;
 	}
 	do {
@@ -692,7 +696,8 @@ static int list_dir(walk_entry **out, size_t *count, int dfd, const char *rel)
 				    strerror(errno));
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcasecmp(de->d_name, ".git"))
 			continue;
 		type = de->d_type;
 		if (type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)

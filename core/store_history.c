@@ -261,6 +261,12 @@ static int head_tree(git_tree **out, kb_store *s)
 	return 0;
 }
 
+/* A regular file in git (a symlink in cases/ is never a case). */
+static int is_regular(uint16_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
 static int tree_changes(kb_store *s, git_tree *from, git_tree *to, change_cb cb, void *payload)
 {
 	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
@@ -268,7 +274,7 @@ static int tree_changes(kb_store *s, git_tree *from, git_tree *to, change_cb cb,
 	const git_diff_delta *d;
 	git_diff *diff = NULL;
 	size_t i, n;
-	int rc = 0;
+	int rc = 0, was, is;
 
 	opts.pathspec.strings = spec;
 	opts.pathspec.count = 1;
@@ -282,12 +288,14 @@ static int tree_changes(kb_store *s, git_tree *from, git_tree *to, change_cb cb,
 		d = git_diff_get_delta(diff, i);
 		if (!is_case_path(d->new_file.path))
 			continue;
-		if (d->status == GIT_DELTA_ADDED)
-			rc = cb(KB_CHANGE_ADDED, d->new_file.path, payload);
-		else if (d->status == GIT_DELTA_DELETED)
-			rc = cb(KB_CHANGE_DELETED, d->old_file.path, payload);
-		else
+		was = d->status != GIT_DELTA_ADDED && is_regular(d->old_file.mode);
+		is = d->status != GIT_DELTA_DELETED && is_regular(d->new_file.mode);
+		if (was && is)
 			rc = cb(KB_CHANGE_MODIFIED, d->new_file.path, payload);
+		else if (was)
+			rc = cb(KB_CHANGE_DELETED, d->old_file.path, payload);
+		else if (is)
+			rc = cb(KB_CHANGE_ADDED, d->new_file.path, payload);
 	}
 done:
 	git_diff_free(diff);

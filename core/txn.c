@@ -455,27 +455,86 @@ static int make_tree(git_oid *out, kb_txn *t, git_tree *base)
 	return rc;
 }
 
+/* "+HHMM", "+HH:MM", "+HH" or "Z" into minutes east of UTC; -1 if malformed. */
+static int parse_tz(const char *p, int *minutes)
+{
+	int sign, hh = 0, mm = 0, n = 0;
+
+	if (!strcmp(p, "Z") || !strcmp(p, "z"))
+		return *minutes = 0, 0;
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (strlen(p) == 4 && sscanf(p, "%2d%2d%n", &hh, &mm, &n) == 2 && n == 4)
+		;
+	else if (!(strlen(p) == 5 && sscanf(p, "%2d:%2d%n", &hh, &mm, &n) == 2 && n == 5) &&
+		 !(strlen(p) == 2 && sscanf(p, "%2d%n", &hh, &n) == 1 && n == 2))
+		return -1;
+	if (hh > 14 || mm > 59)
+		return -1;
+	*minutes = sign * (hh * 60 + mm);
+	return 0;
+}
+
 /*
- * A signature for `author` at the current time and local offset.  libgit2's
- * git_signature_now() refuses an empty email, which git (and a bare-name
- * KB_AUTHOR) allows, so the signature is parsed from "Name <email> time tz".
+ * The date formats of GIT_AUTHOR_DATE that scripts use: git's internal
+ * "[@]<seconds> <+HHMM>" and ISO 8601 "YYYY-MM-DD[T ]HH:MM[:SS]<zone>" (zone
+ * Z, +HHMM or +HH:MM, optionally after a space).  0 ok, -1 otherwise.
  */
-static int make_signature(git_signature **out, const kb_author *author)
+static int parse_date(const char *text, long long *when, int *tz)
+{
+	struct tm tm;
+	char zone[16] = "";
+	long long secs;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((sscanf(text, "%*[@]%lld %15s%n", &secs, zone, &n) == 2 ||
+	     sscanf(text, "%lld %15s%n", &secs, zone, &n) == 2) &&
+	    !text[n] && parse_tz(zone, tz) == 0) {
+		*when = secs;
+		return 0;
+	}
+	n = 0;
+	if (sscanf(text, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) < 6 &&
+	    sscanf(text, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &n) < 5)
+		return -1;
+	if (!n || parse_tz(text[n] == ' ' ? text + n + 1 : text + n, tz) < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*when = (long long)timegm(&tm) - (long long)*tz * 60;
+	return 0;
+}
+
+/*
+ * A signature for `author` at the time in the environment variable
+ * `date_env` (GIT_AUTHOR_DATE or GIT_COMMITTER_DATE, as git honours them)
+ * or now, in local time.  Built from "Name <email> time tz" because libgit2's
+ * git_signature_now() refuses an empty email, which git (and a bare-name
+ * KB_AUTHOR) allows.
+ */
+static int make_signature(git_signature **out, const kb_author *author, const char *date_env)
 {
 	const char *email = author->email ? author->email : "";
+	const char *date = getenv(date_env);
 	kb_buf raw = KB_BUF_INIT;
-	time_t now = time(NULL);
+	long long when = (long long)time(NULL);
+	time_t now = (time_t)when;
 	struct tm tm;
-	long off;
-	int rc = 0;
+	int tz, rc = 0;
 
 	if (strpbrk(author->name, "<>\n") || strpbrk(email, "<>\n"))
 		return kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>'", author->name,
 				    email);
 	localtime_r(&now, &tm);
-	off = tm.tm_gmtoff / 60;
-	kb_buf_printf(&raw, "%s <%s> %lld %c%02ld%02ld", author->name, email, (long long)now,
-		      off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	tz = (int)(tm.tm_gmtoff / 60);
+	if (date && *date && parse_date(date, &when, &tz) < 0)
+		return kb_error_set(KB_EINPUT, NULL, 0, "cannot parse %s '%s'", date_env, date);
+	kb_buf_printf(&raw, "%s <%s> %lld %c%02d%02d", author->name, email, when,
+		      tz < 0 ? '-' : '+', abs(tz) / 60, abs(tz) % 60);
 	if (git_signature_from_buffer(out, raw.ptr) < 0)
 		rc = kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>': %s", author->name,
 				  email, kb__git_msg("unknown error"));
@@ -486,7 +545,7 @@ static int make_signature(git_signature **out, const kb_author *author)
 static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tree_id,
 		       const kb_author *author, const char *message)
 {
-	git_signature *sig = NULL;
+	git_signature *sig = NULL, *committer = NULL;
 	git_tree *tree = NULL;
 	const git_commit *parents[1] = { h->parent };
 	kb_buf msg = KB_BUF_INIT;
@@ -495,14 +554,15 @@ static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tr
 	kb_buf_puts(&msg, message);
 	if (!msg.len || msg.ptr[msg.len - 1] != '\n')
 		kb_buf_putc(&msg, '\n');
-	if ((rc = make_signature(&sig, author)) < 0)
+	if ((rc = make_signature(&sig, author, "GIT_AUTHOR_DATE")) < 0 ||
+	    (rc = make_signature(&committer, author, "GIT_COMMITTER_DATE")) < 0)
 		goto done;
 	if (git_tree_lookup(&tree, t->s->repo, tree_id) < 0) {
 		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot read the new tree: %s",
 				  kb__git_msg("unknown error"));
 		goto done;
 	}
-	err = git_commit_create(out, t->s->repo, "HEAD", sig, sig, NULL, msg.ptr, tree,
+	err = git_commit_create(out, t->s->repo, "HEAD", sig, committer, NULL, msg.ptr, tree,
 				h->parent ? 1 : 0, parents);
 	if (err == GIT_EMODIFIED)
 		rc = kb_error_set(KB_ECONFLICT, t->s->workdir, 0,
@@ -513,6 +573,7 @@ static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tr
 done:
 	kb_buf_release(&msg);
 	git_tree_free(tree);
+	git_signature_free(committer);
 	git_signature_free(sig);
 	return rc;
 }

@@ -439,7 +439,7 @@ static void test_foreach_case_file(void **state)
 	assert_int_equal(tu_sh(NULL, "cd '%s/cases' && mkdir -p a b/c && echo A1 > a.md && "
 			       "echo AA > a/z.md && echo B > b/c/y.md && echo N > notes.txt && "
 			       "echo Z > z.md && ln -s z.md l.md && echo Q > a.mdx && "
-			       "ln -s b link", dir), 0);
+			       "ln -s b link && mkdir .git && echo G > .git/g.md", dir), 0);
 	assert_int_equal(kb_store_foreach_case_file(s, walk_cb, &w), 0);
 	/* full-path byte order: "a.md" < "a/z.md" since '.' < '/' */
 	assert_string_equal(w.seen.ptr, "cases/a.md:3:A1\n\ncases/a/z.md:3:AA\n\n"
@@ -545,6 +545,20 @@ static void test_txn_noop_commit(void **state)
 		assert_int_equal(commit_one(s, "cases/S.md", "s\n", &solo, "solo"), 0);
 		assert_sh_eq(dir, "git log -1 --format='%an|%ae|%cn'", "Solo||Solo");
 	}
+	/* GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are honoured, as by git */
+	setenv("GIT_AUTHOR_DATE", "2024-05-12T10:00:00+08:00", 1);
+	setenv("GIT_COMMITTER_DATE", "@1700000000 -0130", 1);
+	assert_int_equal(commit_one(s, "cases/D.md", "d\n", &alice, "dated"), 0);
+	assert_sh_eq(dir, "git log -1 --format='%at %ai|%ct %ci'",
+		     "1715479200 2024-05-12 10:00:00 +0800|1700000000 2023-11-14 20:43:20 -0130");
+	setenv("GIT_AUTHOR_DATE", "1715479200 +0000", 1);
+	unsetenv("GIT_COMMITTER_DATE");
+	assert_int_equal(commit_one(s, "cases/D.md", "d2\n", &alice, "dated"), 0);
+	assert_sh_eq(dir, "git log -1 --format='%ai'", "2024-05-12 02:00:00 +0000");
+	setenv("GIT_AUTHOR_DATE", "last tuesday", 1);
+	assert_int_equal(commit_one(s, "cases/D.md", "d3\n", &alice, "dated"), KB_EINPUT);
+	assert_string_equal(kb_error_last()->message, "cannot parse GIT_AUTHOR_DATE 'last tuesday'");
+	unsetenv("GIT_AUTHOR_DATE");
 	/* removing what is not committed is refused */
 	assert_int_equal(commit_one(s, "cases/nope.md", NULL, &bob, "rm"), KB_ENOTFOUND);
 	done_kb(s, dir);
@@ -814,6 +828,23 @@ static void test_changes_tree_and_workdir(void **state)
 	done_kb(s, dir);
 }
 
+static void test_changes_ignore_symlinks_and_other_files(void **state)
+{
+	kb_store *s = NULL;
+	char *dir = new_kb(&s);
+	char base[41];
+	kb_buf b = KB_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(kb_store_head(s, base), 0);
+	assert_int_equal(tu_sh(NULL, "cd '%s' && ln -s /etc/passwd cases/L.md && echo t > cases/T.txt && "
+			       "echo r > cases/R.md && git add cases && " GIT " commit -qm links", dir), 0);
+	assert_int_equal(kb_store_changes(s, base, 1, change_cb, &b), 0);
+	assert_string_equal(b.ptr, "A cases/R.md\n");
+	kb_buf_release(&b);
+	done_kb(s, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_txn_in_linked_worktree),
 		cmocka_unit_test(test_log_follows_renames),
 		cmocka_unit_test(test_changes_tree_and_workdir),
+		cmocka_unit_test(test_changes_ignore_symlinks_and_other_files),
 	};
 	char *home = tu_mkdtemp("home");
 	int rc;
