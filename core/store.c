@@ -196,14 +196,15 @@ static kb_store *store_new(git_repository *repo)
 }
 
 /*
- * Open the repository whose work tree top is exactly `dir`.  Returns 0,
- * GIT_ENOTFOUND-like 1 when `dir` is not the top of a work tree (message
- * set), or a negative kb error.
+ * Open the repository whose work tree top is exactly `dir` (absolute, no
+ * trailing '/').  Returns 0; 1 when `dir` is not the top of a work tree, with
+ * the reason recorded as the last error (the caller may go on looking); or
+ * a negative kb error (a bare repository, an unreadable one).
  */
 static int open_exact(git_repository **out, const char *dir)
 {
 	git_repository *repo = NULL;
-	char *top;
+	char *top, *want;
 	int err, same;
 
 	*out = NULL;
@@ -229,8 +230,10 @@ static int open_exact(git_repository **out, const char *dir)
 		return kb_error_set(KB_EINPUT, dir, 0, "'%s' is a bare repository", dir);
 	}
 	top = with_slash(git_repository_workdir(repo));
-	same = !strncmp(top, dir, strlen(dir)) && !strcmp(top + strlen(dir), "/");
+	want = with_slash(dir);
+	same = !strcmp(top, want);
 	free(top);
+	free(want);
 	if (!same) {
 		git_repository_free(repo);
 		kb_error_set(KB_EINPUT, dir, 0, "'%s' is not the top of a git work tree", dir);

@@ -328,6 +328,11 @@ static void test_read_file_and_case(void **state)
 	assert_string_equal(kb_case_path(c), "cases/CHL-0001.md");
 	kb_case_free(c);
 	assert_int_equal(kb_store_read_case(&c, s, "CHL-0404"), KB_ENOTFOUND);
+	write_in(dir, "cases/BAD.md", "no front matter here\n");
+	assert_int_equal(kb_store_read_case(&c, s, "BAD"), KB_EINPUT);
+	assert_null(c);
+	assert_string_equal(kb_error_last()->path, "cases/BAD.md");
+	assert_true(kb_error_last()->line >= 1);
 	assert_int_equal(kb_store_read_case(&c, s, "../etc"), KB_EINPUT);
 	assert_null(c);
 	assert_int_equal(kb_store_case_relpath(&rel, "ELV-7"), 0);
