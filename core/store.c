@@ -511,7 +511,9 @@ int kb_store_init(kb_store **out, const char *dir, const kb_author *author)
 	/* The store starts with an empty config: kb.conf is not there yet. */
 	s = store_new(repo);
 	repo = NULL;
-	if ((rc = commit_starter(s, author)) < 0 || (rc = load_config(s)) < 0)
+	/* an existing kb.conf is committed as it is: refuse it first if it is broken */
+	if ((rc = load_config(s)) < 0 || (rc = commit_starter(s, author)) < 0 ||
+	    (rc = load_config(s)) < 0)
 		goto done;
 	*out = s;
 	s = NULL;

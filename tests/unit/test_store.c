@@ -140,6 +140,20 @@ static void test_init_existing_repo_commits_only_kb_files(void **state)
 	s = (kb_store *)1;
 	assert_int_equal(kb_store_init(&s, dir, &bob), KB_EEXISTS);
 	assert_null(s);
+	tu_rmtree(dir);
+	/* a broken kb.conf already there is refused before anything is committed */
+	assert_int_equal(tu_sh(NULL, "mkdir -p '%s' && cd '%s' && git init -q . && "
+			       "printf '[kb\\n' > kb.conf", dir, dir), 0);
+	assert_int_equal(kb_store_init(&s, dir, &bob), KB_EINPUT);
+	assert_int_equal(kb_error_last()->line, 1);
+	assert_sh_eq(dir, "git rev-parse -q --verify HEAD || echo unborn", "unborn");
+	s = (kb_store *)1;
+	write_in(dir, "kb.conf", "[kb]\n");
+	assert_int_equal(kb_store_init(&s, dir, &bob), 0);
+	kb_store_free(s);
+	s = (kb_store *)1;
+	assert_int_equal(kb_store_init(&s, dir, &bob), KB_EEXISTS);
+	assert_null(s);
 	assert_non_null(strstr(kb_error_last()->message, "already a knowledge base"));
 	tu_rmtree(dir);
 	free(dir);
