@@ -114,6 +114,14 @@ static void test_init_fresh_dir(void **state)
 	assert_string_equal(kb_config_get(kb_store_config(s), "equipment.chiller.prefix"), "CHL");
 	free(top);
 	kb_store_free(s);
+	/* init.defaultBranch from the user's config wins over "main" */
+	kb_buf_clear(&dir);
+	kb_buf_printf(&dir, "%s/c", parent);
+	assert_int_equal(tu_sh(NULL, "git config --global init.defaultBranch kb-trunk"), 0);
+	assert_int_equal(kb_store_init(&s, dir.ptr, &alice), 0);
+	assert_int_equal(tu_sh(NULL, "rm -f \"$HOME/.gitconfig\""), 0);
+	assert_sh_eq(dir.ptr, "git symbolic-ref HEAD", "refs/heads/kb-trunk");
+	kb_store_free(s);
 	kb_buf_release(&dir);
 	tu_rmtree(parent);
 	free(parent);
