@@ -31,7 +31,7 @@ struct kb_abbrev {
 
 static uint64_t hash_lower(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {

@@ -33,6 +33,7 @@ static inline int kb__isspace(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 static inline int kb__tolower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static inline int kb__toupper(int c) { return c >= 'a' && c <= 'z' ? c - 32 : c; }
 
 /* Case-insensitive (ASCII) comparison of a with the first n bytes of b. */
 int kb__ascii_ncaseeq(const char *a, const char *b, size_t n);

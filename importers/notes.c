@@ -113,7 +113,7 @@ int kb__ascii_ncaseeq(const char *a, const char *b, size_t n)
 uint64_t kb__fnv1a64(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
