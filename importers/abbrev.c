@@ -291,9 +291,12 @@ static int expand_inflected(kb_buf *out, const kb_abbrev *a, const char *t, size
 	if (kb__tolower((unsigned char)t[len - 1]) != 'd')
 		return 0;
 	len -= (t[len - 2] == '\'') ? 2 : 1;
+	if (len < 3)
+		return 0;               /* "rad" is not "ra" + "d" */
 	v = kb_abbrev_lookup(a, t, len);
-	if (!v || !(vl = strlen(v)) || !kb__isalpha((unsigned char)v[vl - 1]) || v[vl - 1] == 'd')
-		return 0;
+	if (!v || !(vl = strlen(v)) || !kb__isalpha((unsigned char)v[vl - 1]) || v[vl - 1] == 'd' ||
+	    strchr(v, ' '))
+		return 0;               /* only one-word verbs take "-ed" */
 	kb_buf_puts(out, v);
 	kb_buf_puts(out, v[vl - 1] == 'e' ? "d" : "ed");
 	return 1;
@@ -313,6 +316,28 @@ static void typo_try(const kb_abbrev *a, const char *w, size_t wl, const char **
 	*found = s->key;
 }
 
+/* 1 when t is a known word plus a common English ending ("leaks",
+ * "faulty", "replaced"): such words are not typos. */
+static int inflected_word(const kb_abbrev *a, const char *t, size_t len)
+{
+	static const char *const endings[] = { "s", "es", "ed", "d", "ing", "y", "er", "ly" };
+	char w[72];
+	size_t k, n;
+
+	for (k = 0; k < sizeof(endings) / sizeof(endings[0]); k++) {
+		n = strlen(endings[k]);
+		if (len < n + 3 || !kb__ascii_ncaseeq(endings[k], t + len - n, n))
+			continue;
+		if (is_word(a, t, len - n))
+			return 1;
+		memcpy(w, t, len - n);
+		w[len - n] = 'e';               /* "leaking" <- "leak", "changing" <- "change" */
+		if (is_word(a, w, len - n + 1))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The unique known word at edit distance 1 (one deletion, substitution,
  * insertion or transposition of adjacent letters) from an unknown
@@ -326,7 +351,8 @@ static const char *typo_fix(const kb_abbrev *a, const char *t, size_t len)
 	int ambiguous = 0, c;
 	size_t i;
 
-	if (!a || !a->words.count || len < 5 || len > 64 || is_word(a, t, len))
+	if (!a || !a->words.count || len < 5 || len > 64 || is_word(a, t, len) ||
+	    inflected_word(a, t, len))
 		return NULL;
 	for (i = 0; i < len; i++)
 		if (!kb__isalpha((unsigned char)t[i]))

@@ -100,6 +100,8 @@ static void test_expand_slash_and_inflection(void **state)
 	ASSERT_EXPANDS(a, NULL, "P/BRAKE mtrs chkd chk'd", "park/BRAKE motors checked checked");
 	ASSERT_EXPANDS(a, NULL, "1/4 window", "1/4 window");
 	ASSERT_EXPANDS(a, NULL, "conds", "condensers");
+	kb_abbrev_add(a, "ra", "return air");
+	ASSERT_EXPANDS(a, NULL, "rad ras", "rad return airs");     /* no "-ed" on 2 letters or phrases */
 	o.inflect = 0;
 	o.split_slash = 0;
 	ASSERT_EXPANDS(a, &o, "P/BRAKE mtrs", "P/BRAKE mtrs");
@@ -132,6 +134,7 @@ static void test_typo_step(void **state)
 	ASSERT_EXPANDS(a, &o, "REPLAC MAIN IMPLIMENT HOSE NOISEY", "replace main implement hose noisy");
 	ASSERT_EXPANDS(a, NULL, "IMPLIMENT", "IMPLIMENT");   /* off by default */
 	ASSERT_EXPANDS(a, &o, "hoes IMP", "hoes imp");       /* too short to correct */
+	ASSERT_EXPANDS(a, &o, "hoses noisyer replaced", "hoses noisyer replaced"); /* inflected */
 	kb_abbrev_free(a);
 }
 
