@@ -264,6 +264,39 @@ static void test_huge_note(void **state)
 	kb_buf_release(&b);
 }
 
+/* Random notes built from the pieces the rules look at: every call must
+ * succeed, and ASan/valgrind runs check that nothing reads out of bounds. */
+static void test_random_pieces(void **state)
+{
+	static const char *const pieces[] = {
+		"03/04", "2024-03-04", "3月4日", "年", "号", "#", "-", "--", "——", "—", " ",
+		"\n", ",", "，", "。", ".", " - ", "plt", "3", "Bldg", "A栋", "号楼", "ch", "ahu",
+		"冷机", "pump", "tripped", "u/s", "rplcd", "due to", "原因是", "by ", "Wang",
+		"记录人：", "张工", "HP", "x", "2号", "1#", "```", "é", "🙂"
+	};
+	unsigned seed = 12345;
+	kb_buf b = KB_BUF_INIT;
+	int i, k;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		kb_extraction x;
+		int n = (int)(seed % 24);
+
+		kb_buf_clear(&b);
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			kb_buf_puts(&b, pieces[(seed >> 8) % (sizeof(pieces) / sizeof(pieces[0]))]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		extract(&x, b.ptr);
+		if (x.title)
+			assert_true(strlen(x.title) <= 80);
+		kb_extraction_release(&x);
+	}
+	kb_buf_release(&b);
+}
+
 static void test_hash(void **state)
 {
 	char h[17];
@@ -286,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_no_false_signature_or_ids),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_huge_note),
+		cmocka_unit_test(test_random_pieces),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -189,6 +189,44 @@ static void test_huge_text(void **state)
 	kb_redact_free(r);
 }
 
+/* Random texts from the pieces the matchers look at; ASan/valgrind runs
+ * check the scan never reads out of bounds.  Masks never grow counts
+ * beyond the number of pieces. */
+static void test_random_pieces(void **state)
+{
+	static const char *const pieces[] = {
+		"1", "3", "8", "0", "+", "86", "+86", "0086", " ", "-", ".", "(", ")", "@", "a",
+		"x.org", "X", "11010519491231002", "138", "1234", "5678", "021", "号", "é", "/", "_"
+	};
+	kb_redactor *r = kb_redact_new();
+	unsigned seed = 777;
+	kb_buf in = KB_BUF_INIT, out = KB_BUF_INIT;
+	int i, k;
+
+	(void)state;
+	assert_int_equal(kb_redact_add_customer(r, "a"), 0);
+	for (i = 0; i < 5000; i++) {
+		kb_redact_counts c;
+		size_t total = 0, j;
+		int n = (int)(seed % 20);
+
+		kb_buf_clear(&in);
+		kb_buf_clear(&out);
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			kb_buf_puts(&in, pieces[(seed >> 8) % (sizeof(pieces) / sizeof(pieces[0]))]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		assert_int_equal(kb_redact_text(&out, r, in.ptr, in.len, &c), 0);
+		for (j = 0; j < KB_REDACT__COUNT; j++)
+			total += c.counts[j];
+		assert_true(total <= (size_t)n);
+	}
+	kb_buf_release(&in);
+	kb_buf_release(&out);
+	kb_redact_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_no_false_positives),
 		cmocka_unit_test(test_invalid_truncated_binary),
 		cmocka_unit_test(test_huge_text),
+		cmocka_unit_test(test_random_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
