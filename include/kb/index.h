@@ -131,6 +131,9 @@ typedef struct {
 	const char *boost_equipment; /* hits with this equipment/model score higher */
 	const char *boost_model;
 	const char *exclude_id;    /* never return this case (similar --case) */
+	/* kb_index_similar tuning (added; 0 = default): */
+	int cjk_unigrams;          /* single CJK characters as terms: 0/1 keep, -1 drop */
+	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
 } kb_search_options;
 
 #define KB_SEARCH_OPTIONS_VERSION 1
