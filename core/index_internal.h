@@ -11,7 +11,7 @@
 
 #include "kb/index.h"
 
-#define KB_INDEX_SCHEMA_VERSION "1"
+#define KB_INDEX_SCHEMA_VERSION "2"
 
 /* Cached prepared statements, finalized by kb_index_close(). */
 enum {
@@ -23,7 +23,9 @@ enum {
 	ST_DELETE_DOC,
 	ST_FIND_PATH,    /* ids stored for a path */
 	ST_DF,           /* document frequency of one term (fts5vocab) */
-	ST_SEARCH,       /* the ranked query of search.c */
+	ST_DFCACHE,      /* the same from the dfcache snapshot */
+	ST_SEARCH,       /* the ranked query of search.c, with filters */
+	ST_SEARCH_PLAIN, /* the same without filters or boosts */
 	ST__COUNT
 };
 
@@ -37,6 +39,7 @@ struct kb_index {
 	sqlite3_stmt *st[ST__COUNT];
 	int vocab_ready;                 /* temp fts5vocab table created */
 	int64_t ndocs;                   /* cached kb_index_count, -1 = unknown */
+	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 };
 
 /* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
@@ -54,11 +57,19 @@ double kb_index__default_weight(kb_column col);
  * and limit of `opts`, appending hits to `out`.  `score_scale` multiplies
  * -bm25 (similar uses it to normalise).  With opts->explain, `terms` (may be
  * NULL) names the phrases of `match` in order; otherwise the matched text is
- * shown.  `exclude_id` overrides opts->exclude_id when not NULL.
+ * shown.
  */
 int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
 		     double score_scale, const char *const *terms, size_t nterms,
 		     kb_hits *out);
+
+/* Cases written since the df snapshot, -1 when there is none; 1 when the
+ * snapshot is missing or too old to trust; create temp.kbvocab; take the
+ * snapshot (in its own transaction unless one is open). */
+int64_t kb_index__df_changes(kb_index *idx);
+int kb_index__df_stale(kb_index *idx);
+int kb_index__vocab(kb_index *idx);
+int kb_index__refresh_df(kb_index *idx);
 
 /* The FTS5 API of a database, or NULL. */
 fts5_api *kb_index__fts5_api(sqlite3 *db);

@@ -228,10 +228,27 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 
 /* ---- the ranked query ------------------------------------------------ */
 
-static const char ranked_sql[] =
-	"WITH top AS MATERIALIZED ("
-	" SELECT fts.rowid AS rid,"
+/*
+ * The ranked query.  The inner SELECT scores every match (bm25 with the
+ * column weights, times the boosts) and keeps the best ?10; only those get
+ * a snippet and an explanation.  Without filters or boosts the docs table is
+ * not joined in the inner SELECT: with a broad OR query that join is most of
+ * the cost.  Exclusion is by rowid (?7).
+ */
+#define RANKED_HEAD \
+	"WITH top AS MATERIALIZED (" \
+	" SELECT fts.rowid AS rid," \
 	"  bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define RANKED_TAIL \
+	" ORDER BY r, rid LIMIT ?10)" \
+	" SELECT d.id, d.title, d.path, d.equipment, d.model, d.status, top.r," \
+	"  snippet(fts, -1, ?11, ?12, '…', 16)," \
+	"  CASE WHEN ?13 THEN kb_explain(fts) END" \
+	" FROM top CROSS JOIN fts ON fts.rowid = top.rid CROSS JOIN docs AS d ON d.rowid = top.rid" \
+	" WHERE fts MATCH ?1 ORDER BY top.r, top.rid"
+
+static const char ranked_sql[] =
+	RANKED_HEAD
 	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)"
 	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r"
 	" FROM fts CROSS JOIN docs AS d ON d.rowid = fts.rowid"
@@ -241,13 +258,43 @@ static const char ranked_sql[] =
 	"  AND (?4 IS NULL OR d.site = ?4 COLLATE NOCASE)"
 	"  AND (?5 IS NULL OR d.status = ?5 COLLATE NOCASE)"
 	"  AND (?6 IS NULL OR d.created >= ?6 OR d.updated >= ?6)"
-	"  AND (?7 IS NULL OR d.id <> ?7)"
-	" ORDER BY r, rid LIMIT ?10)"
-	" SELECT d.id, d.title, d.path, d.equipment, d.model, d.status, top.r,"
-	"  snippet(fts, -1, ?11, ?12, '…', 16),"
-	"  CASE WHEN ?13 THEN kb_explain(fts) END"
-	" FROM top CROSS JOIN fts ON fts.rowid = top.rid CROSS JOIN docs AS d ON d.rowid = top.rid"
-	" WHERE fts MATCH ?1 ORDER BY top.r, top.rid";
+	"  AND (?7 IS NULL OR fts.rowid <> ?7)"
+	RANKED_TAIL;
+
+static const char ranked_plain_sql[] =
+	RANKED_HEAD " AS r"
+	" FROM fts WHERE fts MATCH ?1 AND (?7 IS NULL OR fts.rowid <> ?7)"
+	RANKED_TAIL;
+
+static int has(const char *s)
+{
+	return s && *s;
+}
+
+/* 1 when the docs table is needed to filter or boost. */
+static int needs_docs(const kb_search_options *o)
+{
+	return has(o->equipment) || has(o->model) || has(o->site) || has(o->status) ||
+	       has(o->since) || has(o->boost_equipment) || has(o->boost_model);
+}
+
+/* rowid of the case to exclude, 0 for none (or an id not indexed). */
+static sqlite3_int64 exclude_rowid(kb_index *idx, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 r = 0;
+
+	if (!has(id))
+		return 0;
+	if (sqlite3_prepare_v2(idx->db, "SELECT rowid FROM docs WHERE id = ?1", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			r = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
@@ -256,7 +303,7 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 static void bind_ranked(kb_index *idx, sqlite3_stmt *st, const char *match,
-			const kb_search_options *o)
+			const kb_search_options *o, sqlite3_int64 exclude)
 {
 	int i;
 
@@ -266,7 +313,8 @@ static void bind_ranked(kb_index *idx, sqlite3_stmt *st, const char *match,
 	bind_opt(st, 4, o->site);
 	bind_opt(st, 5, o->status);
 	bind_opt(st, 6, o->since);
-	bind_opt(st, 7, o->exclude_id);
+	if (exclude)
+		sqlite3_bind_int64(st, 7, exclude);
 	bind_opt(st, 8, o->boost_equipment);
 	bind_opt(st, 9, o->boost_model);
 	sqlite3_bind_int64(st, 10, o->limit ? (sqlite3_int64)o->limit : 10);
@@ -314,9 +362,13 @@ int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *
 	int rc;
 
 	opts = opts ? opts : &dflt;
-	if ((rc = kb_index__stmt(idx, ST_SEARCH, ranked_sql, &st)))
+	if (needs_docs(opts))
+		rc = kb_index__stmt(idx, ST_SEARCH, ranked_sql, &st);
+	else
+		rc = kb_index__stmt(idx, ST_SEARCH_PLAIN, ranked_plain_sql, &st);
+	if (rc)
 		return rc;
-	bind_ranked(idx, st, match, opts);
+	bind_ranked(idx, st, match, opts, exclude_rowid(idx, opts->exclude_id));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		add_hit(out, st, score_scale, terms, nterms);
 	if (rc != SQLITE_DONE)

@@ -160,32 +160,66 @@ done:
 	return rc;
 }
 
-/* Document frequency of each term from the index's vocabulary. */
-static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
+/* df of one term from the snapshot: 0 found, 1 absent, <0 error. */
+static int cached_df(kb_index *idx, const char *tok, sqlite3_int64 *df)
 {
 	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = kb_index__stmt(idx, ST_DFCACHE, "SELECT df FROM dfcache WHERE term = ?1", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*df = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : kb_index__sqlerr(idx, "cannot read the index");
+}
+
+/* df of one term from fts5vocab (exact, costs a walk of its doclist). */
+static int live_df(kb_index *idx, const char *tok, sqlite3_int64 *df)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = kb_index__vocab(idx)) ||
+	    (rc = kb_index__stmt(idx, ST_DF, "SELECT doc FROM temp.kbvocab WHERE term = ?1", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*df = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return kb_index__sqlerr(idx, "cannot read the index vocabulary");
+	return 0;
+}
+
+/*
+ * Document frequency of each term.  A stale or missing snapshot is retaken
+ * first when possible (a busy database just means live lookups).  With a
+ * snapshot that saw every write a term it lacks has df 0; otherwise such
+ * a term may be new and is looked up live.
+ */
+static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
+{
+	int64_t changes;
 	size_t i;
 	int rc;
 
-	if (!idx->vocab_ready) {
-		if (sqlite3_exec(idx->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.kbvocab"
-				 " USING fts5vocab(main, 'fts', 'row')", NULL, NULL, NULL))
-			return kb_index__sqlerr(idx, "cannot read the index vocabulary");
-		idx->vocab_ready = 1;
-	}
-	if ((rc = kb_index__stmt(idx, ST_DF, "SELECT doc FROM temp.kbvocab WHERE term = ?1", &st)))
-		return rc;
+	if (kb_index__df_stale(idx))
+		kb_index__refresh_df(idx);
+	changes = kb_index__df_changes(idx);
 	for (i = 0; i < t->n; i++) {
 		t->v[i].df = 0;
 		if (skip_unigrams && t->v[i].unigram)
 			continue;
-		sqlite3_bind_text(st, 1, t->v[i].tok, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			t->v[i].df = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return kb_index__sqlerr(idx, "cannot read the index vocabulary");
+		rc = changes < 0 ? 1 : cached_df(idx, t->v[i].tok, &t->v[i].df);
+		if (rc == 1 && changes != 0)
+			rc = live_df(idx, t->v[i].tok, &t->v[i].df);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -318,8 +352,9 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 		len = KB_INDEX_SIMILAR_MAX;
 	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
 		len--;
-	if (n == 0 || (rc = tokenize_text(idx, text, (int)len, &t)) != 0 ||
-	    (rc = lookup_df(idx, &t, o->cjk_unigrams < 0)) != 0)
+	if (n == 0 || (rc = tokenize_text(idx, text, (int)len, &t)) != 0)
+		goto done;
+	if ((rc = lookup_df(idx, &t, o->cjk_unigrams < 0)) != 0)
 		goto done;
 	k = select_terms(&t, n, o);
 	if (k == 0)
