@@ -26,6 +26,7 @@ enum {
 	ST_DFCACHE,      /* the same from the dfcache snapshot */
 	ST_SEARCH,       /* the ranked query of search.c, with filters */
 	ST_SEARCH_PLAIN, /* the same without filters or boosts */
+	ST_SNIPPET,      /* snippet and explanation of one hit */
 	ST__COUNT
 };
 

@@ -14,6 +14,8 @@
 
 /* Score multiplier for a hit with the boosted equipment or model. */
 #define KB_BOOST 1.3
+/* Hits that get a snippet and an explanation (the rest have NULL). */
+#define KB_SNIPPET_HITS 25
 
 /* ---- kb_explain(fts): "col\tphrase\ttext\n" per matched (phrase, column) */
 
@@ -241,11 +243,14 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 	"  bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 #define RANKED_TAIL \
 	" ORDER BY r, rid LIMIT ?10)" \
-	" SELECT d.id, d.title, d.path, d.equipment, d.model, d.status, top.r," \
-	"  snippet(fts, -1, ?11, ?12, '…', 16)," \
-	"  CASE WHEN ?13 THEN kb_explain(fts) END" \
-	" FROM top CROSS JOIN fts ON fts.rowid = top.rid CROSS JOIN docs AS d ON d.rowid = top.rid" \
-	" WHERE fts MATCH ?1 ORDER BY top.r, top.rid"
+	" SELECT top.rid, d.id, d.title, d.path, d.equipment, d.model, d.status, top.r" \
+	" FROM top CROSS JOIN docs AS d ON d.rowid = top.rid ORDER BY top.r, top.rid"
+
+/* Snippet and explanation of one hit: FTS5 evaluates the MATCH for just
+ * that rowid, so this costs a seek per phrase, not a scan. */
+static const char snippet_sql[] =
+	"SELECT snippet(fts, -1, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
+	" FROM fts WHERE fts MATCH ?1 AND rowid = ?2";
 
 static const char ranked_sql[] =
 	RANKED_HEAD
@@ -318,9 +323,6 @@ static void bind_ranked(kb_index *idx, sqlite3_stmt *st, const char *match,
 	bind_opt(st, 8, o->boost_equipment);
 	bind_opt(st, 9, o->boost_model);
 	sqlite3_bind_int64(st, 10, o->limit ? (sqlite3_int64)o->limit : 10);
-	sqlite3_bind_text(st, 11, o->hl_open ? o->hl_open : "[", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 12, o->hl_close ? o->hl_close : "]", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 13, o->explain != 0);
 	sqlite3_bind_double(st, 14, KB_BOOST);
 	for (i = 0; i < KB_COL__COUNT; i++)
 		sqlite3_bind_double(st, 20 + i, idx->weights[i]);
@@ -333,24 +335,48 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return s ? kb_xstrdup(s) : NULL;
 }
 
-static void add_hit(kb_hits *out, sqlite3_stmt *st, double scale, const char *const *terms,
-		    size_t nterms)
+static void add_hit(kb_hits *out, sqlite3_stmt *st, double scale)
 {
-	const char *raw = (const char *)sqlite3_column_text(st, 8);
 	kb_hit *h;
 
 	out->items = kb_xrealloc(out->items, (out->count + 1) * sizeof(*out->items));
 	h = &out->items[out->count++];
 	memset(h, 0, sizeof(*h));
-	h->id = col_dup(st, 0);
-	h->title = col_dup(st, 1);
-	h->path = col_dup(st, 2);
-	h->equipment = col_dup(st, 3);
-	h->model = col_dup(st, 4);
-	h->status = col_dup(st, 5);
-	h->score = -sqlite3_column_double(st, 6) * scale;
-	h->snippet = col_dup(st, 7);
-	h->explain = raw ? render_explain(raw, terms, nterms) : NULL;
+	h->id = col_dup(st, 1);
+	h->title = col_dup(st, 2);
+	h->path = col_dup(st, 3);
+	h->equipment = col_dup(st, 4);
+	h->model = col_dup(st, 5);
+	h->status = col_dup(st, 6);
+	h->score = -sqlite3_column_double(st, 7) * scale;
+}
+
+/* Fill snippet (and explanation) of hit `h` with rowid `rid`. */
+static int add_snippet(kb_index *idx, kb_hit *h, sqlite3_int64 rid, const char *match,
+		       const kb_search_options *o, const char *const *terms, size_t nterms)
+{
+	sqlite3_stmt *st;
+	const char *raw;
+	int rc;
+
+	if ((rc = kb_index__stmt(idx, ST_SNIPPET, snippet_sql, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_text(st, 3, o->hl_open ? o->hl_open : "[", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->hl_close ? o->hl_close : "]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, o->explain != 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		raw = (const char *)sqlite3_column_text(st, 1);
+		h->snippet = col_dup(st, 0);
+		h->explain = raw ? render_explain(raw, terms, nterms) : NULL;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return kb_index__sqlerr(idx, "cannot search the index");
+	return 0;
 }
 
 int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
@@ -358,6 +384,8 @@ int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *
 		     kb_hits *out)
 {
 	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	sqlite3_int64 *rids = NULL;
+	size_t first = out->count, i;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -369,14 +397,17 @@ int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *
 	if (rc)
 		return rc;
 	bind_ranked(idx, st, match, opts, exclude_rowid(idx, opts->exclude_id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_hit(out, st, score_scale, terms, nterms);
-	if (rc != SQLITE_DONE)
-		rc = kb_index__sqlerr(idx, "cannot search the index");
-	else
-		rc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rids = kb_xrealloc(rids, (out->count - first + 1) * sizeof(*rids));
+		rids[out->count - first] = sqlite3_column_int64(st, 0);
+		add_hit(out, st, score_scale);
+	}
+	rc = rc == SQLITE_DONE ? 0 : kb_index__sqlerr(idx, "cannot search the index");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	for (i = first; rc == 0 && i < out->count && i - first < KB_SNIPPET_HITS; i++)
+		rc = add_snippet(idx, &out->items[i], rids[i - first], match, opts, terms, nterms);
+	free(rids);
 	return rc;
 }
 

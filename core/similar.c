@@ -20,7 +20,7 @@
 /* Below this many cases no term is too common to keep. */
 #define MIN_DF_CUTOFF 50
 /* Most postings (sum of df of the selected terms) per case in the index. */
-#define POSTINGS_PER_DOC 1.0
+#define POSTINGS_PER_DOC 0.3
 #define MIN_POSTINGS 20000
 /* FTS5's bm25() constants. */
 #define BM25_K1 1.2
