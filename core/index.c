@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kb/buf.h"
@@ -57,8 +58,22 @@ double kb_index__default_weight(kb_column col)
 	return default_weights[col];
 }
 
+static int is_corruption(int rc);
+static void remove_files(const char *path);
+
+/*
+ * A damaged file is found by SQLite only when it reads the bad page (the
+ * full check at open is skipped for big files): remove the file so that
+ * the next open rebuilds it, and say so.
+ */
 int kb_index__sqlerr(kb_index *idx, const char *what)
 {
+	if (is_corruption(sqlite3_extended_errcode(idx->db)) && strcmp(idx->path, ":memory:")) {
+		remove_files(idx->path);
+		idx->damaged = 1;
+		return kb_error_set(KB_ERROR, idx->path, 0, "%s: %s; the index was removed and is"
+				    " rebuilt on next use", what, sqlite3_errmsg(idx->db));
+	}
 	return kb_error_set(KB_ERROR, idx->path, 0, "%s: %s", what, sqlite3_errmsg(idx->db));
 }
 
@@ -224,10 +239,22 @@ static int schema_objects(kb_index *idx)
 	return n;
 }
 
+/*
+ * PRAGMA quick_check reads every page: 56 ms for a 24 MB index, 300 ms for
+ * 100k cases (357 MB), too slow for every `kb search`.  Files up to this
+ * size are checked at each open; bigger ones rely on SQLite noticing a bad
+ * page when it reads it (see kb_index__sqlerr).
+ */
+#define QUICK_CHECK_MAX_BYTES (32 * 1024 * 1024)
+
 static int quick_check_ok(kb_index *idx)
 {
 	sqlite3_stmt *st = NULL;
+	struct stat sb;
 	int ok = 0;
+
+	if (stat(idx->path, &sb) == 0 && sb.st_size > QUICK_CHECK_MAX_BYTES)
+		return 1;
 
 	if (sqlite3_prepare_v2(idx->db, "PRAGMA quick_check(1)", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
@@ -1210,6 +1237,7 @@ static int reopen_rebuild(kb_index *idx, kb_store *s)
 
 	close_db(idx);
 	remove_files(idx->path);
+	idx->damaged = 0;
 	if ((rc = open_valid(idx)))
 		return rc;
 	return kb_index_rebuild(idx, s, NULL, NULL);
@@ -1234,7 +1262,7 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 	idx->own_synonyms = syn;
 	syn = NULL;
 	rc = kb_index_sync(idx, s, NULL, NULL);
-	if (rc == KB_ERROR && is_corruption(sqlite3_extended_errcode(idx->db)))
+	if (rc == KB_ERROR && idx->damaged)
 		rc = reopen_rebuild(idx, s);
 done:
 	kb_synonyms_free(syn);

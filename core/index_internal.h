@@ -40,6 +40,7 @@ struct kb_index {
 	sqlite3_stmt *st[ST__COUNT];
 	int vocab_ready;                 /* temp fts5vocab table created */
 	int64_t ndocs;                   /* cached kb_index_count, -1 = unknown */
+	int damaged;                     /* SQLite reported corruption; file removed */
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 };
 
