@@ -1032,12 +1032,19 @@ static int store_head(kb_store *s, char oid[41])
 }
 
 /* Record HEAD and the paths that differ between HEAD and the work tree. */
+static void worktree_sig(kb_buf *out, kb_store *s);
+
 static int record_state(kb_index *idx, kb_store *s, const char *head)
 {
 	strvec dirty = { 0 };
+	kb_buf sig = KB_BUF_INIT;
 	int rc;
 
-	rc = kb_store_changes(s, head, 1, collect_change, &dirty);
+	worktree_sig(&sig, s);
+	rc = meta_set(idx, "worktree", sig.ptr);
+	kb_buf_release(&sig);
+	if (rc == 0)
+		rc = kb_store_changes(s, head, 1, collect_change, &dirty);
 	if (rc == 0 && (rc = write_dirty(idx, &dirty)) == 0)
 		rc = meta_set(idx, "commit", head);
 	strvec_release(&dirty);
@@ -1117,50 +1124,95 @@ int kb_index_rebuild(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags
 	return exec(idx, "COMMIT");
 }
 
-/* Paths to look at: tree diff since `from`, the work tree, and the paths
- * that were dirty last time.  KB_ENOTFOUND when `from` is unknown. */
-static int changed_paths(kb_index *idx, kb_store *s, const char *from, const char *head,
-			 strvec *paths, strvec *dirty)
+/*
+ * A cheap signature of the work tree: size and mtime of git's index file
+ * and mtime of cases/.  A commit, `git add`, a checkout, and creating,
+ * deleting or renaming a file directly in cases/ (which is how most editors
+ * save) change it.  See "work tree" in docs/internals/index.md.
+ */
+static void worktree_sig(kb_buf *out, kb_store *s)
 {
-	int rc;
+	kb_buf p = KB_BUF_INIT;
+	struct stat a, b;
 
-	if (strcmp(from, head) && (rc = kb_store_changes(s, from, 0, collect_change, paths)))
-		return rc;
-	if ((rc = kb_store_changes(s, head, 1, collect_change, dirty)))
-		return rc;
-	if ((rc = read_dirty(idx, paths)))
-		return rc;
-	for (size_t i = 0; i < dirty->n; i++)
-		strvec_push(paths, dirty->v[i]);
-	strvec_uniq(paths);
-	return 0;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	kb_buf_printf(&p, "%sindex", kb_store_gitdir(s));
+	stat(p.ptr, &a);
+	kb_buf_clear(&p);
+	kb_buf_printf(&p, "%s" KB_CASES_DIR, kb_store_workdir(s));
+	stat(p.ptr, &b);
+	kb_buf_clear(out);
+	kb_buf_printf(out, "%lld.%09ld:%lld:%lld.%09ld", (long long)a.st_mtim.tv_sec,
+		      a.st_mtim.tv_nsec, (long long)a.st_size, (long long)b.st_mtim.tv_sec,
+		      b.st_mtim.tv_nsec);
+	kb_buf_release(&p);
 }
 
-static int sync_locked(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags)
+/*
+ * Paths to look at: the tree diff since `from`, the paths that were dirty
+ * last time, and (when `full`, or when the work-tree signature moved) what
+ * git status reports now; `dirty` receives the paths to remember as dirty.
+ * *status_run tells whether git status was consulted.  KB_ENOTFOUND when
+ * `from` is unknown.
+ */
+static int changed_paths(kb_index *idx, kb_store *s, const char *from, const char *head,
+			 int full, strvec *paths, strvec *dirty, int *status_run)
+{
+	kb_buf sig = KB_BUF_INIT, old = KB_BUF_INIT;
+	size_t i;
+	int rc;
+
+	*status_run = 0;
+	if (strcmp(from, head) && (rc = kb_store_changes(s, from, 0, collect_change, paths)))
+		goto done;
+	worktree_sig(&sig, s);
+	if ((rc = meta_get(idx, "worktree", &old)) < 0)
+		goto done;
+	if (full || rc == 1 || strcmp(sig.ptr, old.ptr)) {
+		*status_run = 1;
+		if ((rc = kb_store_changes(s, head, 1, collect_change, dirty)) ||
+		    (rc = meta_set(idx, "worktree", sig.ptr)))
+			goto done;
+	} else if ((rc = read_dirty(idx, dirty))) {
+		goto done;
+	}
+	if ((rc = read_dirty(idx, paths)))
+		goto done;
+	for (i = 0; i < dirty->n; i++)
+		strvec_push(paths, dirty->v[i]);
+	strvec_uniq(paths);
+	strvec_uniq(dirty);
+done:
+	kb_buf_release(&sig);
+	kb_buf_release(&old);
+	return rc;
+}
+
+static int sync_locked(kb_index *idx, kb_store *s, int full, kb_index_stats *stats,
+		       kb_diags *diags)
 {
 	strvec paths = { 0 }, dirty = { 0 };
 	kb_buf from = KB_BUF_INIT;
 	char head[41];
 	size_t i;
-	int rc;
+	int rc, status_run = 0;
 
 	if ((rc = store_head(s, head)) || (rc = meta_get(idx, "commit", &from)) < 0)
 		goto done;
-	if (!*head || (rc == 1 && !*from.ptr)) {
+	if (!*head || (rc == 1 || !*from.ptr)) {
 		rc = rebuild_locked(idx, s, stats, diags);
 		goto done;
 	}
-	rc = changed_paths(idx, s, from.ptr, head, &paths, &dirty);
+	rc = changed_paths(idx, s, from.ptr, head, full, &paths, &dirty, &status_run);
 	if (rc == KB_ENOTFOUND) {
 		rc = rebuild_locked(idx, s, stats, diags);
 		goto done;
 	}
 	for (i = 0; i < paths.n && rc == 0; i++)
 		rc = sync_path(idx, s, paths.v[i], stats, diags);
-	if (rc == 0 && paths.n) {
-		strvec_uniq(&dirty);
+	if (rc == 0 && status_run)
 		rc = write_dirty(idx, &dirty);
-	}
 	if (rc == 0 && strcmp(from.ptr, head))
 		rc = meta_set(idx, "commit", head);
 	if (rc == 0 && kb_index__df_stale(idx))
@@ -1173,7 +1225,8 @@ done:
 	return rc;
 }
 
-int kb_index_sync(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags)
+static int sync_mode(kb_index *idx, kb_store *s, int full, kb_index_stats *stats,
+		     kb_diags *diags)
 {
 	kb_index_stats local;
 	int rc;
@@ -1182,7 +1235,7 @@ int kb_index_sync(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *d
 	stats_init(stats);
 	if ((rc = exec(idx, "BEGIN IMMEDIATE")))
 		return rc;
-	rc = sync_locked(idx, s, stats, diags);
+	rc = sync_locked(idx, s, full, stats, diags);
 	if (rc == 0)
 		rc = flush_changes(idx);
 	if (rc) {
@@ -1190,6 +1243,11 @@ int kb_index_sync(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *d
 		return rc;
 	}
 	return exec(idx, "COMMIT");
+}
+
+int kb_index_sync(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags)
+{
+	return sync_mode(idx, s, 1, stats, diags);
 }
 
 /* ---- the index of a store ------------------------------------------- */
@@ -1261,7 +1319,7 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 		goto done;
 	idx->own_synonyms = syn;
 	syn = NULL;
-	rc = kb_index_sync(idx, s, NULL, NULL);
+	rc = sync_mode(idx, s, 0, NULL, NULL);
 	if (rc == KB_ERROR && idx->damaged)
 		rc = reopen_rebuild(idx, s);
 done:

@@ -520,6 +520,16 @@ static void test_sync_work_tree(void **state)
 	assert_int_equal(kb_index_open_store(&idx, k.s), 0);
 	assert_int_equal(kb_index_count(idx), 4);
 	kb_index_close(idx);
+
+	/* opening a store's index sees a file created in cases/ (the quick
+	 * check notices the directory changed) and still re-checks dirty files */
+	write_case(&k, "cases/PMP-0009.md", cases_md[5]);
+	write_case(&k, "cases/PMP-0003.md", NULL);
+	assert_int_equal(kb_index_open_store(&idx, k.s), 0);
+	assert_int_equal(kb_index_count(idx), 4);
+	assert_string_equal(ids(idx, "漏水", NULL), "PMP-0009");
+	assert_string_equal(ids(idx, "strainer", NULL), "");
+	kb_index_close(idx);
 	kb_diags_release(&d);
 	kb_buf_release(&edited);
 	kbdir_free(&k);
