@@ -86,26 +86,15 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
-void cli_json_string(FILE *f, const char *s)
+void cli_warn(const char *fmt, ...)
 {
-	const unsigned char *p;
+	va_list ap;
 
-	fputc('"', f);
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':  fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
+	fputs("kb: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 static int global_option(int *argc, char ***argv, const char *name, const char **val)
