@@ -135,7 +135,7 @@ int cli_parse_validate(kb_case **out, const char *text, size_t len, const char *
 		       const kb_aliases *aliases, kb_diags *diags)
 {
 	const kb_error *e;
-	size_t before = kb_diags_errors(diags);
+	size_t before = kb_diags_errors(diags), first, i;
 
 	*out = NULL;
 	if (kb_case_parse(out, text, len, NULL, aliases) < 0) {
@@ -144,7 +144,11 @@ int cli_parse_validate(kb_case **out, const char *text, size_t len, const char *
 			     e->message);
 		return e->code ? e->code : KB_EINPUT;
 	}
+	first = diags->count;
 	kb_case_validate(*out, diags);
+	for (i = first; i < diags->count; i++)
+		if (!diags->items[i].path && display)
+			diags->items[i].path = kb_xstrdup(display);
 	return kb_diags_errors(diags) > before ? KB_EINVALID : 0;
 }
 
