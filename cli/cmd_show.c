@@ -79,8 +79,8 @@ static void show_text(const kb_case *c)
 	for (i = 0; i < nkeys; i++) {
 		kb_buf_clear(&v);
 		value_text(c, kb_case_key_at(c, i), &v);
-		printf("%-*s %s\n", (int)w + 1, kb_case_key_at(c, i), v.ptr);
-		kb_buf_clear(&v);
+		printf("%s:%*s%s\n", kb_case_key_at(c, i),
+		       (int)(w + 1 - strlen(kb_case_key_at(c, i))), "", v.ptr);
 	}
 	for (i = 0; i < kb_case_section_count(c); i++) {
 		sec = kb_case_section_at(c, i);

@@ -5,6 +5,7 @@
 # expect_err TEXT    stderr contains TEXT
 # expect_no_out TEXT stdout does not contain TEXT
 # fail MSG           fail the test
+# skip REASON        the machine cannot run this test (reported by run.sh)
 # make_kb DIR        `kb init DIR` with the fixed test identity
 
 # kb_test_setup: called by run.sh in each test's fresh directory.
@@ -17,6 +18,7 @@ kb_test_setup() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*" >"$KB_SKIP_FILE"; exit 0; }
 
 kbrun() {
 	OUT=$("$KB" "$@" 2>"$PWD/.stderr"); RC=$?

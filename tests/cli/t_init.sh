@@ -45,3 +45,9 @@ test_init_help() {
 	kbrun init --bogus
 	expect_rc 2
 }
+
+test_init_git_author_env() {
+	GIT_AUTHOR_NAME="Chen Jing" GIT_AUTHOR_EMAIL="chen.jing@example.com" kbrun init kb
+	expect_rc 0
+	commits kb | grep -q '^Chen Jing <chen.jing@example.com>|' || fail "author: $(commits kb)"
+}
