@@ -121,7 +121,8 @@ int main(int argc, char **argv)
 	size_t i;
 
 	cli.kb_dir = getenv("KB_DIR");
-	cli.color = isatty(1) && !getenv("NO_COLOR");
+	/* no-color.org: NO_COLOR set to a non-empty value turns colour off. */
+	cli.color = isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	argc--, argv++;
 	while (argc > 0 && argv[0][0] == '-') {
 		if (global_option(&argc, &argv, "--kb", &cli.kb_dir) ||

@@ -63,3 +63,12 @@ test_list_kb_dir_env_and_cwd() {
 	expect_rc 0
 	expect_out "PMP-0009"
 }
+
+test_list_cuts_titles_on_terminal_only() {
+	command -v script >/dev/null || skip "terminal output: 'script' is not installed"
+	sample_kb kb
+	out=$(script -qec "stty cols 50; '$KB' --kb kb list --equipment chiller" /dev/null | tr -d '\r')
+	printf '%s\n' "$out" | grep -q '^CHL-0001  validated  chiller  Chiller trips on h…$' || fail "not cut: $out"
+	kbrun --kb kb list --equipment chiller
+	expect_out "Chiller trips on high head pressure after restart"
+}

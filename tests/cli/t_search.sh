@@ -130,3 +130,13 @@ test_reindex_after_removing_the_cache() {
 	expect_rc 0
 	expect_out "CHL-0001"
 }
+
+test_search_bold_on_terminal_only() {
+	command -v script >/dev/null || skip "terminal output: 'script' is not installed"
+	sample_kb kb
+	out=$(NO_COLOR= script -qec "'$KB' --kb kb search --limit 1 chiller high head pressure" /dev/null)
+	case "$out" in *$'\033[1m'*) ;; *) fail "no bold on a terminal: $out";; esac
+	case "$out" in *"[Chiller]"*) fail "plain markers on a terminal: $out";; esac
+	kbrun --kb kb search --limit 1 chiller high head pressure
+	case "$OUT" in *$'\033'*) fail "escape codes on a pipe: $OUT";; esac
+}
