@@ -46,6 +46,8 @@ int cli_fail(void);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "kb: warning: <fmt>" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like cli_fail(), naming `path` when the error names no file. */
+int cli_fail_at(const char *path);
 /* Map a kb_error_code to an exit code. */
 int cli_exit_code(int code);
 /* 1 when argv holds -h or --help before "--". */

@@ -144,6 +144,37 @@ static void check_file(add_file *f, const kb_aliases *al, kb_diags *diags)
 	kb_buf_release(&rel);
 }
 
+static int count_commit(const kb_commit_info *ci, void *payload)
+{
+	(void)ci;
+	++*(size_t *)payload;
+	return 1;
+}
+
+/*
+ * Whether adding f would replace a case.  A file written by hand straight
+ * into cases/ and then added is not in the way of itself: it only counts
+ * as existing when git already has history for it.
+ */
+static int exists_in_kb(kb_store *s, const add_file *f)
+{
+	kb_buf dest = KB_BUF_INIT;
+	struct stat a, b;
+	size_t commits = 0;
+	int same;
+
+	if (!cli_case_exists(s, f->relpath))
+		return 0;
+	kb_buf_printf(&dest, "%s%s", kb_store_workdir(s), f->relpath);
+	same = stat(f->path, &a) == 0 && stat(dest.ptr, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+	kb_buf_release(&dest);
+	if (!same)
+		return 1;
+	kb_store_log(s, f->relpath, count_commit, &commits);
+	return commits > 0;
+}
+
 /* Ids twice in the batch are errors; ids already in the KB are errors
  * unless --update.  Returns the exit code for the problems found. */
 static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
@@ -159,7 +190,7 @@ static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
 				kb_diags_add(diags, KB_DIAG_ERROR, b->items[i].path, 0,
 					     "case id '%s' also used by '%s'", b->items[i].id,
 					     b->items[j].path);
-		b->items[i].exists = cli_case_exists(s, b->items[i].relpath);
+		b->items[i].exists = exists_in_kb(s, &b->items[i]);
 		if (b->items[i].exists && !b->update) {
 			fprintf(stderr, "kb: %s: case '%s' already exists (use --update to replace it)\n",
 				b->items[i].path, b->items[i].id);

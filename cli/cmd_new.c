@@ -185,7 +185,6 @@ static int new_from(const new_options *o, kb_store *s, const kb_author *a)
 	const kb_aliases *al = kb_config_aliases(kb_store_config(s));
 	kb_buf text = KB_BUF_INIT, generated = KB_BUF_INIT;
 	kb_case *c = NULL;
-	const kb_error *e;
 	int rc;
 
 	if (cli_read_file(&text, o->from, KB_CASE_MAX_BYTES) < 0) {
@@ -193,9 +192,7 @@ static int new_from(const new_options *o, kb_store *s, const kb_author *a)
 		goto done;
 	}
 	if (kb_case_parse(&c, text.ptr, text.len, NULL, al) < 0) {
-		e = kb_error_last();
-		fprintf(stderr, "kb: %s:%d: %s\n", display, e->line, e->message);
-		rc = CLI_USAGE;
+		rc = cli_fail_at(display);
 		goto done;
 	}
 	apply_options(c, o);

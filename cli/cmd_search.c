@@ -173,6 +173,9 @@ static int similar_text(kb_buf *text, const index_options *o, int argc, char **a
 	if (o->file || !isatty(STDIN_FILENO)) {
 		if (cli_read_file(text, o->file ? o->file : "-", KB_CASE_MAX_BYTES) < 0)
 			return cli_fail();
+		if (text->len == 0 || strspn(text->ptr, " \t\r\n") == text->len)
+			return cli_usage_error("similar needs a description: '%s' is empty",
+					       o->file ? o->file : "<stdin>");
 		return 0;
 	}
 	return cli_usage_error("similar needs a description: TEXT, --file F or stdin");

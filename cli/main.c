@@ -61,6 +61,17 @@ int cli_fail(void)
 	return cli_exit_code(e->code == KB_OK ? KB_ERROR : e->code);
 }
 
+int cli_fail_at(const char *path)
+{
+	char msg[4096];
+	kb_error e = *kb_error_last();
+
+	if (!e.path)
+		e.path = path;
+	fprintf(stderr, "kb: %s\n", kb_error_format(&e, msg, sizeof(msg)));
+	return cli_exit_code(e.code == KB_OK ? KB_ERROR : e.code);
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;

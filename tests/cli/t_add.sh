@@ -132,3 +132,26 @@ test_add_missing_file_is_usage_error() {
 	expect_rc 2
 	expect_err "nosuch.md"
 }
+
+test_add_file_written_into_cases() {
+	make_kb kb
+	write_case kb/cases/PMP-0100.md PMP-0100
+	kbrun --kb kb add kb/cases/PMP-0100.md
+	expect_rc 0
+	[ -z "$(git -C kb status --porcelain)" ] || fail "not committed: $(git -C kb status --porcelain)"
+	before=$(kb_state kb)
+	kbrun --kb kb add kb/cases/PMP-0100.md
+	expect_rc 2
+	expect_err "already exists"
+	same_state kb "$before"
+}
+
+test_add_bad_author() {
+	make_kb kb
+	before=$(kb_state kb)
+	write_case c.md PMP-0100
+	kbrun --kb kb --author "Broken <nobody@example.com" add c.md
+	expect_rc 2
+	one_line_err
+	same_state kb "$before"
+}

@@ -140,3 +140,12 @@ test_search_bold_on_terminal_only() {
 	kbrun --kb kb search --limit 1 chiller high head pressure
 	case "$OUT" in *$'\033'*) fail "escape codes on a pipe: $OUT";; esac
 }
+
+test_similar_empty_description() {
+	sample_kb kb
+	kbrun_in /dev/null --kb kb similar
+	expect_rc 2
+	expect_err "empty"
+	kbrun --kb kb search --explain chiller
+	expect_rc 2
+}
