@@ -34,9 +34,12 @@ int kb_config_open(kb_config **out, const char *path);
 kb_config *kb_config_new_empty(void);
 void kb_config_free(kb_config *cfg);
 
-/* Last value of `key` (as git config prints it), or NULL. */
+/* Last value of `key` (as git config prints it), or NULL.  Section and
+ * variable names ignore case, subsections do not; a key written without
+ * '=' reads as "" (and as true through kb_config_get_bool()). */
 const char *kb_config_get(const kb_config *cfg, const char *key);
-/* All values of a multi-valued key, in file order; returns the count. */
+/* All values of a multi-valued key, in file order; returns the count.  The
+ * array belongs to cfg and is valid until the next call on cfg. */
 size_t kb_config_get_all(const kb_config *cfg, const char *key, const char *const **values);
 int64_t kb_config_get_int(const kb_config *cfg, const char *key, int64_t dflt);
 double kb_config_get_double(const kb_config *cfg, const char *key, double dflt);
@@ -50,7 +53,8 @@ int kb_config_foreach(const kb_config *cfg, const char *prefix,
 const kb_aliases *kb_config_aliases(const kb_config *cfg);
 
 /* Write key = value into the config file at `path` (creating it), replacing
- * an existing value.  The file is rewritten atomically by libgit2. */
+ * an existing value.  The file is rewritten atomically by libgit2.
+ * KB_EINPUT for an invalid key or a key that has several values. */
 int kb_config_write(const char *path, const char *key, const char *value);
 
 #endif

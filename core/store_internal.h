@@ -1,0 +1,32 @@
+/*
+ * store_internal.h - private: the kb_store object and helpers shared by
+ * store.c (open, init, reads), store_history.c (log, changes) and txn.c
+ * (writes).  Not installed; nothing outside core/store*.c and txn.c uses it.
+ */
+#ifndef KB_STORE_INTERNAL_H
+#define KB_STORE_INTERNAL_H
+
+#include <git2.h>
+
+#include "kb/store.h"
+
+struct kb_store {
+	git_repository *repo;
+	char *workdir;       /* absolute, ends with '/' */
+	char *gitdir;        /* absolute, ends with '/' */
+	kb_config *config;
+};
+
+/* libgit2's last message, or `fallback` when it has none. */
+const char *kb__git_msg(const char *fallback);
+
+/* 0 when `relpath` is a clean path inside the KB: relative, no empty, "."
+ * or ".." component, no ".git" component, no backslash or control bytes.
+ * Otherwise KB_EINPUT naming the path. */
+int kb__check_relpath(const char *relpath);
+
+/* KB_ESTATE when a merge, rebase, cherry-pick, revert or bisect is in
+ * progress, or HEAD is detached. */
+int kb__check_repo_state(kb_store *s);
+
+#endif

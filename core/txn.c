@@ -1,0 +1,663 @@
+/*
+ * txn.c - writes to a knowledge base (kb_txn in kb/store.h): changes staged
+ * in memory become exactly one commit, and only then reach the work tree
+ * (through fsynced temporary files renamed into place) and git's index.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kb/error.h"
+#include "store_internal.h"
+
+typedef struct {
+	char *relpath;
+	char *data;        /* NULL for a removal */
+	size_t len;
+	git_oid blob;
+	unsigned int mode; /* git file mode in the new tree */
+	char *tmp;         /* absolute path of the written temporary, or NULL */
+} txn_change;
+
+struct kb_txn {
+	kb_store *s;
+	txn_change *items;
+	size_t count;
+	size_t alloc;
+	char **made_dirs;  /* directories created for new files, in creation order */
+	size_t ndirs;
+};
+
+/* ---- checks ----------------------------------------------------------------- */
+
+int kb__check_repo_state(kb_store *s)
+{
+	static const char *const what[] = {
+		[GIT_REPOSITORY_STATE_MERGE] = "a merge",
+		[GIT_REPOSITORY_STATE_REVERT] = "a revert",
+		[GIT_REPOSITORY_STATE_REVERT_SEQUENCE] = "a revert",
+		[GIT_REPOSITORY_STATE_CHERRYPICK] = "a cherry-pick",
+		[GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE] = "a cherry-pick",
+		[GIT_REPOSITORY_STATE_BISECT] = "a bisect",
+		[GIT_REPOSITORY_STATE_REBASE] = "a rebase",
+		[GIT_REPOSITORY_STATE_REBASE_INTERACTIVE] = "a rebase",
+		[GIT_REPOSITORY_STATE_REBASE_MERGE] = "a rebase",
+		[GIT_REPOSITORY_STATE_APPLY_MAILBOX] = "a git am",
+		[GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE] = "a git am or rebase",
+	};
+	int st = git_repository_state(s->repo);
+	int detached;
+
+	if (st != GIT_REPOSITORY_STATE_NONE) {
+		const char *w = st > 0 && (size_t)st < sizeof(what) / sizeof(what[0]) && what[st]
+				? what[st] : "a git operation";
+		return kb_error_set(KB_ESTATE, s->workdir, 0,
+				    "%s is in progress in '%s'; finish or abort it first", w, s->workdir);
+	}
+	detached = git_repository_head_detached(s->repo);
+	if (detached == 1)
+		return kb_error_set(KB_ESTATE, s->workdir, 0,
+				    "HEAD is detached in '%s'; check out a branch first", s->workdir);
+	git_error_clear();
+	return 0;
+}
+
+/*
+ * 1 when a file can be created in `dir`.  Permission bits alone do not tell
+ * (root ignores them; a read-only mount or an immutable directory stops
+ * root too), so create and remove a probe file.
+ */
+static int dir_writable(const char *dir)
+{
+	kb_buf p = KB_BUF_INIT;
+	int fd, ok;
+
+	kb_buf_printf(&p, "%s/.kb-probe-%ld-%ld", dir, (long)getpid(), (long)time(NULL));
+	fd = open(p.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ok = fd >= 0 || errno == EEXIST;
+	if (fd >= 0) {
+		close(fd);
+		unlink(p.ptr);
+	}
+	kb_buf_release(&p);
+	return ok;
+}
+
+static int check_writable(kb_store *s)
+{
+	kb_buf objects = KB_BUF_INIT;
+	int ok;
+
+	/* objects/ lives in the common directory (differs in a linked worktree) */
+	kb_buf_printf(&objects, "%sobjects", git_repository_commondir(s->repo));
+	ok = dir_writable(s->workdir) && dir_writable(s->gitdir) && dir_writable(objects.ptr);
+	kb_buf_release(&objects);
+	if (!ok)
+		return kb_error_set(KB_ESTATE, s->workdir, 0, "knowledge base '%s' is read-only",
+				    s->workdir);
+	return 0;
+}
+
+/* ---- staging ---------------------------------------------------------------- */
+
+int kb_txn_begin(kb_txn **out, kb_store *s)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = kb__check_repo_state(s)) < 0 || (rc = check_writable(s)) < 0)
+		return rc;
+	*out = kb_xcalloc(1, sizeof(kb_txn));
+	(*out)->s = s;
+	return 0;
+}
+
+/* The staged change for relpath, replacing an earlier one for the same path. */
+static txn_change *slot(kb_txn *t, const char *relpath)
+{
+	txn_change *c;
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		if (!strcmp(t->items[i].relpath, relpath)) {
+			free(t->items[i].data);
+			t->items[i].data = NULL;
+			return &t->items[i];
+		}
+	if (t->count == t->alloc) {
+		t->alloc = t->alloc ? t->alloc * 2 : 8;
+		t->items = kb_xrealloc(t->items, t->alloc * sizeof(*t->items));
+	}
+	c = &t->items[t->count++];
+	memset(c, 0, sizeof(*c));
+	c->relpath = kb_xstrdup(relpath);
+	return c;
+}
+
+int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len)
+{
+	txn_change *c;
+	int rc;
+
+	if ((rc = kb__check_relpath(relpath)) < 0)
+		return rc;
+	c = slot(t, relpath);
+	c->data = kb_xmalloc(len + 1);
+	if (len)
+		memcpy(c->data, data, len);
+	c->data[len] = '\0';
+	c->len = len;
+	return 0;
+}
+
+int kb_txn_remove(kb_txn *t, const char *relpath)
+{
+	int rc;
+
+	if ((rc = kb__check_relpath(relpath)) < 0)
+		return rc;
+	slot(t, relpath);
+	return 0;
+}
+
+size_t kb_txn_count(const kb_txn *t)
+{
+	return t->count;
+}
+
+/* ---- the work tree -------------------------------------------------------- */
+
+/* Remove every temporary and every directory this transaction created. */
+static void undo_files(kb_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		if (t->items[i].tmp) {
+			unlink(t->items[i].tmp);
+			free(t->items[i].tmp);
+			t->items[i].tmp = NULL;
+		}
+	while (t->ndirs > 0) {
+		t->ndirs--;
+		rmdir(t->made_dirs[t->ndirs]);
+		free(t->made_dirs[t->ndirs]);
+	}
+}
+
+/* The commit exists: directories made for it stay. */
+static void forget_dirs(kb_txn *t)
+{
+	while (t->ndirs > 0)
+		free(t->made_dirs[--t->ndirs]);
+}
+
+/*
+ * Check the parent directories of relpath inside the work tree, refusing to
+ * pass through a symlink or a file; with `create`, make the missing ones and
+ * remember them so a failure can remove them again.
+ */
+static int make_parents(kb_txn *t, const char *relpath, int create)
+{
+	kb_buf p = KB_BUF_INIT;
+	const char *slash;
+	struct stat st;
+	int rc = 0;
+
+	for (slash = strchr(relpath, '/'); slash; slash = strchr(slash + 1, '/')) {
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%.*s", t->s->workdir, (int)(slash - relpath), relpath);
+		if (lstat(p.ptr, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				continue;
+			rc = kb_error_set(KB_EINPUT, relpath, 0,
+					  "'%.*s' is a symbolic link or a file, not a directory",
+					  (int)(slash - relpath), relpath);
+			break;
+		}
+		if (!create)
+			break;  /* missing: nothing below it to touch */
+		if (mkdir(p.ptr, 0777) < 0) {
+			rc = kb_error_set(KB_EIO, relpath, 0, "cannot create '%s': %s", p.ptr,
+					  strerror(errno));
+			break;
+		}
+		t->made_dirs = kb_xrealloc(t->made_dirs, (t->ndirs + 1) * sizeof(char *));
+		t->made_dirs[t->ndirs++] = kb_buf_detach(&p);
+	}
+	kb_buf_release(&p);
+	return rc;
+}
+
+/* After a removal, drop the directories it left empty, as git does; top-level
+ * directories such as cases/ stay. */
+static void remove_empty_parents(kb_txn *t, const char *relpath)
+{
+	kb_buf p = KB_BUF_INIT;
+	const char *end = strrchr(relpath, '/');
+
+	while (end && memchr(relpath, '/', (size_t)(end - relpath))) {
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%.*s", t->s->workdir, (int)(end - relpath), relpath);
+		if (rmdir(p.ptr) < 0)
+			break;
+		do
+			end--;
+		while (*end != '/');
+	}
+	kb_buf_release(&p);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write c->data to a fresh temporary beside the target and fsync it. */
+static int write_temp(kb_txn *t, txn_change *c)
+{
+	static unsigned int counter;
+	kb_buf p = KB_BUF_INIT;
+	const char *base = strrchr(c->relpath, '/');
+	size_t dirlen = base ? (size_t)(base - c->relpath) + 1 : 0;
+	int fd = -1, tries, rc = 0;
+
+	for (tries = 0; fd < 0 && tries < 100; tries++) {
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%.*s.%s.kbtmp-%ld-%u", t->s->workdir, (int)dirlen, c->relpath,
+			      c->relpath + dirlen, (long)getpid(), counter++);
+		fd = open(p.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			  c->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = kb_error_set(errno == EROFS || errno == EACCES ? KB_ESTATE : KB_EIO, c->relpath, 0,
+				  "cannot write '%s': %s", c->relpath, strerror(errno));
+		goto done;
+	}
+	c->tmp = kb_xstrdup(p.ptr);
+	if (write_all(fd, c->data, c->len) < 0 || fsync(fd) < 0)
+		rc = kb_error_set(KB_EIO, c->relpath, 0, "cannot write '%s': %s", c->relpath,
+				  strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = kb_error_set(KB_EIO, c->relpath, 0, "cannot write '%s': %s", c->relpath,
+				  strerror(errno));
+done:
+	kb_buf_release(&p);
+	return rc;
+}
+
+/* The target of a put must not be a directory (rename would fail late). */
+static int check_target(kb_txn *t, const txn_change *c)
+{
+	kb_buf p = KB_BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	kb_buf_printf(&p, "%s%s", t->s->workdir, c->relpath);
+	if (lstat(p.ptr, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = kb_error_set(KB_EINPUT, c->relpath, 0, "'%s' is a directory", c->relpath);
+	kb_buf_release(&p);
+	return rc;
+}
+
+static int write_temps(kb_txn *t)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->count && rc == 0; i++) {
+		if (!t->items[i].data)
+			rc = make_parents(t, t->items[i].relpath, 0);
+		else if ((rc = check_target(t, &t->items[i])) == 0 &&
+			 (rc = make_parents(t, t->items[i].relpath, 1)) == 0)
+			rc = write_temp(t, &t->items[i]);
+	}
+	if (rc < 0)
+		undo_files(t);
+	return rc;
+}
+
+/*
+ * After the commit: rename temporaries into place and unlink removed files.
+ * Keeps going past a failure so as much as possible is in place, and reports
+ * the first one.
+ */
+static int install_files(kb_txn *t)
+{
+	kb_buf p = KB_BUF_INIT;
+	txn_change *c;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->count; i++) {
+		c = &t->items[i];
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%s", t->s->workdir, c->relpath);
+		if (c->data ? rename(c->tmp, p.ptr) < 0 : unlink(p.ptr) < 0 && errno != ENOENT) {
+			if (rc == 0)
+				rc = kb_error_set(KB_EIO, c->relpath, 0,
+						  "committed, but cannot update '%s' in the work tree: %s",
+						  c->relpath, strerror(errno));
+			continue;
+		}
+		if (c->data) {
+			free(c->tmp);
+			c->tmp = NULL;
+		} else {
+			remove_empty_parents(t, c->relpath);
+		}
+	}
+	kb_buf_release(&p);
+	return rc;
+}
+
+/* ---- git objects ------------------------------------------------------------ */
+
+typedef struct {
+	git_reference *branch;   /* HEAD resolved, NULL on an unborn branch */
+	git_commit *parent;      /* NULL on an unborn branch */
+	git_tree *tree;          /* parent's tree, or an empty tree */
+} head_state;
+
+static void head_release(head_state *h)
+{
+	git_tree_free(h->tree);
+	git_commit_free(h->parent);
+	git_reference_free(h->branch);
+}
+
+static int read_head(head_state *h, kb_store *s)
+{
+	git_treebuilder *tb = NULL;
+	git_oid empty;
+	int err, rc = 0;
+
+	memset(h, 0, sizeof(*h));
+	err = git_repository_head(&h->branch, s->repo);
+	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND) {
+		git_error_clear();
+		if (git_treebuilder_new(&tb, s->repo, NULL) < 0 || git_treebuilder_write(&empty, tb) < 0 ||
+		    git_tree_lookup(&h->tree, s->repo, &empty) < 0)
+			rc = kb_error_set(KB_ERROR, s->workdir, 0, "cannot create a tree: %s",
+					  kb__git_msg("unknown error"));
+		git_treebuilder_free(tb);
+		return rc;
+	}
+	if (err < 0 || git_commit_lookup(&h->parent, s->repo, git_reference_target(h->branch)) < 0 ||
+	    git_commit_tree(&h->tree, h->parent) < 0)
+		return kb_error_set(KB_ERROR, s->workdir, 0, "cannot read HEAD: %s",
+				    kb__git_msg("unknown error"));
+	return 0;
+}
+
+/* Blobs for every put; the mode an existing file has keeps (executable bit). */
+static int make_blobs(kb_txn *t, git_tree *base)
+{
+	git_tree_entry *e = NULL;
+	txn_change *c;
+	size_t i;
+
+	for (i = 0; i < t->count; i++) {
+		c = &t->items[i];
+		c->mode = GIT_FILEMODE_BLOB;
+		if (git_tree_entry_bypath(&e, base, c->relpath) == 0) {
+			if (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE)
+				c->mode = GIT_FILEMODE_BLOB_EXECUTABLE;
+			git_tree_entry_free(e);
+			e = NULL;
+		} else if (!c->data) {
+			git_error_clear();
+			return kb_error_set(KB_ENOTFOUND, c->relpath, 0,
+					    "cannot remove '%s': it is not committed", c->relpath);
+		}
+		git_error_clear();
+		if (c->data && git_blob_create_from_buffer(&c->blob, t->s->repo, c->data, c->len) < 0)
+			return kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s",
+					    c->relpath, kb__git_msg("unknown error"));
+	}
+	return 0;
+}
+
+static int make_tree(git_oid *out, kb_txn *t, git_tree *base)
+{
+	git_tree_update *u = kb_xcalloc(t->count, sizeof(*u));
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->count; i++) {
+		u[i].action = t->items[i].data ? GIT_TREE_UPDATE_UPSERT : GIT_TREE_UPDATE_REMOVE;
+		u[i].path = t->items[i].relpath;
+		u[i].filemode = (git_filemode_t)t->items[i].mode;
+		git_oid_cpy(&u[i].id, &t->items[i].blob);
+	}
+	if (git_tree_create_updated(out, t->s->repo, base, t->count, u) < 0)
+		rc = kb_error_set(KB_EINPUT, t->s->workdir, 0, "cannot build the new tree: %s",
+				  kb__git_msg("unknown error"));
+	free(u);
+	return rc;
+}
+
+/* "+HHMM", "+HH:MM", "+HH" or "Z" into minutes east of UTC; -1 if malformed. */
+static int parse_tz(const char *p, int *minutes)
+{
+	int sign, hh = 0, mm = 0, n = 0;
+
+	if (!strcmp(p, "Z") || !strcmp(p, "z"))
+		return *minutes = 0, 0;
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (strlen(p) == 4 && sscanf(p, "%2d%2d%n", &hh, &mm, &n) == 2 && n == 4)
+		;
+	else if (!(strlen(p) == 5 && sscanf(p, "%2d:%2d%n", &hh, &mm, &n) == 2 && n == 5) &&
+		 !(strlen(p) == 2 && sscanf(p, "%2d%n", &hh, &n) == 1 && n == 2))
+		return -1;
+	if (hh > 14 || mm > 59)
+		return -1;
+	*minutes = sign * (hh * 60 + mm);
+	return 0;
+}
+
+/*
+ * The date formats of GIT_AUTHOR_DATE that scripts use: git's internal
+ * "[@]<seconds> <+HHMM>" and ISO 8601 "YYYY-MM-DD[T ]HH:MM[:SS]<zone>" (zone
+ * Z, +HHMM or +HH:MM, optionally after a space).  0 ok, -1 otherwise.
+ */
+static int parse_date(const char *text, long long *when, int *tz)
+{
+	struct tm tm;
+	char zone[16] = "";
+	long long secs;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((sscanf(text, "%*[@]%lld %15s%n", &secs, zone, &n) == 2 ||
+	     sscanf(text, "%lld %15s%n", &secs, zone, &n) == 2) &&
+	    !text[n] && parse_tz(zone, tz) == 0) {
+		*when = secs;
+		return 0;
+	}
+	n = 0;
+	if (sscanf(text, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) < 6 &&
+	    sscanf(text, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &n) < 5)
+		return -1;
+	if (!n || parse_tz(text[n] == ' ' ? text + n + 1 : text + n, tz) < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*when = (long long)timegm(&tm) - (long long)*tz * 60;
+	return 0;
+}
+
+/*
+ * A signature for `author` at the time in the environment variable
+ * `date_env` (GIT_AUTHOR_DATE or GIT_COMMITTER_DATE, as git honours them)
+ * or now, in local time.  Built from "Name <email> time tz" because libgit2's
+ * git_signature_now() refuses an empty email, which git (and a bare-name
+ * KB_AUTHOR) allows.
+ */
+static int make_signature(git_signature **out, const kb_author *author, const char *date_env)
+{
+	const char *email = author->email ? author->email : "";
+	const char *date = getenv(date_env);
+	kb_buf raw = KB_BUF_INIT;
+	long long when = (long long)time(NULL);
+	time_t now = (time_t)when;
+	struct tm tm;
+	int tz, rc = 0;
+
+	if (strpbrk(author->name, "<>\n") || strpbrk(email, "<>\n"))
+		return kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>'", author->name,
+				    email);
+	localtime_r(&now, &tm);
+	tz = (int)(tm.tm_gmtoff / 60);
+	if (date && *date && parse_date(date, &when, &tz) < 0)
+		return kb_error_set(KB_EINPUT, NULL, 0, "cannot parse %s '%s'", date_env, date);
+	kb_buf_printf(&raw, "%s <%s> %lld %c%02d%02d", author->name, email, when,
+		      tz < 0 ? '-' : '+', abs(tz) / 60, abs(tz) % 60);
+	if (git_signature_from_buffer(out, raw.ptr) < 0)
+		rc = kb_error_set(KB_EINPUT, NULL, 0, "invalid author '%s <%s>': %s", author->name,
+				  email, kb__git_msg("unknown error"));
+	kb_buf_release(&raw);
+	return rc;
+}
+
+static int make_commit(git_oid *out, kb_txn *t, head_state *h, const git_oid *tree_id,
+		       const kb_author *author, const char *message)
+{
+	git_signature *sig = NULL, *committer = NULL;
+	git_tree *tree = NULL;
+	const git_commit *parents[1] = { h->parent };
+	kb_buf msg = KB_BUF_INIT;
+	int err, rc = 0;
+
+	kb_buf_puts(&msg, message);
+	if (!msg.len || msg.ptr[msg.len - 1] != '\n')
+		kb_buf_putc(&msg, '\n');
+	if ((rc = make_signature(&sig, author, "GIT_AUTHOR_DATE")) < 0 ||
+	    (rc = make_signature(&committer, author, "GIT_COMMITTER_DATE")) < 0)
+		goto done;
+	if (git_tree_lookup(&tree, t->s->repo, tree_id) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot read the new tree: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	err = git_commit_create(out, t->s->repo, "HEAD", sig, committer, NULL, msg.ptr, tree,
+				h->parent ? 1 : 0, parents);
+	if (err == GIT_EMODIFIED)
+		rc = kb_error_set(KB_ECONFLICT, t->s->workdir, 0,
+				  "HEAD moved while committing in '%s'; try again", t->s->workdir);
+	else if (err < 0)
+		rc = kb_error_set(KB_ERROR, t->s->workdir, 0, "cannot commit: %s",
+				  kb__git_msg("unknown error"));
+done:
+	kb_buf_release(&msg);
+	git_tree_free(tree);
+	git_signature_free(committer);
+	git_signature_free(sig);
+	return rc;
+}
+
+/* Bring git's index in line with the commit for exactly the changed paths. */
+static int update_index(kb_txn *t)
+{
+	git_index *idx = NULL;
+	size_t i;
+	int rc = 0, err = 0;
+
+	if (git_repository_index(&idx, t->s->repo) < 0 || git_index_read(idx, 0) < 0) {
+		err = -1;
+		goto done;
+	}
+	for (i = 0; i < t->count && err == 0; i++) {
+		if (t->items[i].data)
+			err = git_index_add_bypath(idx, t->items[i].relpath);
+		else if (git_index_get_bypath(idx, t->items[i].relpath, 0))
+			err = git_index_remove_bypath(idx, t->items[i].relpath);
+	}
+	if (err == 0)
+		err = git_index_write(idx);
+done:
+	if (err < 0)
+		rc = kb_error_set(KB_EIO, t->s->workdir, 0,
+				  "committed, but cannot update git's index: %s",
+				  kb__git_msg("unknown error"));
+	git_index_free(idx);
+	return rc;
+}
+
+int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char oid[41])
+{
+	head_state h;
+	git_oid tree_id, commit_id;
+	int rc;
+
+	if (oid)
+		oid[0] = '\0';
+	if (!author || !author->name || !*author->name)
+		return kb_error_set(KB_EINPUT, NULL, 0, "no author for the commit");
+	if ((rc = kb__check_repo_state(t->s)) < 0 || (rc = check_writable(t->s)) < 0)
+		return rc;
+	if ((rc = read_head(&h, t->s)) < 0)
+		goto done;
+	if ((rc = make_blobs(t, h.tree)) < 0 || (rc = make_tree(&tree_id, t, h.tree)) < 0)
+		goto done;
+	if (git_oid_equal(&tree_id, git_tree_id(h.tree))) {
+		if (oid && h.parent)
+			git_oid_tostr(oid, 41, git_commit_id(h.parent));
+		goto done;
+	}
+	if ((rc = write_temps(t)) < 0)
+		goto done;
+	if ((rc = make_commit(&commit_id, t, &h, &tree_id, author, message)) < 0) {
+		undo_files(t);
+		goto done;
+	}
+	if (oid)
+		git_oid_tostr(oid, 41, &commit_id);
+	forget_dirs(t);
+	rc = install_files(t);
+	if (rc == 0)
+		rc = update_index(t);
+	else
+		update_index(t);
+done:
+	head_release(&h);
+	return rc;
+}
+
+void kb_txn_free(kb_txn *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	undo_files(t);
+	for (i = 0; i < t->count; i++) {
+		free(t->items[i].relpath);
+		free(t->items[i].data);
+	}
+	free(t->items);
+	free(t->made_dirs);
+	free(t);
+}
