@@ -19,8 +19,9 @@
 #include "data.h"
 #include "metrics.h"
 #include "pyrandom.h"
+#include "rawfts.h"
 
-enum { MODE_SIMILAR, MODE_SEARCH };
+enum { MODE_SIMILAR, MODE_SEARCH, MODE_RAW };
 
 typedef struct {
 	const char *label;
@@ -45,6 +46,8 @@ static const variant all_variants[] = {
 	{ "unicode61 similar", "unicode61", 1, MODE_SIMILAR, 0, 0, 1 },
 	{ "porter similar", "porter", 1, MODE_SIMILAR, 0, 0, 0 },
 	{ "trigram similar", "trigram", 1, MODE_SIMILAR, 0, 0, 1 },
+	{ "raw FTS5 unicode61 OR", "unicode61", 1, MODE_RAW, 0, 0, 1 },
+	{ "raw FTS5 porter OR", "porter unicode61", 1, MODE_RAW, 0, 0, 0 },
 };
 #define NVARIANTS (sizeof(all_variants) / sizeof(all_variants[0]))
 
@@ -150,15 +153,34 @@ static kb_index *open_index(const variant *v, const ev_set *set, const char *pat
 	return idx;
 }
 
+typedef struct {
+	kb_index *idx;   /* libkb variants */
+	rawfts *raw;     /* the plain FTS5 baseline */
+} engine;
+
+/* The baseline's ranking, self document dropped. */
+static size_t run_raw(rawfts *raw, const ev_set *set, const ev_query *q, size_t limit, size_t *ranked)
+{
+	size_t n = rawfts_query(raw, q->text, limit + 1, ranked), i, k = 0;
+
+	for (i = 0; i < n && k < limit; i++)
+		if (strcmp(set->doc_id[ranked[i]], q->id))
+			ranked[k++] = ranked[i];
+	return k;
+}
+
 /* Ranked document indices of one query, self document dropped. */
-static size_t run_query(kb_index *idx, const variant *v, const ev_set *set, const ev_query *q,
+static size_t run_query(engine *e, const variant *v, const ev_set *set, const ev_query *q,
 			size_t limit, size_t *ranked)
 {
 	kb_search_options so = KB_SEARCH_OPTIONS_INIT;
 	kb_hits hits = KB_HITS_INIT;
+	kb_index *idx = e->idx;
 	size_t i, n = 0, d;
 	int rc;
 
+	if (e->raw)
+		return run_raw(e->raw, set, q, limit, ranked);
 	so.limit = limit + 1;
 	so.max_terms = v->max_terms;
 	rc = v->mode == MODE_SIMILAR ? kb_index_similar(idx, q->text, &so, &hits)
@@ -199,18 +221,35 @@ static void rerank(ev_metrics *m, const ev_query *q, const size_t *ranked, size_
 	free(used);
 }
 
+/* Open the variant's engine: a kb index, or the raw FTS5 baseline. */
+static void open_engine(engine *e, const variant *v, const ev_set *set, const char *path, double *build_s)
+{
+	double t0 = now();
+
+	memset(e, 0, sizeof(*e));
+	if (v->mode != MODE_RAW) {
+		e->idx = open_index(v, set, path, build_s);
+		return;
+	}
+	if (!(e->raw = rawfts_build(set, path, v->tokenizer)))
+		exit(1);
+	*build_s = now() - t0;
+}
+
 static void run_variant(const variant *v, const ev_set *set, const size_t *qsel, size_t nq,
 			const char *path, run_result *r)
 {
 	size_t deep = set->ndocs < 20000 ? set->ndocs : 1000;
-	size_t *ranked = kb_xmalloc((deep + 1) * sizeof(*ranked)), i, n;
-	kb_index *idx = open_index(v, set, path, &r->build_s);
-	double t0 = now(), t;
+	size_t *ranked = kb_xmalloc((deep + 2) * sizeof(*ranked)), i, n;
+	engine e;
+	double t0, t;
 
+	open_engine(&e, v, set, path, &r->build_s);
+	t0 = now();
 	for (i = 0; i < nq; i++) {
 		const ev_query *q = &set->queries[qsel[i]];
 
-		n = run_query(idx, v, set, q, 100, ranked);
+		n = run_query(&e, v, set, q, 100, ranked);
 		ev_metrics_add(&r->m, q, ranked, n);
 	}
 	t = now() - t0;
@@ -220,10 +259,12 @@ static void run_variant(const variant *v, const ev_set *set, const size_t *qsel,
 	for (i = 0; set->zero_rows && i < nq; i++) {
 		const ev_query *q = &set->queries[qsel[i]];
 
-		n = run_query(idx, v, set, q, deep, ranked);
+		n = run_query(&e, v, set, q, deep, ranked);
 		rerank(&r->rerank, q, ranked, n);
 	}
-	kb_index_close(idx);
+	if (e.idx)
+		kb_index_close(e.idx);
+	rawfts_free(e.raw);
 	free(ranked);
 }
 
@@ -317,7 +358,8 @@ static void eval_set(const ev_set *set, const eval_opts *o)
 		    (!o->variants && set->ndocs > LARGE_CORPUS && !v->large))
 			continue;
 		kb_buf_clear(&path);
-		kb_buf_printf(&path, "%s/%s-%s-%d.sqlite", o->tmp, set->name, v->tokenizer, v->stem);
+		kb_buf_printf(&path, "%s/%s-%s-%d%s.sqlite", o->tmp, set->name, v->tokenizer, v->stem,
+			      v->mode == MODE_RAW ? "-raw" : "");
 		memset(&r, 0, sizeof(r));
 		run_variant(v, set, qsel, nq, path.ptr, &r);
 		print_row(v->label, set, &r);
