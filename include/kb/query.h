@@ -13,6 +13,13 @@
  * plain text, unknown field names are searched as ordinary words.
  * Synonyms from a kb_synonyms table are added as alternatives:
  * "AHU" compiles to ("ahu" OR "air handling unit" OR "空调箱").
+ *
+ * Chinese is written without spaces, so an unquoted term holding a run of
+ * four or more CJK characters ("冷水机组跳闸") is taken as several words:
+ * it matches the exact text OR any of its bigrams OR any synonym found
+ * inside it, and BM25 ranks documents holding more of them first.  Quote
+ * it ("冷水机组跳闸") to require the exact sequence.  See
+ * docs/internals/query.md.
  */
 #ifndef KB_QUERY_H
 #define KB_QUERY_H

@@ -12,6 +12,11 @@
  *    stop words dropped (in documents and queries alike);
  *  - codes such as "30XA-0502", "F-12", "E04" are kept whole and also split
  *    into their parts ("30xa-0502" plus colocated "30xa", "0502").
+ *    Precisely: the whole code takes a position, its first part is
+ *    colocated with it and later parts take the following positions, so
+ *    the parts read as a phrase; queries use the parts only;
+ *  - in queries a CJK run of two or more characters gives its bigrams only
+ *    (consecutive positions, matching the document's bigrams as a phrase).
  *
  * The FTS5 tokenizer accepts arguments: "stem 0|1" and "stop 0|1".
  */
@@ -47,6 +52,29 @@ int kb_tokenize(const kb_tokenizer_options *opts, const char *text, int len,
  * diacritics), appending to a malloc'd string the caller frees; NULL on
  * invalid UTF-8. */
 char *kb_text_normalize(const char *text, size_t len);
+
+/* Tokenize a query string: codes give only their parts, a CJK run of two or
+ * more characters only its bigrams, and nothing is colocated (the FTS5
+ * tokenizer does this for FTS5_TOKENIZE_QUERY).  Same contract as
+ * kb_tokenize(). */
+int kb_tokenize_query(const kb_tokenizer_options *opts, const char *text, int len,
+		      kb_token_cb cb, void *payload);
+
+/* A reusable tokenizer holding its own Snowball stemmer (not thread-safe:
+ * use one per thread).  kb_tokenizer_new() returns KB_ERROR when the
+ * stemmer cannot be created (*out is then NULL); free with
+ * kb_tokenizer_free() (NULL is fine). */
+typedef struct kb_tokenizer kb_tokenizer;
+
+#define KB_TOKENIZE_DOCUMENT 0   /* text being indexed (and highlight()) */
+#define KB_TOKENIZE_QUERY    1   /* text of a MATCH phrase */
+
+int kb_tokenizer_new(kb_tokenizer **out, const kb_tokenizer_options *opts);
+void kb_tokenizer_free(kb_tokenizer *tk);
+/* Tokenize in KB_TOKENIZE_DOCUMENT or KB_TOKENIZE_QUERY mode; returns 0 or
+ * the first non-zero value returned by `cb`. */
+int kb_tokenizer_run(kb_tokenizer *tk, int mode, const char *text, int len,
+		     kb_token_cb cb, void *payload);
 
 /* Register the "kb" tokenizer with FTS5 on `db`.  KB_ERROR if FTS5 is not
  * available. */
