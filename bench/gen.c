@@ -530,6 +530,26 @@ static int write_queries(const corpus *c, const char *dir, uint64_t seed)
 	return rc;
 }
 
+static void corpus_release(corpus *c)
+{
+	size_t i, l, k;
+
+	for (l = 0; l < LANG__COUNT; l++)
+		for (k = 0; k < K__COUNT; k++) {
+			for (i = 0; i < c->sentences[l][k].n; i++)
+				free(c->sentences[l][k].v[i].text);
+			free(c->sentences[l][k].v);
+		}
+	for (i = 0; i < c->ncases; i++)
+		free(c->cases[i].front);
+	free(c->cases);
+	for (i = 0; i < (size_t)c->nequip; i++) {
+		free(c->equip_name[i]);
+		free(c->equip_prefix[i]);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
 int main(int argc, char **argv)
 {
 	corpus c;
@@ -546,12 +566,15 @@ int main(int argc, char **argv)
 	seed = strtoull(argv[3], NULL, 10);
 	if (load_sample(&c, argv[1])) {
 		fprintf(stderr, "kb-gen: no sample cases in '%s'\n", argv[1]);
+		corpus_release(&c);
 		return 1;
 	}
 	if (write_cases(&c, argv[4], n, seed, &bytes) || write_queries(&c, argv[5], seed)) {
 		fprintf(stderr, "kb-gen: cannot write under '%s'\n", argv[4]);
+		corpus_release(&c);
 		return 1;
 	}
+	corpus_release(&c);
 	printf("gen_cases %zu\ngen_bytes %zu\ngen_sample_cases %zu\ngen_write_s %.2f\n", n, bytes,
 	       c.ncases, bench_now() - t0);
 	return 0;

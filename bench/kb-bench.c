@@ -448,6 +448,8 @@ static void report(const char *title)
 	       get("kb_sync_updated"), get("proc_kb_search_runs"), get("proc_rg_runs"));
 }
 
+static char *abs_kb;   /* o->kbbin made absolute, freed at exit */
+
 static void parse_args(bench_opts *o, int argc, char **argv)
 {
 	int i;
@@ -468,6 +470,9 @@ static void parse_args(bench_opts *o, int argc, char **argv)
 		else
 			break;
 	}
+	/* The binary runs in the KB directory: make a relative path absolute. */
+	if (o->kbbin && strchr(o->kbbin, '/') && o->kbbin[0] != '/' && (abs_kb = realpath(o->kbbin, NULL)))
+		o->kbbin = abs_kb;
 	if (i < argc || !o->kbdir || !o->qdir) {
 		fprintf(stderr, "usage: kb-bench --kb DIR --queries DIR [--kb-bin PATH] [--raw FILE] "
 				"[--gen FILE] [--budget SECONDS]\n");
@@ -503,5 +508,6 @@ int main(int argc, char **argv)
 		      get("gen_sample_cases"), get("git_add_commit_s"));
 	report(title.ptr);
 	kb_buf_release(&title);
+	free(abs_kb);
 	return 0;
 }
