@@ -587,6 +587,14 @@ static void test_txn_noop_commit(void **state)
 	assert_int_equal(commit_one(s, "cases/D.md", "d3\n", &alice, "dated"), KB_EINPUT);
 	assert_string_equal(kb_error_last()->message, "cannot parse GIT_AUTHOR_DATE 'last tuesday'");
 	unsetenv("GIT_AUTHOR_DATE");
+	/* an executable file stays executable */
+	assert_int_equal(tu_sh(NULL, "cd '%s' && echo e > cases/E.md && chmod +x cases/E.md && "
+			       "git add cases/E.md && " GIT " commit -qm exe", dir), 0);
+	assert_int_equal(commit_one(s, "cases/E.md", "e2\n", &alice, "edit exe"), 0);
+	assert_sh_eq(dir, "git ls-tree HEAD cases/E.md | cut -c1-6; test -x cases/E.md && echo x; "
+		     "git status --porcelain", "100755\nx");
+	/* removing a directory is not removing a file */
+	assert_int_equal(commit_one(s, "cases", NULL, &bob, "rm dir"), KB_ENOTFOUND);
 	/* removing what is not committed is refused */
 	assert_int_equal(commit_one(s, "cases/nope.md", NULL, &bob, "rm"), KB_ENOTFOUND);
 	done_kb(s, dir);
