@@ -508,10 +508,10 @@ int kb_store_init(kb_store **out, const char *dir, const kb_author *author)
 		rc = kb_error_set(KB_EEXISTS, abs, 0, "'%s' is already a knowledge base", abs);
 		goto done;
 	}
-	/* The store starts with an empty config: kb.conf is not there yet. */
 	s = store_new(repo);
 	repo = NULL;
-	/* an existing kb.conf is committed as it is: refuse it first if it is broken */
+	/* An existing kb.conf is committed as it is: refuse it first if it is
+	 * broken.  A missing one loads as empty, then for real after the commit. */
 	if ((rc = load_config(s)) < 0 || (rc = commit_starter(s, author)) < 0 ||
 	    (rc = load_config(s)) < 0)
 		goto done;

@@ -657,6 +657,8 @@ int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char 
 		oid[0] = '\0';
 	if (!author || !author->name || !*author->name)
 		return kb_error_set(KB_EINPUT, NULL, 0, "no author for the commit");
+	if (!message || !*message)
+		return kb_error_set(KB_EINPUT, NULL, 0, "empty commit message");
 	if ((rc = kb__check_repo_state(t->s)) < 0 || (rc = check_writable(t->s)) < 0)
 		return rc;
 	if ((rc = read_head(&h, t->s)) < 0)

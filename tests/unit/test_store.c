@@ -593,6 +593,9 @@ static void test_txn_noop_commit(void **state)
 	assert_int_equal(commit_one(s, "cases/E.md", "e2\n", &alice, "edit exe"), 0);
 	assert_sh_eq(dir, "git ls-tree HEAD cases/E.md | cut -c1-6; test -x cases/E.md && echo x; "
 		     "git status --porcelain", "100755\nx");
+	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &alice, ""), KB_EINPUT);
+	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &(kb_author){ "", "x@y" }, "m"),
+			 KB_EINPUT);
 	/* removing a directory is not removing a file */
 	assert_int_equal(commit_one(s, "cases", NULL, &bob, "rm dir"), KB_ENOTFOUND);
 	/* removing what is not committed is refused */
