@@ -717,7 +717,8 @@ static int list_dir(walk_entry **out, size_t *count, int dfd, const char *rel)
 		v[n++].is_dir = type == DT_DIR;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), walk_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), walk_cmp);
 	*out = v;
 	*count = n;
 	return 0;

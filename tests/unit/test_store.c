@@ -464,6 +464,13 @@ static void test_foreach_case_file(void **state)
 	walk_log w = { KB_BUF_INIT, 0, 0 };
 
 	(void)state;
+	/* a fresh KB: cases/ holds only .gitkeep; then no cases/ at all */
+	assert_int_equal(kb_store_foreach_case_file(s, walk_cb, &w), 0);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(tu_sh(NULL, "mv '%s/cases' '%s/cases.away'", dir, dir), 0);
+	assert_int_equal(kb_store_foreach_case_file(s, walk_cb, &w), 0);
+	assert_int_equal(tu_sh(NULL, "mv '%s/cases.away' '%s/cases'", dir, dir), 0);
+	assert_int_equal(w.calls, 0);
 	assert_int_equal(tu_sh(NULL, "cd '%s/cases' && mkdir -p a b/c && echo A1 > a.md && "
 			       "echo AA > a/z.md && echo B > b/c/y.md && echo N > notes.txt && "
 			       "echo Z > z.md && ln -s z.md l.md && echo Q > a.mdx && "
