@@ -291,6 +291,10 @@ static void test_author_resolution_order(void **state)
 	/* nothing configured */
 	assert_int_equal(kb_store_author(&a, s, NULL), KB_EINPUT);
 	assert_non_null(strstr(kb_error_last()->message, "user.name"));
+	assert_int_equal(kb_author_default(&a, NULL, NULL), KB_EINPUT);
+	assert_int_equal(kb_author_default(&a, dir, "Over O <o@example.com>"), 0);
+	assert_string_equal(a.name, "Over O");
+	kb_author_release(&a);
 	/* global config (HOME) */
 	assert_int_equal(tu_sh(NULL, "git config --global user.name 'Global G' && "
 			       "git config --global user.email g@example.com"), 0);
@@ -302,6 +306,14 @@ static void test_author_resolution_order(void **state)
 	assert_int_equal(tu_sh(NULL, "cd '%s' && git config user.name 'Repo R'", dir), 0);
 	assert_int_equal(kb_store_author(&a, s, NULL), 0);
 	assert_string_equal(a.name, "Repo R");
+	assert_string_equal(a.email, "g@example.com");
+	kb_author_release(&a);
+	/* before a store exists: the repository's config at dir, else global */
+	assert_int_equal(kb_author_default(&a, dir, NULL), 0);
+	assert_string_equal(a.name, "Repo R");
+	kb_author_release(&a);
+	assert_int_equal(kb_author_default(&a, NULL, NULL), 0);
+	assert_string_equal(a.name, "Global G");
 	assert_string_equal(a.email, "g@example.com");
 	kb_author_release(&a);
 	/* GIT_AUTHOR_* beat config */
