@@ -251,7 +251,7 @@ static int add(add_batch *b, kb_store *s)
 	cli_print_diags(stderr, &diags, NULL);
 	if (kb_diags_errors(&diags))
 		rc = CLI_NOTHING;
-	if (rc)
+	if (rc && kb_diags_errors(&diags) > 1)
 		fprintf(stderr, "kb: nothing added: %zu error%s in %zu file%s\n",
 			kb_diags_errors(&diags), kb_diags_errors(&diags) == 1 ? "" : "s",
 			b->count, b->count == 1 ? "" : "s");
