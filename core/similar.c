@@ -265,7 +265,8 @@ static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_op
 		x->weight = x->df > 0 && (double)x->df <= max_df ?
 			    x->tf * log(1 + (ndocs - x->df + 0.5) / (x->df + 0.5)) : 0;
 	}
-	qsort(t->v, t->n, sizeof(*t->v), cmp_weight);
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_weight);
 	for (i = 0; i < t->n && k < max_terms && t->v[i].weight > 0; i++) {
 		term tmp;
 		if (used + (double)t->v[i].df > budget)
