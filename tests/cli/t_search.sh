@@ -151,3 +151,13 @@ test_similar_empty_description() {
 	kbrun --kb kb search --explain chiller
 	expect_rc 2
 }
+
+test_search_since() {
+	sample_kb kb
+	kbrun --kb kb search --since bogus chiller
+	expect_rc 2
+	expect_err "--since"
+	kbrun --kb kb search --json --since 2024-01-01 chiller
+	expect_rc 0
+	json_check "$hits_shape"
+}
