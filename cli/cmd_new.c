@@ -78,6 +78,7 @@ static void set_if(kb_case *c, const char *key, const char *value)
 		kb_case_set(c, key, value);
 }
 
+/* Front-matter fields given as options replace those of the text. */
 static void apply_options(kb_case *c, const new_options *o)
 {
 	set_if(c, "id", o->id);
@@ -179,6 +180,7 @@ done:
 	return rc;
 }
 
+/* `kb new --from FILE|-`: read, parse, apply options, fill in, commit. */
 static int new_from(const new_options *o, kb_store *s, const kb_author *a)
 {
 	const char *display = strcmp(o->from, "-") ? o->from : "<stdin>";
@@ -228,6 +230,7 @@ static kb_case *load_template(kb_store *s, const kb_aliases *al)
 	return c;
 }
 
+/* Name the kept temporary file (when there is one) and pass rc on. */
 static int keep(const kb_buf *tmp, int rc)
 {
 	if (tmp->len)
@@ -264,6 +267,7 @@ done:
 	return rc;
 }
 
+/* `kb new` without --from: the template, filled in, in the editor. */
 static int new_in_editor(const new_options *o, kb_store *s, const kb_author *a)
 {
 	kb_buf text = KB_BUF_INIT, edited = KB_BUF_INIT, tmp = KB_BUF_INIT;

@@ -135,6 +135,7 @@ static void set_markers(index_options *o)
 	}
 }
 
+/* Open the KB and its index (brought up to date).  Returns an exit code. */
 static int open_index(kb_store **s, kb_index **idx)
 {
 	int rc;
@@ -146,6 +147,7 @@ static int open_index(kb_store **s, kb_index **idx)
 	return 0;
 }
 
+/* Print the hits, or say that nothing matched (exit 1; JSON: []). */
 static int finish(kb_hits *hits, const index_options *o, const char *what)
 {
 	if (hits->count == 0) {
@@ -246,6 +248,7 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Counts of `kb reindex` as a line or a JSON object (docs/json.md). */
 static int print_stats(const kb_index_stats *st, int64_t total, int json)
 {
 	json_t *o;

@@ -96,6 +96,7 @@ static const char *markdown_body(const kb_buf *file)
 	return p;
 }
 
+/* Front matter as aligned "key: value" lines, then the Markdown body. */
 static void show_text(const kb_case *c)
 {
 	kb_buf v = KB_BUF_INIT, file = KB_BUF_INIT;
@@ -119,6 +120,7 @@ static void show_text(const kb_case *c)
 	kb_buf_release(&file);
 }
 
+/* A front-matter value: a string, or an array for a list. */
 static json_t *field_json(const kb_case *c, const char *key)
 {
 	const char *const *items;
@@ -135,6 +137,7 @@ static json_t *field_json(const kb_case *c, const char *key)
 	return arr;
 }
 
+/* `kb show --json` (docs/json.md). */
 static int show_json(const kb_case *c, const char *relpath)
 {
 	json_t *o = json_object(), *fields = json_object(), *secs = json_array(), *so;
@@ -224,6 +227,7 @@ static void format_time(char *buf, size_t size, const kb_commit_info *ci, int is
 			 off / 60, off % 60);
 }
 
+/* kb_store_log() callback: one commit as a line or a JSON object. */
 static int log_one(const kb_commit_info *ci, void *payload)
 {
 	log_state *st = payload;

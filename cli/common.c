@@ -29,6 +29,7 @@ int cli_author(kb_author *out, kb_store *s)
 	return 0;
 }
 
+/* Append all of f to out, refusing more than max bytes. */
 static int read_stream(kb_buf *out, FILE *f, const char *path, size_t max)
 {
 	char chunk[65536];
@@ -158,6 +159,8 @@ typedef struct {
 	long max;
 } next_id_scan;
 
+/* kb_store_foreach_case_file() callback: track the highest NNNN of the
+ * files named <prefix>-NNNN.md. */
 static int scan_id(const char *relpath, const char *text, size_t len, void *payload)
 {
 	next_id_scan *scan = payload;
