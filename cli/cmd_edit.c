@@ -128,7 +128,8 @@ int cmd_edit(int argc, char **argv)
 		return cli_usage_error("edit takes one case id");
 	if ((rc = cli_open_store(&s)))
 		return rc;
-	rc = edit(s, argv[optind]);
+	if ((rc = cli_check_writable(s)) == 0)
+		rc = edit(s, argv[optind]);
 	kb_store_free(s);
 	return rc;
 }

@@ -316,6 +316,8 @@ int cmd_new(int argc, char **argv)
 		rc = cli_usage_error("invalid case id '%s'", o.id);
 		goto done;
 	}
+	if (!o.from && (rc = cli_check_writable(s)))
+		goto done;
 	rc = o.from ? new_from(&o, s, &author) : new_in_editor(&o, s, &author);
 done:
 	free(o.tags);
