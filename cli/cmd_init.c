@@ -19,12 +19,6 @@ static const char usage_text[] =
 	"synonyms.txt, abbreviations.txt and an empty cases/, committed once by the\n"
 	"author from --author, $KB_AUTHOR or git config user.name/user.email.\n";
 
-/*
- * kb_store_author() needs an open store, and there is none before init:
- * read user.name/user.email from git config the way git would for a new
- * repository in `dir` (its own config if it is already a repository, then
- * global and system; GIT_AUTHOR_NAME/EMAIL first, as kb_store_author does).  A libkb kb_author_default() would replace this.
- */
 /* The environment variable, else the config value, else NULL; like git. */
 static const char *identity_part(git_config *cfg, git_buf *buf, const char *env,
 				 const char *key)
@@ -38,6 +32,13 @@ static const char *identity_part(git_config *cfg, git_buf *buf, const char *env,
 	return NULL;
 }
 
+/*
+ * kb_store_author() needs an open store, and there is none before init:
+ * read user.name/user.email from git config the way git would for a new
+ * repository in `dir` (its own config if it is already a repository, then
+ * global and system; GIT_AUTHOR_NAME/EMAIL first, as kb_store_author()
+ * does).  A libkb kb_author_default() would replace this.
+ */
 static int author_from_git_config(kb_author *out, const char *dir)
 {
 	git_repository *repo = NULL;
@@ -74,6 +75,7 @@ static int author_from_git_config(kb_author *out, const char *dir)
 	return rc;
 }
 
+/* --author, else $KB_AUTHOR, else git's identity for `dir`. */
 static int resolve_author(kb_author *out, const char *dir)
 {
 	const char *text = cli.author ? cli.author : getenv("KB_AUTHOR");
