@@ -813,6 +813,29 @@ static void make_title(kb_extraction *x)
 	x->title = kb_buf_detach(&b);
 }
 
+/* Full-width letters, digits and '#', '-', '/', '.' (typed with a Chinese
+ * input method: "３号楼", "ＣＨ－２") become ASCII so the patterns see them;
+ * Chinese punctuation is kept.  Works in place (the result is shorter). */
+static void fold_width(kb_buf *b)
+{
+	size_t i = 0, o = 0, n;
+
+	while (i < b->len) {
+		int32_t cp = kb__utf8_decode(b->ptr, b->len, i, &n);
+		int32_t a = cp - 0xFEE0;
+
+		if (cp >= 0xFF01 && cp <= 0xFF5E &&
+		    (kb__isalnum(a) || a == '#' || a == '-' || a == '/' || a == '.')) {
+			b->ptr[o++] = (char)a;
+		} else {
+			memmove(b->ptr + o, b->ptr + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	kb_buf_truncate(b, o);
+}
+
 /* ---- the whole note --------------------------------------------------------------- */
 
 static const kb_extract_options default_opts = KB_EXTRACT_OPTIONS_INIT;
@@ -852,6 +875,7 @@ int kb_extract_note(kb_extraction *x, const char *text, size_t len, const kb_ext
 	if ((rc = kb__utf8_require(text, len, "note")) != 0)
 		return rc;
 	kb_buf_put(&w, text, len);
+	fold_width(&w);
 	sp[0] = find_signature(x, w.ptr, w.len, o);
 	kb_buf_truncate(&w, sp[0].start);
 	if (!x->author) {

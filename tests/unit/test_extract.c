@@ -196,6 +196,14 @@ static void test_more_chinese(void **state)
 	ASSERT_FIELD(&x, title, "锅炉点火失败报警");
 	kb_extraction_release(&x);
 
+	extract(&x, "３月４日 ３号楼２号冷机高压跳闸，ＣＨ－２复位后正常");
+	ASSERT_FIELD(&x, date, "03-04");
+	ASSERT_FIELD(&x, site, "3号楼");
+	ASSERT_FIELD(&x, equipment_id, "2号冷机");
+	ASSERT_FIELD(&x, symptom, "高压跳闸");
+	ASSERT_FIELD(&x, resolution, "CH-2复位后正常");
+	kb_extraction_release(&x);
+
 	extract(&x, "数据中心A栋UPS报警，由于电池老化，更换电池组。");
 	ASSERT_FIELD(&x, site, "A栋");
 	ASSERT_FIELD(&x, equipment, "ups");
