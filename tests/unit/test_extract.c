@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "kb/extract.h"
+#include "kb/redact.h"
 
 static kb_abbrev *abbrev;
 
@@ -379,6 +380,47 @@ static void test_draft_case(void **state)
 	kb_extraction_release(&x);
 }
 
+/* The import pipeline: split, mask, extract, draft; nothing unmasked is
+ * written and the fields survive masking. */
+static void test_pipeline_masks_before_writing(void **state)
+{
+	const char *book = "03/04 plt3 ch#2 tripped HP again, call 13812345678 -zhang\n"
+			   "3月5日 A栋UPS报警，电池老化，更换电池组。联系人邮箱 li@example.com ——张工\n";
+	kb_notes notes = KB_NOTES_INIT;
+	kb_extract_options o = KB_EXTRACT_OPTIONS_INIT;
+	size_t i;
+
+	(void)state;
+	o.abbrev = abbrev;
+	o.year = 2024;
+	assert_int_equal(kb_notes_split(&notes, book, strlen(book), KB_NOTES_AUTO), 0);
+	assert_int_equal(notes.count, 2);
+	for (i = 0; i < notes.count; i++) {
+		kb_buf masked = KB_BUF_INIT, file = KB_BUF_INIT;
+		kb_extract_source src = { NULL, "book.txt", notes.items[i].line };
+		kb_redact_counts counts;
+		kb_extraction x;
+		kb_case *c;
+
+		assert_int_equal(kb_redact_text(&masked, NULL, notes.items[i].text, notes.items[i].len,
+						&counts), 0);
+		assert_int_equal(counts.counts[i ? KB_REDACT_EMAIL : KB_REDACT_PHONE], 1);
+		assert_int_equal(kb_extract_note(&x, masked.ptr, masked.len, &o), 0);
+		assert_int_equal(kb_extract_to_case(&c, &x, masked.ptr, masked.len, &src), 0);
+		kb_case_serialize(c, &file);
+		assert_null(strstr(file.ptr, "13812345678"));
+		assert_null(strstr(file.ptr, "li@example.com"));
+		assert_string_equal(kb_case_get(c, "author"), i ? "张工" : "zhang");
+		assert_string_equal(kb_case_get(c, "source_line"), i ? "2" : "1");
+		assert_string_equal(kb_case_get(c, "equipment"), i ? "ups" : "chiller");
+		kb_case_free(c);
+		kb_extraction_release(&x);
+		kb_buf_release(&masked);
+		kb_buf_release(&file);
+	}
+	kb_notes_release(&notes);
+}
+
 static void test_hash(void **state)
 {
 	char h[17];
@@ -403,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_huge_note),
 		cmocka_unit_test(test_random_pieces),
 		cmocka_unit_test(test_draft_case),
+		cmocka_unit_test(test_pipeline_masks_before_writing),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
