@@ -66,6 +66,10 @@ int kb_index_open(kb_index **out, const char *path, const kb_index_options *opts
 /*
  * Open the index of a KB and bring it up to date (kb_index_sync).  Options
  * come from the KB config (search.weight.*, search.synonyms, search.stem).
+ * To stay fast at 100k cases this sync asks git for the work tree's status
+ * only when git's index file or the cases/ directory changed since the last
+ * look; a file edited in place since then is seen by the next
+ * kb_index_sync() (docs/internals/index.md, "work tree").
  */
 int kb_index_open_store(kb_index **out, kb_store *s);
 void kb_index_close(kb_index *idx);
@@ -131,6 +135,9 @@ typedef struct {
 	const char *boost_equipment; /* hits with this equipment/model score higher */
 	const char *boost_model;
 	const char *exclude_id;    /* never return this case (similar --case) */
+	/* kb_index_similar tuning (added; 0 = default): */
+	int cjk_unigrams;          /* single CJK characters as terms: 0/1 keep, -1 drop */
+	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
 } kb_search_options;
 
 #define KB_SEARCH_OPTIONS_VERSION 1

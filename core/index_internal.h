@@ -1,0 +1,82 @@
+/*
+ * index_internal.h - what index.c (schema, writes, sync), search.c (ranked
+ * queries, snippets, explanations) and similar.c (more-like-this) share:
+ * the kb_index object, its cached statements and the common query runner.
+ * See docs/internals/index.md.
+ */
+#ifndef KB_INDEX_INTERNAL_H
+#define KB_INDEX_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "kb/index.h"
+
+#define KB_INDEX_SCHEMA_VERSION "2"
+
+/* Cached prepared statements, finalized by kb_index_close(). */
+enum {
+	ST_FIND_ID,      /* rowid, hash of a case id */
+	ST_INSERT_DOC,
+	ST_UPDATE_DOC,
+	ST_INSERT_FTS,
+	ST_DELETE_FTS,
+	ST_DELETE_DOC,
+	ST_FIND_PATH,    /* ids stored for a path */
+	ST_DF,           /* document frequency of one term (fts5vocab) */
+	ST_DFCACHE,      /* the same from the dfcache snapshot */
+	ST_SEARCH,       /* the ranked query of search.c, with filters */
+	ST_SEARCH_PLAIN, /* the same without filters or boosts */
+	ST_SNIPPET,      /* snippet and explanation of one hit */
+	ST__COUNT
+};
+
+struct kb_index {
+	sqlite3 *db;
+	char *path;                      /* as given to kb_index_open */
+	char *tokenize;                  /* FTS5 tokenize= argument, e.g. "kb stem 1" */
+	double weights[KB_COL__COUNT];
+	const kb_synonyms *synonyms;     /* query-time synonyms, may be NULL */
+	kb_synonyms *own_synonyms;       /* loaded by kb_index_open_store */
+	sqlite3_stmt *st[ST__COUNT];
+	int vocab_ready;                 /* temp fts5vocab table created */
+	int64_t ndocs;                   /* cached kb_index_count, -1 = unknown */
+	int damaged;                     /* SQLite reported corruption; file removed */
+	int64_t changes;                 /* cases written, not yet added to meta df_changes */
+};
+
+/* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
+int kb_index__stmt(kb_index *idx, int which, const char *sql, sqlite3_stmt **out);
+
+/* Record the SQLite error of idx->db as a KB_ERROR "<what>: <sqlite message>". */
+int kb_index__sqlerr(kb_index *idx, const char *what);
+
+/* Default BM25 weight of a column. */
+double kb_index__default_weight(kb_column col);
+
+/*
+ * The ranked query shared by search and similar: run `match` (an FTS5
+ * MATCH expression that is already syntax-safe) with the filters, boosts
+ * and limit of `opts`, appending hits to `out`.  `score_scale` multiplies
+ * -bm25 (similar uses it to normalise).  With opts->explain, `terms` (may be
+ * NULL) names the phrases of `match` in order; otherwise the matched text is
+ * shown.
+ */
+int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
+		     double score_scale, const char *const *terms, size_t nterms,
+		     kb_hits *out);
+
+/* Cases written since the df snapshot, -1 when there is none; 1 when the
+ * snapshot is missing or too old to trust; create temp.kbvocab; take the
+ * snapshot (in its own transaction unless one is open). */
+int64_t kb_index__df_changes(kb_index *idx);
+int kb_index__df_stale(kb_index *idx);
+int kb_index__vocab(kb_index *idx);
+int kb_index__refresh_df(kb_index *idx);
+
+/* The FTS5 API of a database, or NULL. */
+fts5_api *kb_index__fts5_api(sqlite3 *db);
+
+/* Register the kb_explain() auxiliary function on the index's database. */
+int kb_index__register_explain(kb_index *idx);
+
+#endif

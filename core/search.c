@@ -1,0 +1,425 @@
+/*
+ * search.c - ranked queries over the index (kb/index.h): kb_index_search,
+ * the shared runner used by similar.c (filters, boosts, BM25 weights,
+ * snippets), and kb_explain(), an FTS5 auxiliary function that reports
+ * which phrase matched in which column and the text it matched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/buf.h"
+#include "kb/error.h"
+#include "kb/query.h"
+#include "index_internal.h"
+
+/* Score multiplier for a hit with the boosted equipment or model. */
+#define KB_BOOST 1.3
+/* Hits that get a snippet and an explanation (the rest have NULL). */
+#define KB_SNIPPET_HITS 25
+
+/* ---- kb_explain(fts): "col\tphrase\ttext\n" per matched (phrase, column) */
+
+typedef struct {
+	int phrase, col, off, size;
+	int start, end;     /* byte range in the column text, -1 until found */
+} inst;
+
+typedef struct {
+	inst *v;
+	int n;
+	int col;            /* column being tokenized */
+	int pos;            /* position of the current token */
+} inst_scan;
+
+static int scan_token(void *ctx, int flags, const char *tok, int ntok, int start, int end)
+{
+	inst_scan *sc = ctx;
+	int i;
+
+	(void)tok;
+	(void)ntok;
+	if (!(flags & FTS5_TOKEN_COLOCATED))
+		sc->pos++;
+	for (i = 0; i < sc->n; i++) {
+		inst *in = &sc->v[i];
+		if (in->col != sc->col || sc->pos < in->off || sc->pos >= in->off + in->size)
+			continue;
+		if (in->start < 0 || start < in->start)
+			in->start = start;
+		if (end > in->end)
+			in->end = end;
+	}
+	return SQLITE_OK;
+}
+
+/* The first instance of each (phrase, column) pair. */
+static int collect_insts(const Fts5ExtensionApi *api, Fts5Context *fc, inst **out, int *nout)
+{
+	int n, i, j, p, c, off, rc, k = 0;
+	inst *v;
+
+	if ((rc = api->xInstCount(fc, &n)) != SQLITE_OK)
+		return rc;
+	v = kb_xcalloc((size_t)n + 1, sizeof(*v));
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		if ((rc = api->xInst(fc, i, &p, &c, &off)) != SQLITE_OK)
+			break;
+		for (j = 0; j < k && (v[j].phrase != p || v[j].col != c); j++)
+			;
+		if (j < k)
+			continue;
+		v[k] = (inst){ p, c, off, api->xPhraseSize(fc, p), -1, -1 };
+		k++;
+	}
+	*out = v;
+	*nout = k;
+	return rc;
+}
+
+static void explain_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+		       int nval, sqlite3_value **val)
+{
+	kb_buf b = KB_BUF_INIT;
+	inst_scan sc = { NULL, 0, 0, -1 };
+	const char *text;
+	int i, col, len, rc;
+
+	(void)nval;
+	(void)val;
+	rc = collect_insts(api, fc, &sc.v, &sc.n);
+	for (col = 0; rc == SQLITE_OK && col < api->xColumnCount(fc); col++) {
+		for (i = 0; i < sc.n && sc.v[i].col != col; i++)
+			;
+		if (i == sc.n)
+			continue;
+		if ((rc = api->xColumnText(fc, col, &text, &len)) != SQLITE_OK)
+			break;
+		sc.col = col;
+		sc.pos = -1;
+		rc = api->xTokenize(fc, text, len, &sc, scan_token);
+		for (i = 0; rc == SQLITE_OK && i < sc.n; i++) {
+			inst *in = &sc.v[i];
+			if (in->col != col)
+				continue;
+			kb_buf_printf(&b, "%d\t%d\t", col, in->phrase);
+			if (in->start >= 0 && in->end <= len)
+				kb_buf_put(&b, text + in->start, (size_t)(in->end - in->start));
+			kb_buf_putc(&b, '\n');
+		}
+	}
+	free(sc.v);
+	if (rc == SQLITE_OK)
+		sqlite3_result_text(ctx, b.ptr, (int)b.len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_error_code(ctx, rc);
+	kb_buf_release(&b);
+}
+
+fts5_api *kb_index__fts5_api(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return api;
+}
+
+int kb_index__register_explain(kb_index *idx)
+{
+	fts5_api *api = kb_index__fts5_api(idx->db);
+
+	if (!api || api->xCreateFunction(api, "kb_explain", NULL, explain_fn, NULL) != SQLITE_OK)
+		return kb_error_set(KB_ERROR, idx->path, 0, "sqlite has no usable fts5 module");
+	return 0;
+}
+
+/* ---- rendering an explanation ---------------------------------------- */
+
+typedef struct {
+	int col, phrase;
+	char *text;
+} xmatch;
+
+/* ASCII lower-case in place; other bytes unchanged. */
+static void lower_ascii(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+static int parse_matches(const char *s, xmatch **out)
+{
+	size_t n = 0, alloc = 0;
+	xmatch *v = NULL;
+
+	while (*s) {
+		const char *nl = strchr(s, '\n'), *t1, *t2;
+		if (!nl)
+			break;
+		t1 = memchr(s, '\t', (size_t)(nl - s));
+		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+		if (t2) {
+			if (n == alloc) {
+				alloc = alloc ? 2 * alloc : 16;
+				v = kb_xrealloc(v, alloc * sizeof(*v));
+			}
+			v[n].col = (int)strtol(s, NULL, 10);
+			v[n].phrase = (int)strtol(t1 + 1, NULL, 10);
+			v[n].text = kb_xstrndup(t2 + 1, (size_t)(nl - t2 - 1));
+			lower_ascii(v[n].text);
+			n++;
+		}
+		s = nl + 1;
+	}
+	*out = v;
+	return (int)n;
+}
+
+static const char *match_name(const xmatch *m, const char *const *terms, size_t nterms)
+{
+	if (terms && m->phrase >= 0 && (size_t)m->phrase < nterms)
+		return terms[m->phrase];
+	return m->text;
+}
+
+/* 1 when an earlier match in the same column has the same name. */
+static int seen_before(const xmatch *m, int i, const char *const *terms, size_t nterms)
+{
+	int j;
+
+	for (j = 0; j < i; j++)
+		if (m[j].col == m[i].col &&
+		    !strcmp(match_name(&m[j], terms, nterms), match_name(&m[i], terms, nterms)))
+			return 1;
+	return 0;
+}
+
+/* "symptom: 跳闸, fan; title: chiller" from kb_explain() output.  Phrases
+ * are named by terms[phrase] when given, else by the matched text. */
+static char *render_explain(const char *raw, const char *const *terms, size_t nterms)
+{
+	kb_buf b = KB_BUF_INIT;
+	xmatch *m = NULL;
+	int i, n = parse_matches(raw, &m), col, first;
+
+	for (col = 0; col < KB_COL__COUNT; col++) {
+		first = 1;
+		for (i = 0; i < n; i++) {
+			const char *name = match_name(&m[i], terms, nterms);
+			if (m[i].col != col || !*name || seen_before(m, i, terms, nterms))
+				continue;
+			if (first)
+				kb_buf_printf(&b, "%s%s: ", b.len ? "; " : "",
+					      kb_column_name((kb_column)col));
+			else
+				kb_buf_puts(&b, ", ");
+			kb_buf_puts(&b, name);
+			first = 0;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(m[i].text);
+	free(m);
+	return kb_buf_detach(&b);
+}
+
+/* ---- the ranked query ------------------------------------------------ */
+
+/*
+ * The ranked query.  The inner SELECT scores every match (bm25 with the
+ * column weights, times the boosts) and keeps the best ?10; only those get
+ * a snippet and an explanation.  Without filters or boosts the docs table is
+ * not joined in the inner SELECT: with a broad OR query that join is most of
+ * the cost.  Exclusion is by rowid (?7).
+ */
+#define RANKED_HEAD \
+	"WITH top AS MATERIALIZED (" \
+	" SELECT fts.rowid AS rid," \
+	"  bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define RANKED_TAIL \
+	" ORDER BY r, rid LIMIT ?10)" \
+	" SELECT top.rid, d.id, d.title, d.path, d.equipment, d.model, d.status, top.r" \
+	" FROM top CROSS JOIN docs AS d ON d.rowid = top.rid ORDER BY top.r, top.rid"
+
+/* Snippet and explanation of one hit: FTS5 evaluates the MATCH for just
+ * that rowid, so this costs a seek per phrase, not a scan. */
+static const char snippet_sql[] =
+	"SELECT snippet(fts, -1, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
+	" FROM fts WHERE fts MATCH ?1 AND rowid = ?2";
+
+static const char ranked_sql[] =
+	RANKED_HEAD
+	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)"
+	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r"
+	" FROM fts CROSS JOIN docs AS d ON d.rowid = fts.rowid"
+	" WHERE fts MATCH ?1"
+	"  AND (?2 IS NULL OR d.equipment = ?2 COLLATE NOCASE)"
+	"  AND (?3 IS NULL OR d.model = ?3 COLLATE NOCASE)"
+	"  AND (?4 IS NULL OR d.site = ?4 COLLATE NOCASE)"
+	"  AND (?5 IS NULL OR d.status = ?5 COLLATE NOCASE)"
+	"  AND (?6 IS NULL OR d.created >= ?6 OR d.updated >= ?6)"
+	"  AND (?7 IS NULL OR fts.rowid <> ?7)"
+	RANKED_TAIL;
+
+static const char ranked_plain_sql[] =
+	RANKED_HEAD " AS r"
+	" FROM fts WHERE fts MATCH ?1 AND (?7 IS NULL OR fts.rowid <> ?7)"
+	RANKED_TAIL;
+
+static int has(const char *s)
+{
+	return s && *s;
+}
+
+/* 1 when the docs table is needed to filter or boost. */
+static int needs_docs(const kb_search_options *o)
+{
+	return has(o->equipment) || has(o->model) || has(o->site) || has(o->status) ||
+	       has(o->since) || has(o->boost_equipment) || has(o->boost_model);
+}
+
+/* rowid of the case to exclude, 0 for none (or an id not indexed). */
+static sqlite3_int64 exclude_rowid(kb_index *idx, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 r = 0;
+
+	if (!has(id))
+		return 0;
+	if (sqlite3_prepare_v2(idx->db, "SELECT rowid FROM docs WHERE id = ?1", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			r = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_ranked(kb_index *idx, sqlite3_stmt *st, const char *match,
+			const kb_search_options *o, sqlite3_int64 exclude)
+{
+	int i;
+
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_TRANSIENT);
+	bind_opt(st, 2, o->equipment);
+	bind_opt(st, 3, o->model);
+	bind_opt(st, 4, o->site);
+	bind_opt(st, 5, o->status);
+	bind_opt(st, 6, o->since);
+	if (exclude)
+		sqlite3_bind_int64(st, 7, exclude);
+	bind_opt(st, 8, o->boost_equipment);
+	bind_opt(st, 9, o->boost_model);
+	sqlite3_bind_int64(st, 10, o->limit ? (sqlite3_int64)o->limit : 10);
+	sqlite3_bind_double(st, 14, KB_BOOST);
+	for (i = 0; i < KB_COL__COUNT; i++)
+		sqlite3_bind_double(st, 20 + i, idx->weights[i]);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? kb_xstrdup(s) : NULL;
+}
+
+static void add_hit(kb_hits *out, sqlite3_stmt *st, double scale)
+{
+	kb_hit *h;
+
+	out->items = kb_xrealloc(out->items, (out->count + 1) * sizeof(*out->items));
+	h = &out->items[out->count++];
+	memset(h, 0, sizeof(*h));
+	h->id = col_dup(st, 1);
+	h->title = col_dup(st, 2);
+	h->path = col_dup(st, 3);
+	h->equipment = col_dup(st, 4);
+	h->model = col_dup(st, 5);
+	h->status = col_dup(st, 6);
+	h->score = -sqlite3_column_double(st, 7) * scale;
+}
+
+/* Fill snippet (and explanation) of hit `h` with rowid `rid`. */
+static int add_snippet(kb_index *idx, kb_hit *h, sqlite3_int64 rid, const char *match,
+		       const kb_search_options *o, const char *const *terms, size_t nterms)
+{
+	sqlite3_stmt *st;
+	const char *raw;
+	int rc;
+
+	if ((rc = kb_index__stmt(idx, ST_SNIPPET, snippet_sql, &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_text(st, 3, o->hl_open ? o->hl_open : "[", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->hl_close ? o->hl_close : "]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, o->explain != 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		raw = (const char *)sqlite3_column_text(st, 1);
+		h->snippet = col_dup(st, 0);
+		h->explain = raw ? render_explain(raw, terms, nterms) : NULL;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return kb_index__sqlerr(idx, "cannot search the index");
+	return 0;
+}
+
+int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
+		     double score_scale, const char *const *terms, size_t nterms,
+		     kb_hits *out)
+{
+	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	sqlite3_int64 *rids = NULL;
+	size_t first = out->count, i;
+	sqlite3_stmt *st;
+	int rc;
+
+	opts = opts ? opts : &dflt;
+	if (needs_docs(opts))
+		rc = kb_index__stmt(idx, ST_SEARCH, ranked_sql, &st);
+	else
+		rc = kb_index__stmt(idx, ST_SEARCH_PLAIN, ranked_plain_sql, &st);
+	if (rc)
+		return rc;
+	bind_ranked(idx, st, match, opts, exclude_rowid(idx, opts->exclude_id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rids = kb_xrealloc(rids, (out->count - first + 1) * sizeof(*rids));
+		rids[out->count - first] = sqlite3_column_int64(st, 0);
+		add_hit(out, st, score_scale);
+	}
+	rc = rc == SQLITE_DONE ? 0 : kb_index__sqlerr(idx, "cannot search the index");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (i = first; rc == 0 && i < out->count && i - first < KB_SNIPPET_HITS; i++)
+		rc = add_snippet(idx, &out->items[i], rids[i - first], match, opts, terms, nterms);
+	free(rids);
+	return rc;
+}
+
+int kb_index_search(kb_index *idx, const char *query, const kb_search_options *opts,
+		    kb_hits *out)
+{
+	kb_buf match = KB_BUF_INIT;
+	int rc;
+
+	rc = kb_query_compile(&match, query ? query : "", idx->synonyms);
+	if (rc == 0 && match.len)
+		rc = kb_index__ranked(idx, match.ptr, opts, 1.0, NULL, 0, out);
+	kb_buf_release(&match);
+	return rc;
+}

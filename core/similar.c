@@ -1,0 +1,451 @@
+/*
+ * similar.c - more-like-this over the index (kb/index.h): tokenize a
+ * description with the index's own FTS5 tokenizer, weigh each distinct
+ * term by tf·idf using document frequencies read from the index
+ * (fts5vocab), keep the most informative terms within a postings budget,
+ * and rank their OR with the shared BM25 runner; scores are normalised so
+ * that a near-duplicate scores about 1.  See docs/internals/index.md.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/buf.h"
+#include "kb/error.h"
+#include "kb/query.h"
+#include "index_internal.h"
+
+#define DEFAULT_MAX_TERMS 24
+#define DEFAULT_MAX_DF_RATIO 0.2
+/* Below this many cases no term is too common to keep. */
+#define MIN_DF_CUTOFF 50
+/* Most postings (sum of df of the selected terms) per case in the index. */
+#define POSTINGS_PER_DOC 0.3
+#define MIN_POSTINGS 20000
+/* FTS5's bm25() constants. */
+#define BM25_K1 1.2
+/* Longest description looked at, in bytes. */
+#define KB_INDEX_SIMILAR_MAX (1u << 20)
+
+typedef struct {
+	char *tok;        /* normalised token, as indexed */
+	char *surface;    /* the description's text for it (quoted into MATCH) */
+	int tf;
+	int unigram;      /* a single CJK character */
+	sqlite3_int64 df;
+	double weight;
+} term;
+
+typedef struct {
+	term *v;
+	size_t n, alloc;
+	const char *text;
+	int len;
+} term_list;
+
+static void terms_release(term_list *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].tok);
+		free(t->v[i].surface);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+}
+
+/* One code point at or above U+2E80 (CJK radicals onward): a CJK unigram. */
+static int is_cjk_unigram(const char *tok, int len)
+{
+	const unsigned char *u = (const unsigned char *)tok;
+
+	if (len == 3 && u[0] >= 0xe2 && u[0] < 0xf0)
+		return u[0] > 0xe2 || u[1] >= 0xba;
+	return len == 4 && u[0] >= 0xf0;
+}
+
+static int add_token(void *ctx, int flags, const char *tok, int len, int start, int end)
+{
+	term_list *t = ctx;
+	term *x;
+
+	(void)flags;
+	if (len <= 0 || start < 0 || end > t->len || start >= end)
+		return SQLITE_OK;
+	if (t->n == t->alloc) {
+		t->alloc = t->alloc ? 2 * t->alloc : 64;
+		t->v = kb_xrealloc(t->v, t->alloc * sizeof(*t->v));
+	}
+	x = &t->v[t->n++];
+	memset(x, 0, sizeof(*x));
+	x->tok = kb_xstrndup(tok, (size_t)len);
+	x->surface = kb_xstrndup(t->text + start, (size_t)(end - start));
+	x->tf = 1;
+	x->unigram = is_cjk_unigram(tok, len);
+	return SQLITE_OK;
+}
+
+static int cmp_tok(const void *a, const void *b)
+{
+	return strcmp(((const term *)a)->tok, ((const term *)b)->tok);
+}
+
+/* Merge equal tokens, summing tf; keeps the first surface form. */
+static void merge_terms(term_list *t)
+{
+	size_t i, j = 0;
+
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_tok);
+	for (i = 0; i < t->n; i++) {
+		if (j && !strcmp(t->v[j - 1].tok, t->v[i].tok)) {
+			t->v[j - 1].tf++;
+			free(t->v[i].tok);
+			free(t->v[i].surface);
+		} else {
+			t->v[j++] = t->v[i];
+		}
+	}
+	t->n = j;
+}
+
+/* Split the tokenize= spec ("kb stem 1") into words; returns their number. */
+static int split_spec(char *spec, const char *argv[8])
+{
+	int n = 0;
+	char *p = spec;
+
+	while (*p && n < 8) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		argv[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
+/* Tokenize with the index's own FTS5 tokenizer, as documents are. */
+static int tokenize_text(kb_index *idx, const char *text, int len, term_list *t)
+{
+	fts5_api *api = kb_index__fts5_api(idx->db);
+	char *spec = kb_xstrdup(idx->tokenize);
+	const char *argv[8];
+	fts5_tokenizer tk;
+	Fts5Tokenizer *tok = NULL;
+	void *ud = NULL;
+	int argc = split_spec(spec, argv), rc = KB_ERROR;
+
+	t->text = text;
+	t->len = len;
+	if (!api || argc < 1 || api->xFindTokenizer(api, argv[0], &ud, &tk) != SQLITE_OK ||
+	    tk.xCreate(ud, argv + 1, argc - 1, &tok) != SQLITE_OK) {
+		kb_error_set(KB_ERROR, idx->path, 0, "cannot create tokenizer '%s'", idx->tokenize);
+		goto done;
+	}
+	if (tk.xTokenize(tok, t, FTS5_TOKENIZE_DOCUMENT, text, len, add_token) != SQLITE_OK) {
+		kb_error_set(KB_ERROR, idx->path, 0, "cannot tokenize the description");
+		goto done;
+	}
+	merge_terms(t);
+	rc = 0;
+done:
+	if (tok)
+		tk.xDelete(tok);
+	free(spec);
+	return rc;
+}
+
+/* df of one term from the snapshot: 0 found, 1 absent, <0 error. */
+static int cached_df(kb_index *idx, const char *tok, sqlite3_int64 *df)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = kb_index__stmt(idx, ST_DFCACHE, "SELECT df FROM dfcache WHERE term = ?1", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*df = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : kb_index__sqlerr(idx, "cannot read the index");
+}
+
+/* df of one term from fts5vocab (exact, costs a walk of its doclist). */
+static int live_df(kb_index *idx, const char *tok, sqlite3_int64 *df)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = kb_index__vocab(idx)) ||
+	    (rc = kb_index__stmt(idx, ST_DF, "SELECT doc FROM temp.kbvocab WHERE term = ?1", &st)))
+		return rc;
+	sqlite3_bind_text(st, 1, tok, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*df = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return kb_index__sqlerr(idx, "cannot read the index vocabulary");
+	return 0;
+}
+
+/*
+ * Document frequency of each term.  A stale or missing snapshot is retaken
+ * first when possible (a busy database just means live lookups).  With a
+ * snapshot that saw every write a term it lacks has df 0; otherwise such
+ * a term may be new and is looked up live.
+ */
+static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
+{
+	int64_t changes;
+	size_t i;
+	int rc;
+
+	if (kb_index__df_stale(idx))
+		kb_index__refresh_df(idx);
+	changes = kb_index__df_changes(idx);
+	for (i = 0; i < t->n; i++) {
+		t->v[i].df = 0;
+		if (skip_unigrams && t->v[i].unigram)
+			continue;
+		rc = changes < 0 ? 1 : cached_df(idx, t->v[i].tok, &t->v[i].df);
+		if (rc == 1 && changes != 0)
+			rc = live_df(idx, t->v[i].tok, &t->v[i].df);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int cmp_weight(const void *a, const void *b)
+{
+	const term *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return strcmp(x->tok, y->tok);
+}
+
+/* The idf FTS5's bm25() uses. */
+static double fts5_idf(sqlite3_int64 n, sqlite3_int64 df)
+{
+	double idf = log((n - df + 0.5) / (df + 0.5));
+
+	return idf <= 0 ? 1e-6 : idf;
+}
+
+/*
+ * Keep the most informative terms: weight = tf · log(1 + (N - df + .5) /
+ * (df + .5)); terms absent from the index or in more than max_df cases are
+ * dropped, and the sum of the kept terms' df stays within a postings budget
+ * (what an OR query costs).  The kept terms are moved to the front of t->v
+ * and their number returned.
+ */
+static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_options *o)
+{
+	double ratio = o->max_df_ratio > 0 ? o->max_df_ratio : DEFAULT_MAX_DF_RATIO;
+	size_t max_terms = o->max_terms ? o->max_terms : DEFAULT_MAX_TERMS;
+	double max_df = ratio * (double)ndocs, budget = POSTINGS_PER_DOC * (double)ndocs;
+	double used = 0;
+	size_t i, k = 0;
+
+	if (max_df < MIN_DF_CUTOFF)
+		max_df = MIN_DF_CUTOFF;
+	if (budget < MIN_POSTINGS)
+		budget = MIN_POSTINGS;
+	for (i = 0; i < t->n; i++) {
+		term *x = &t->v[i];
+		x->weight = x->df > 0 && (double)x->df <= max_df ?
+			    x->tf * log(1 + (ndocs - x->df + 0.5) / (x->df + 0.5)) : 0;
+	}
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_weight);
+	for (i = 0; i < t->n && k < max_terms && t->v[i].weight > 0; i++) {
+		term tmp;
+		if (used + (double)t->v[i].df > budget)
+			continue;
+		used += (double)t->v[i].df;
+		tmp = t->v[k];
+		t->v[k++] = t->v[i];
+		t->v[i] = tmp;
+	}
+	return k;
+}
+
+/* What -bm25 would give the description itself if it were indexed with
+ * its text in title and symptom: the normaliser for free-text scores. */
+static double self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite3_int64 n)
+{
+	double w = idx->weights[KB_COL_TITLE] + idx->weights[KB_COL_SYMPTOM], s = 0;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		double tf = t->v[i].tf * (w > 0 ? w : 1);
+		s += fts5_idf(n, t->v[i].df) * tf * (BM25_K1 + 1) / (tf + BM25_K1);
+	}
+	return s;
+}
+
+static void build_match(kb_buf *m, const term_list *t, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		if (i)
+			kb_buf_puts(m, " OR ");
+		kb_query_quote(m, t->v[i].surface, strlen(t->v[i].surface));
+	}
+}
+
+static double boost_factor(const kb_search_options *o)
+{
+	double f = 1.0;
+
+	if (o->boost_equipment && *o->boost_equipment)
+		f *= 1.3;
+	if (o->boost_model && *o->boost_model)
+		f *= 1.3;
+	return f;
+}
+
+/* -bm25 of case `rowid` for `match`, or 0 when it does not match. */
+static double self_score(kb_index *idx, const char *match, sqlite3_int64 rowid)
+{
+	sqlite3_stmt *st = NULL;
+	double s = 0;
+	int i;
+
+	if (sqlite3_prepare_v2(idx->db, "SELECT bm25(fts, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+			       " ?12, ?13) FROM fts WHERE fts MATCH ?1 AND rowid = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rowid);
+	for (i = 0; i < KB_COL__COUNT; i++)
+		sqlite3_bind_double(st, 3 + i, idx->weights[i]);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s = -sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* The more-like-this query for `text`; self_rowid > 0 names the indexed
+ * case the text came from (its own score is the normaliser). */
+static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 self_rowid,
+		   const kb_search_options *o, kb_hits *out)
+{
+	term_list t = { 0 };
+	kb_buf match = KB_BUF_INIT;
+	const char **names = NULL;
+	sqlite3_int64 n = kb_index_count(idx);
+	double self;
+	size_t k, i;
+	int rc = 0;
+
+	if (len > KB_INDEX_SIMILAR_MAX)
+		len = KB_INDEX_SIMILAR_MAX;
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
+	if (n == 0 || (rc = tokenize_text(idx, text, (int)len, &t)) != 0)
+		goto done;
+	if ((rc = lookup_df(idx, &t, o->cjk_unigrams < 0)) != 0)
+		goto done;
+	k = select_terms(&t, n, o);
+	if (k == 0)
+		goto done;
+	build_match(&match, &t, k);
+	self = self_rowid > 0 ? self_score(idx, match.ptr, self_rowid) : 0;
+	if (self <= 0)
+		self = self_estimate(idx, &t, k, n);
+	names = kb_xcalloc(k, sizeof(*names));
+	for (i = 0; i < k; i++)
+		names[i] = t.v[i].tok;
+	rc = kb_index__ranked(idx, match.ptr, o, 1.0 / (self * boost_factor(o)), names, k, out);
+done:
+	free(names);
+	kb_buf_release(&match);
+	terms_release(&t);
+	return rc;
+}
+
+int kb_index_similar(kb_index *idx, const char *text, const kb_search_options *opts,
+		     kb_hits *out)
+{
+	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	size_t len = text ? strlen(text) : 0;
+	int rc;
+
+	opts = opts ? opts : &dflt;
+	if ((rc = kb_utf8_check(text ? text : "", len, NULL)))
+		return kb_error_set(KB_EINPUT, NULL, 0, "description is not valid utf-8");
+	return similar(idx, text ? text : "", len, 0, opts, out);
+}
+
+/* The indexed text of case `id` (columns that describe the fault) and its
+ * rowid, equipment and model. */
+static int case_text(kb_index *idx, const char *id, kb_buf *text, sqlite3_int64 *rowid,
+		     char **equipment, char **model)
+{
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(idx->db, "SELECT f.rowid, d.equipment, d.model, f.title, f.symptom,"
+			       " f.environment, f.cause, f.resolution, f.tags, f.failure"
+			       " FROM docs AS d CROSS JOIN fts AS f ON f.rowid = d.rowid"
+			       " WHERE d.id = ?1", -1, &st, NULL))
+		return kb_index__sqlerr(idx, "cannot read the index");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *eq = (const char *)sqlite3_column_text(st, 1);
+		const char *mo = (const char *)sqlite3_column_text(st, 2);
+		*rowid = sqlite3_column_int64(st, 0);
+		*equipment = eq && *eq ? kb_xstrdup(eq) : NULL;
+		*model = mo && *mo ? kb_xstrdup(mo) : NULL;
+		for (i = 3; i < 10; i++) {
+			const char *s = (const char *)sqlite3_column_text(st, i);
+			if (s && *s)
+				kb_buf_printf(text, "%s\n", s);
+		}
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = kb_error_set(KB_ENOTFOUND, NULL, 0, "no case '%s' in the index", id);
+	} else {
+		rc = kb_index__sqlerr(idx, "cannot read the index");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			  kb_hits *out)
+{
+	kb_search_options o = KB_SEARCH_OPTIONS_INIT;
+	kb_buf text = KB_BUF_INIT;
+	char *equipment = NULL, *model = NULL;
+	sqlite3_int64 rowid = 0;
+	int rc;
+
+	if (opts)
+		o = *opts;
+	if ((rc = case_text(idx, id, &text, &rowid, &equipment, &model)))
+		goto done;
+	o.exclude_id = id;
+	if (!o.boost_equipment)
+		o.boost_equipment = equipment;
+	if (!o.boost_model)
+		o.boost_model = model;
+	rc = similar(idx, text.ptr, text.len, rowid, &o, out);
+done:
+	free(equipment);
+	free(model);
+	kb_buf_release(&text);
+	return rc;
+}
