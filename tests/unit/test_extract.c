@@ -55,7 +55,7 @@ static void test_reference_english(void **state)
 	ASSERT_FIELD(&x, equipment_id, "CH-2");
 	ASSERT_FIELD(&x, symptom, "tripped on high pressure again");
 	ASSERT_FIELD(&x, checks, "checked condenser fans");
-	ASSERT_FIELD(&x, cause, "fan 2 motor unserviceable");
+	ASSERT_FIELD(&x, cause, "condenser fan 2 motor unserviceable");
 	ASSERT_FIELD(&x, resolution, "replaced fan 2 motor, cleaned coils");
 	ASSERT_FIELD(&x, author, "zhang");
 	ASSERT_FIELD(&x, title, "Chiller tripped on high pressure again");
@@ -223,6 +223,9 @@ static void test_no_false_signature_or_ids(void **state)
 	ASSERT_FIELD(&x, date, NULL);
 	ASSERT_FIELD(&x, resolution, "replaced fan motor");
 	kb_extraction_release(&x);
+	extract(&x, "pump 3 noisy, checked pump, pump seal worn");
+	ASSERT_FIELD(&x, cause, "pump seal worn");          /* "checked" is no qualifier */
+	kb_extraction_release(&x);
 	extract(&x, "nothing to see here");
 	ASSERT_FIELD(&x, equipment, NULL);
 	ASSERT_FIELD(&x, symptom, "nothing to see here");
@@ -339,7 +342,7 @@ static void test_draft_case(void **state)
 	assert_string_equal(kb_case_get(c, "source"), "notebook.txt");
 	assert_string_equal(kb_case_get(c, "source_line"), "12");
 	assert_string_equal(kb_case_get(c, "source_hash"), hex);
-	assert_string_equal(kb_case_section(c, KB_SECTION_CAUSE), "fan 2 motor unserviceable");
+	assert_string_equal(kb_case_section(c, KB_SECTION_CAUSE), "condenser fan 2 motor unserviceable");
 	assert_non_null(strstr(kb_case_section(c, KB_SECTION_RESOLUTION), "replaced fan 2 motor"));
 
 	/* the serialized file parses back with the original text intact */
