@@ -312,7 +312,7 @@ static int open_db(kb_index *idx)
 		idx->db = NULL;
 		return rc;
 	}
-	sqlite3_busy_timeout(idx->db, 10000);
+	sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
 	sqlite3_extended_result_codes(idx->db, 1);
 	if ((rc = kb_tokenizer_register(idx->db)) || (rc = kb_index__register_explain(idx)))
 		return rc;

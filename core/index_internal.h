@@ -12,6 +12,8 @@
 #include "kb/index.h"
 
 #define KB_INDEX_SCHEMA_VERSION "2"
+/* How long a statement waits for another process's write lock. */
+#define KB_INDEX_BUSY_MS 10000
 
 /* Cached prepared statements, finalized by kb_index_close(). */
 enum {

@@ -210,8 +210,12 @@ static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
 	size_t i;
 	int rc;
 
-	if (kb_index__df_stale(idx))
+	if (kb_index__df_stale(idx)) {
+		/* opportunistic: never wait for another writer here */
+		sqlite3_busy_timeout(idx->db, 0);
 		kb_index__refresh_df(idx);
+		sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
+	}
 	changes = kb_index__df_changes(idx);
 	for (i = 0; i < t->n; i++) {
 		t->v[i].df = 0;

@@ -281,6 +281,27 @@ static void test_bad_and_empty_input(void **state)
 	kb_index_close(idx);
 }
 
+static void test_terms_written_after_the_df_snapshot(void **state)
+{
+	kb_index *idx = open_filled();
+	kb_hits h = KB_HITS_INIT;
+
+	(void)state;
+	similar_ok(idx, "flame rod", NULL, &h);          /* takes the df snapshot */
+	assert_string_equal(h.items[0].id, "BLR-0006");
+	kb_hits_release(&h);
+	put_md(idx, "---\nid: NEW-1\ntitle: Flux capacitor zanzibar fault\n---\n"
+	       "## Symptom\nThe flux capacitor hums.\n");
+	similar_ok(idx, "zanzibar capacitor humming", NULL, &h);
+	assert_true(h.count >= 1);
+	assert_string_equal(h.items[0].id, "NEW-1");
+	kb_hits_release(&h);
+	assert_int_equal(kb_index_remove(idx, "NEW-1"), 0);
+	similar_ok(idx, "zanzibar capacitor humming", NULL, &h);
+	assert_int_equal(h.count, 0);
+	kb_index_close(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_scores_are_normalised),
 		cmocka_unit_test(test_filters_boosts_options),
 		cmocka_unit_test(test_bad_and_empty_input),
+		cmocka_unit_test(test_terms_written_after_the_df_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
