@@ -61,6 +61,17 @@ int cli_fail(void)
 	return cli_exit_code(e->code == KB_OK ? KB_ERROR : e->code);
 }
 
+int cli_fail_at(const char *path)
+{
+	char msg[4096];
+	kb_error e = *kb_error_last();
+
+	if (!e.path)
+		e.path = path;
+	fprintf(stderr, "kb: %s\n", kb_error_format(&e, msg, sizeof(msg)));
+	return cli_exit_code(e.code == KB_OK ? KB_ERROR : e.code);
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -86,26 +97,15 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
-void cli_json_string(FILE *f, const char *s)
+void cli_warn(const char *fmt, ...)
 {
-	const unsigned char *p;
+	va_list ap;
 
-	fputc('"', f);
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':  fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
+	fputs("kb: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 static int global_option(int *argc, char ***argv, const char *name, const char **val)
@@ -132,7 +132,8 @@ int main(int argc, char **argv)
 	size_t i;
 
 	cli.kb_dir = getenv("KB_DIR");
-	cli.color = isatty(1) && !getenv("NO_COLOR");
+	/* no-color.org: NO_COLOR set to a non-empty value turns colour off. */
+	cli.color = isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	argc--, argv++;
 	while (argc > 0 && argv[0][0] == '-') {
 		if (global_option(&argc, &argv, "--kb", &cli.kb_dir) ||

@@ -896,6 +896,105 @@ void kb_extraction_release(kb_extraction *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* ---- draft cases ------------------------------------------------------------------ */
+
+static void set_if(kb_case *c, const char *key, const char *value)
+{
+	if (value && *value)
+		kb_case_set(c, key, value);
+}
+
+/* The original text inside a fence longer than any backtick run in it, so
+ * the text stays verbatim and its own headings cannot start sections. */
+static void fenced(kb_buf *b, const char *text, size_t len)
+{
+	size_t i, run = 0, longest = 0, k;
+
+	for (i = 0; i < len; i++) {
+		run = text[i] == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	for (k = 0; k < (longest < 3 ? 3 : longest + 1); k++)
+		kb_buf_putc(b, '`');
+	kb_buf_puts(b, "text\n");
+	kb_buf_put(b, text, len);
+	if (!len || text[len - 1] != '\n')
+		kb_buf_putc(b, '\n');
+	for (k = 0; k < (longest < 3 ? 3 : longest + 1); k++)
+		kb_buf_putc(b, '`');
+}
+
+static void resolution_body(kb_buf *b, const kb_extraction *x)
+{
+	if (x->checks) {
+		kb_buf_puts(b, x->checks);
+		if (x->resolution)
+			kb_buf_puts(b, "\n\n");
+	}
+	if (x->resolution)
+		kb_buf_puts(b, x->resolution);
+}
+
+/* Symptom, Cause, Resolution and Original text; Chinese headings (known to
+ * the default aliases) when the note is Chinese. */
+static void add_sections(kb_case *c, const kb_extraction *x, const char *text, size_t len,
+			 kb_buf *b)
+{
+	const char *what = x->symptom ? x->symptom : x->title;
+	int zh = what && !is_latin(what);
+
+	if (x->symptom)
+		kb_case_set_section(c, KB_SECTION_SYMPTOM, zh ? "故障现象" : NULL, x->symptom);
+	if (x->cause)
+		kb_case_set_section(c, KB_SECTION_CAUSE, zh ? "故障原因" : NULL, x->cause);
+	kb_buf_clear(b);
+	resolution_body(b, x);
+	if (b->len)
+		kb_case_set_section(c, KB_SECTION_RESOLUTION, zh ? "处理方法" : NULL, b->ptr);
+	kb_buf_clear(b);
+	fenced(b, text, len);
+	kb_case_set_section(c, KB_SECTION_ORIGINAL, zh ? "原始记录" : NULL, b->ptr);
+}
+
+int kb_extract_to_case(kb_case **out, const kb_extraction *x, const char *text, size_t len,
+		       const kb_extract_source *src)
+{
+	kb_buf b = KB_BUF_INIT;
+	char hex[17];
+	kb_case *c;
+
+	*out = NULL;
+	if (kb__utf8_require(text, len, "note"))
+		return KB_EINPUT;
+	kb_extract_hash(hex, text, len);
+	if (src && src->id)
+		kb_buf_puts(&b, src->id);
+	else
+		kb_buf_printf(&b, "draft-%.12s", hex);
+	c = kb_case_new(b.ptr);
+	kb_case_set(c, "title", x->title ? x->title : "Imported note");
+	kb_case_set(c, "status", "draft");
+	set_if(c, "equipment", x->equipment);
+	set_if(c, "equipment_id", x->equipment_id);
+	set_if(c, "site", x->site);
+	set_if(c, "author", x->author);
+	if (x->date && strlen(x->date) == 10)
+		kb_case_set(c, "created", x->date);
+	if (src && src->source)
+		kb_case_set(c, "source", src->source);
+	if (src && src->line > 0) {
+		kb_buf_clear(&b);
+		kb_buf_printf(&b, "%d", src->line);
+		kb_case_set(c, "source_line", b.ptr);
+	}
+	kb_case_set(c, "source_hash", hex);
+	add_sections(c, x, text, len, &b);
+	kb_buf_release(&b);
+	*out = c;
+	return 0;
+}
+
 void kb_extract_hash(char hex[17], const char *text, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

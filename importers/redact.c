@@ -12,7 +12,10 @@
 
 struct kb_redactor {
 	char **names;
+	size_t *lens;
+	size_t *next;               /* next name with the same first byte, plus 1; 0 ends */
 	size_t count;
+	size_t head[256];           /* first name per (folded) first byte, plus 1; 0 = none */
 };
 
 static const char *const mask_text[KB_REDACT__COUNT] = {
@@ -42,11 +45,15 @@ void kb_redact_free(kb_redactor *r)
 	for (i = 0; i < r->count; i++)
 		free(r->names[i]);
 	free(r->names);
+	free(r->lens);
+	free(r->next);
 	free(r);
 }
 
 static int add_name(kb_redactor *r, const char *s, size_t len)
 {
+	unsigned char b;
+
 	while (len && kb__isspace((unsigned char)*s))
 		s++, len--;
 	while (len && kb__isspace((unsigned char)s[len - 1]))
@@ -54,7 +61,13 @@ static int add_name(kb_redactor *r, const char *s, size_t len)
 	if (!len || kb__utf8_invalid_at(s, len) != len)
 		return KB_EINPUT;
 	r->names = kb_xrealloc(r->names, (r->count + 1) * sizeof(char *));
-	r->names[r->count++] = kb_xstrndup(s, len);
+	r->lens = kb_xrealloc(r->lens, (r->count + 1) * sizeof(size_t));
+	r->next = kb_xrealloc(r->next, (r->count + 1) * sizeof(size_t));
+	r->names[r->count] = kb_xstrndup(s, len);
+	r->lens[r->count] = len;
+	b = (unsigned char)kb__tolower((unsigned char)s[0]);
+	r->next[r->count] = r->head[b];
+	r->head[b] = ++r->count;
 	return 0;
 }
 
@@ -362,19 +375,23 @@ static int latin_name(const char *n)
 	return (unsigned char)n[0] < 0x80;
 }
 
+/* The longest customer name at s[i].  Names are chained by first byte, and
+ * a Latin name cannot start inside a word, so most positions cost O(1). */
 static size_t match_customer(const kb_redactor *r, const char *s, size_t len, size_t i)
 {
+	unsigned char c = (unsigned char)s[i];
 	size_t k, best = 0;
 
-	for (k = 0; r && k < r->count; k++) {
-		const char *n = r->names[k];
-		size_t nl = strlen(n);
+	if (!r || (c < 0x80 && i > 0 && kb__isalnum((unsigned char)s[i - 1])))
+		return 0;
+	for (k = r->head[kb__tolower(c)]; k; k = r->next[k - 1]) {
+		const char *n = r->names[k - 1];
+		size_t nl = r->lens[k - 1];
 
 		if (nl > len - i || nl <= best)
 			continue;
 		if (latin_name(n)) {
 			if (!kb__ascii_ncaseeq(n, s + i, nl) ||
-			    (i > 0 && kb__isalnum((unsigned char)s[i - 1])) ||
 			    (i + nl < len && kb__isalnum((unsigned char)s[i + nl])))
 				continue;
 		} else if (memcmp(n, s + i, nl)) {

@@ -15,6 +15,7 @@
 
 #include "kb/abbrev.h"
 #include "kb/buf.h"
+#include "kb/case.h"
 #include "kb/error.h"
 
 /* ---- notes: one notebook text -> many notes ---------------------------- */
@@ -93,6 +94,26 @@ int kb_extract_note(kb_extraction *x, const char *text, size_t len,
 		    const kb_extract_options *opts);
 /* Free every field and zero `x`. */
 void kb_extraction_release(kb_extraction *x);
+
+/* Where a note came from, for the provenance keys of a draft case. */
+typedef struct {
+	const char *id;      /* case id; NULL for "draft-" + 12 hex digits of the hash */
+	const char *source;  /* file or URL; may be NULL */
+	int line;            /* first line of the note in the source; 0 when unknown */
+} kb_extract_source;
+
+/*
+ * Build a draft case from an extraction and the note's original text:
+ * front matter id, title, status draft, equipment, equipment_id, site,
+ * author, date (when the year is known), source, source_line and
+ * source_hash (16 hex digits of FNV-1a 64 over the original bytes);
+ * sections Symptom, Cause, Resolution (checks first) when found, and
+ * "Original text" (KB_SECTION_ORIGINAL) holding `text` verbatim inside a
+ * fenced block.  The caller frees *out with kb_case_free().  Returns 0, or
+ * KB_EINPUT for invalid UTF-8 (then *out is NULL).
+ */
+int kb_extract_to_case(kb_case **out, const kb_extraction *x, const char *text, size_t len,
+		       const kb_extract_source *src);
 
 /* FNV-1a 64 of `len` bytes as 16 lower-case hex digits into hex[17]. */
 void kb_extract_hash(char hex[17], const char *text, size_t len);

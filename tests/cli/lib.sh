@@ -5,6 +5,7 @@
 # expect_err TEXT    stderr contains TEXT
 # expect_no_out TEXT stdout does not contain TEXT
 # fail MSG           fail the test
+# skip REASON        the machine cannot run this test (reported by run.sh)
 # make_kb DIR        `kb init DIR` with the fixed test identity
 
 # kb_test_setup: called by run.sh in each test's fresh directory.
@@ -17,6 +18,7 @@ kb_test_setup() {
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*" >"$KB_SKIP_FILE"; exit 0; }
 
 kbrun() {
 	OUT=$("$KB" "$@" 2>"$PWD/.stderr"); RC=$?
@@ -48,4 +50,72 @@ make_kb() {
 kb_state() {
 	(cd "$1" && git rev-parse HEAD 2>/dev/null; git status --porcelain=v1 --ignored;
 	 find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha1sum)
+}
+
+# ---- helpers added for the command tests --------------------------------
+# sample_cases       directory of sample cases: the bundled KB's kb/cases when
+#                    present, else tests/cli/fixtures/cases
+# sample_kb DIR      make_kb DIR, then add the sample cases in one commit
+# write_case F ID [TITLE [STATUS]] [KEY: VALUE lines...]  a small valid case
+# commits DIR        `git log` of DIR as "author <email>|subject" lines
+# ncommits DIR       number of commits of DIR
+# same_state DIR BEFORE   kb_state DIR equals BEFORE
+# one_line_err       stderr is exactly one line
+
+sample_cases() {
+	if ls "$KB_SRCDIR"/kb/cases/*.md >/dev/null 2>&1; then
+		echo "$KB_SRCDIR/kb/cases"
+	else
+		echo "$KB_SRCDIR/tests/cli/fixtures/cases"
+	fi
+}
+
+sample_kb() {
+	make_kb "$1"
+	kbrun --kb "$1" add "$(sample_cases)"
+	expect_rc 0
+}
+
+write_case() {
+	local f="$1" id="$2" title="${3:-Pump trips on overload}" status="${4:-draft}"
+	shift 4 2>/dev/null || shift $#
+	{
+		echo "---"
+		echo "id: $id"
+		echo "title: $title"
+		echo "equipment: pump"
+		echo "status: $status"
+		echo "author: Case Writer <writer@example.com>"
+		echo "created: 2024-05-12"
+		for l in "$@"; do echo "$l"; done
+		echo "---"
+		echo
+		echo "## Symptom"
+		echo
+		echo "Motor overload relay trips ten minutes after start, current 12 A."
+		echo
+		echo "## Resolution"
+		echo
+		echo "Replaced the worn bearing and reset the relay."
+	} >"$f"
+}
+
+commits() { git -C "$1" log --format='%an <%ae>|%s'; }
+ncommits() { git -C "$1" rev-list --count HEAD; }
+
+same_state() {
+	[ "$(kb_state "$1")" = "$2" ] || fail "the KB changed: $(git -C "$1" status --short)"
+}
+
+one_line_err() {
+	[ -n "$ERR" ] || fail "no message on stderr"
+	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "stderr is not one line: $ERR"
+}
+
+# json_check FILTER: run python on $OUT parsed as JSON (`d`); FILTER is an
+# assert expression, e.g. 'd[0]["id"] == "CHL-0001"'.
+json_check() {
+	printf '%s' "$OUT" | python3 -c "import json,sys
+d = json.load(sys.stdin)
+assert $1, d" || fail "json check failed: $1"
 }

@@ -73,6 +73,15 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(kb_abbrev_parse(a, bad, strlen(bad), NULL), KB_EINPUT);
 	assert_int_equal(kb_abbrev_parse(a, nul, 12, NULL), KB_EINPUT);
 	assert_int_equal(kb_error_last()->line, 2);
+	assert_int_equal(kb_abbrev_parse(a, "x = 冷\xe6\xb0", 8, NULL), KB_EINPUT);  /* truncated */
+	{
+		char bin[256];
+		size_t i;
+
+		for (i = 0; i < sizeof(bin); i++)
+			bin[i] = (char)(i * 11 + 3);
+		assert_int_equal(kb_abbrev_parse(a, bin, sizeof(bin), NULL), KB_EINPUT);
+	}
 	assert_int_equal(kb_abbrev_load(a, "/nonexistent/abbrev.txt"), KB_EIO);
 	kb_abbrev_free(a);
 }
@@ -194,6 +203,19 @@ static void test_huge_dictionary(void **state)
 	kb_abbrev_free(a);
 }
 
+/* The dictionary shipped with the sample KB parses and expands its own
+ * example shorthand. */
+static void test_shipped_dictionary(void **state)
+{
+	kb_abbrev *a = kb_abbrev_new();
+
+	(void)state;
+	assert_int_equal(kb_abbrev_load(a, tu_srcpath("kb/abbreviations.txt")), 0);
+	assert_true(kb_abbrev_count(a) > 50);
+	ASSERT_EXPANDS(a, NULL, "fan 2 mtr u/s - rplcd", "fan 2 motor unserviceable - replaced");
+	kb_abbrev_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_expand_invalid_input),
 		cmocka_unit_test(test_expand_huge_and_binary),
 		cmocka_unit_test(test_huge_dictionary),
+		cmocka_unit_test(test_shipped_dictionary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,7 +181,7 @@ static int roundtrip_dir(const char *rel, int want_valid)
 static void test_roundtrip_sample_kb(void **state)
 {
 	(void)state;
-	assert_true(roundtrip_dir("tests/fixtures/cases/real", 1) >= 40);
+	assert_true(roundtrip_dir("kb/cases", 1) >= 80);
 }
 
 static void test_roundtrip_odd_inputs(void **state)

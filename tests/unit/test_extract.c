@@ -297,6 +297,80 @@ static void test_random_pieces(void **state)
 	kb_buf_release(&b);
 }
 
+static void test_draft_case(void **state)
+{
+	const char *note = "03/04 plt3 ch#2 tripped HP again. chkd cond fans, fan 2 mtr u/s - "
+			   "rplcd, cleaned coils. ok now -zhang";
+	/* the original text as stored: with a heading and a fence of its own */
+	const char *orig_text = "03/04 plt3 ch#2 tripped HP again. chkd cond fans, fan 2 mtr u/s - "
+				"rplcd, cleaned coils. ok now -zhang\n## not a heading\n```\n";
+	kb_extract_source src = { NULL, "notebook.txt", 12 };
+	kb_extract_options o = KB_EXTRACT_OPTIONS_INIT;
+	kb_extraction x;
+	kb_case *c, *back = NULL;
+	kb_buf b = KB_BUF_INIT;
+	char hex[17];
+	const char *orig;
+
+	(void)state;
+	o.abbrev = abbrev;
+	o.year = 2024;
+	assert_int_equal(kb_extract_note(&x, note, strlen(note), &o), 0);
+	assert_int_equal(kb_extract_to_case(&c, &x, orig_text, strlen(orig_text), &src), 0);
+	kb_extract_hash(hex, orig_text, strlen(orig_text));
+	assert_memory_equal(kb_case_id(c), "draft-", 6);
+	assert_memory_equal(kb_case_id(c) + 6, hex, 12);
+	assert_int_equal(kb_case_status(c), KB_STATUS_DRAFT);
+	assert_string_equal(kb_case_title(c), "Chiller tripped on high pressure again");
+	assert_string_equal(kb_case_get(c, "equipment"), "chiller");
+	assert_string_equal(kb_case_get(c, "equipment_id"), "CH-2");
+	assert_string_equal(kb_case_get(c, "site"), "Plant 3");
+	assert_string_equal(kb_case_get(c, "author"), "zhang");
+	assert_string_equal(kb_case_get(c, "created"), "2024-03-04");
+	assert_string_equal(kb_case_get(c, "source"), "notebook.txt");
+	assert_string_equal(kb_case_get(c, "source_line"), "12");
+	assert_string_equal(kb_case_get(c, "source_hash"), hex);
+	assert_string_equal(kb_case_section(c, KB_SECTION_CAUSE), "fan 2 motor unserviceable");
+	assert_non_null(strstr(kb_case_section(c, KB_SECTION_RESOLUTION), "replaced fan 2 motor"));
+
+	/* the serialized file parses back with the original text intact */
+	kb_case_serialize(c, &b);
+	assert_int_equal(kb_case_parse(&back, b.ptr, b.len, NULL, NULL), 0);
+	orig = kb_case_section(back, KB_SECTION_ORIGINAL);
+	assert_non_null(orig);
+	assert_non_null(strstr(orig, orig_text));
+	assert_int_equal(kb_case_section_count(back), 4);   /* the note's "##" is no heading */
+	assert_string_equal(kb_case_section(back, KB_SECTION_SYMPTOM),
+			    "tripped on high pressure again");
+	kb_case_free(back);
+	kb_case_free(c);
+	kb_buf_release(&b);
+
+	src.id = "CHL-0100";
+	{
+		kb_diags d = KB_DIAGS_INIT;
+		const char *zh = "3月4日 3号楼2号冷机高压跳闸，检查冷凝风机，2号风机电机烧毁，更换后正常。——张工";
+		kb_extraction y;
+
+		assert_int_equal(kb_extract_note(&y, zh, strlen(zh), &o), 0);
+		assert_int_equal(kb_extract_to_case(&c, &y, zh, strlen(zh), NULL), 0);
+		assert_int_equal(kb_case_validate(c, &d), 0);
+		assert_string_equal(kb_case_section(c, KB_SECTION_SYMPTOM), "高压跳闸");
+		assert_string_equal(kb_case_section_at(c, 0)->heading, "故障现象");
+		assert_string_equal(kb_case_section(c, KB_SECTION_RESOLUTION), "检查冷凝风机\n\n更换后正常");
+		assert_null(kb_case_get(c, "source"));
+		kb_diags_release(&d);
+		kb_case_free(c);
+		kb_extraction_release(&y);
+	}
+	assert_int_equal(kb_extract_to_case(&c, &x, note, strlen(note), &src), 0);
+	assert_string_equal(kb_case_id(c), "CHL-0100");
+	kb_case_free(c);
+	assert_int_equal(kb_extract_to_case(&c, &x, "bad \xff", 5, &src), KB_EINPUT);
+	assert_null(c);
+	kb_extraction_release(&x);
+}
+
 static void test_hash(void **state)
 {
 	char h[17];
@@ -320,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_huge_note),
 		cmocka_unit_test(test_random_pieces),
+		cmocka_unit_test(test_draft_case),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -112,6 +112,8 @@ static void test_customers(void **state)
 	free(s);
 	assert_int_equal(kb_redact_parse_customers(r, "ok\n\xff\n", 4, "c.txt"), KB_EINPUT);
 	assert_int_equal(kb_error_last()->line, 2);
+	assert_int_equal(kb_redact_parse_customers(r, "ok\n华\xe6\xb6", 8, NULL), KB_EINPUT);
+	assert_int_equal(kb_redact_parse_customers(r, "a\0b\n", 4, NULL), KB_EINPUT);
 	kb_redact_free(r);
 }
 
@@ -227,6 +229,29 @@ static void test_random_pieces(void **state)
 	kb_redact_free(r);
 }
 
+static void test_huge_customer_list(void **state)
+{
+	kb_redactor *r = kb_redact_new();
+	kb_buf list = KB_BUF_INIT, in = KB_BUF_INIT, out = KB_BUF_INIT;
+	kb_redact_counts c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		kb_buf_printf(&list, "Customer %zu Ltd\n客户%zu号\n", i, i);
+	assert_int_equal(kb_redact_parse_customers(r, list.ptr, list.len, NULL), 0);
+	for (i = 0; i < 20000; i++)
+		kb_buf_puts(&in, "pump noisy at site, bearing replaced. ");
+	kb_buf_puts(&in, "for CUSTOMER 19999 LTD and 客户7号");
+	assert_int_equal(kb_redact_text(&out, r, in.ptr, in.len, &c), 0);
+	assert_int_equal(c.counts[KB_REDACT_CUSTOMER], 2);
+	assert_non_null(strstr(out.ptr, "for [customer] and [customer]"));
+	kb_buf_release(&list);
+	kb_buf_release(&in);
+	kb_buf_release(&out);
+	kb_redact_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_truncated_binary),
 		cmocka_unit_test(test_huge_text),
 		cmocka_unit_test(test_random_pieces),
+		cmocka_unit_test(test_huge_customer_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -873,6 +873,54 @@ static void test_changes_ignore_symlinks_and_other_files(void **state)
 	done_kb(s, dir);
 }
 
+typedef struct {
+	kb_store *s;
+	int files;
+} sample_walk;
+
+static int sample_cb(const char *relpath, const char *text, size_t len, void *payload)
+{
+	sample_walk *w = payload;
+	char id[128];
+	const char *base = strrchr(relpath, '/') + 1;
+	kb_case *c = NULL;
+
+	(void)text;
+	(void)len;
+	assert_true(strlen(base) - 3 < sizeof(id));
+	memcpy(id, base, strlen(base) - 3);
+	id[strlen(base) - 3] = '\0';
+	if (kb_store_read_case(&c, w->s, id) != 0)
+		fail_msg("%s: %s", relpath, kb_error_last()->message);
+	assert_string_equal(kb_case_path(c), relpath);
+	assert_non_null(kb_case_section(c, KB_SECTION_SYMPTOM));
+	kb_case_free(c);
+	w->files++;
+	return 0;
+}
+
+/* The bundled sample KB (kb/) opens, and every case reads and parses with
+ * its aliases. */
+static void test_sample_kb_reads(void **state)
+{
+	char *dir = tu_mkdtemp("sample");
+	sample_walk w = { NULL, 0 };
+	kb_buf n = KB_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(tu_sh(NULL, "cp -R \"$KB_SRCDIR/kb/.\" '%s' && cd '%s' && git init -q . && "
+			       "git add -A && " GIT " commit -qm sample", dir, dir), 0);
+	assert_int_equal(kb_store_open(&w.s, dir), 0);
+	assert_int_equal(kb_store_foreach_case_file(w.s, sample_cb, &w), 0);
+	assert_int_equal(tu_sh(&n, "cd '%s' && git ls-files 'cases/*.md' | wc -l", dir), 0);
+	assert_int_equal(w.files, strtol(n.ptr, NULL, 10));
+	assert_true(w.files > 0);
+	kb_buf_release(&n);
+	kb_store_free(w.s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -889,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_symlinks_refused),
 		cmocka_unit_test(test_path_validation),
 		cmocka_unit_test(test_foreach_case_file),
+		cmocka_unit_test(test_sample_kb_reads),
 		cmocka_unit_test(test_txn_multiple_files_one_commit),
 		cmocka_unit_test(test_txn_remove_through_symlink_refused),
 		cmocka_unit_test(test_txn_noop_commit),

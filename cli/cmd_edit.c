@@ -1,0 +1,131 @@
+/*
+ * cmd_edit.c - `kb edit ID`: open a temporary copy of cases/ID.md in the
+ * editor; when it changed and is valid, set `updated` to today and commit
+ * it as "Edit case ID: TITLE".  An invalid edit is kept, never lost.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <getopt.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const char usage_text[] =
+	"usage: kb edit ID\n\n"
+	"Open a copy of cases/ID.md in $VISUAL / $EDITOR (default vi).  When the text\n"
+	"is unchanged nothing happens.  Otherwise the case is parsed and validated;\n"
+	"if valid, `updated` is set to today and the case is committed in one commit\n"
+	"\"Edit case ID: TITLE\".  If invalid, the problems are printed and the edited\n"
+	"copy is kept (its path is printed) so nothing typed is lost.\n\n"
+	"exit: 0 saved or unchanged, 1 invalid or no such case, 2 usage or input\n"
+	"error, 3 internal error\n";
+
+static int keep(const kb_buf *tmp, int rc)
+{
+	if (tmp->len)
+		fprintf(stderr, "kb: case not saved; your edit is in '%s'\n", tmp->ptr);
+	return rc;
+}
+
+/* Validate the edited text, stamp `updated`, commit.  Returns an exit code. */
+static int save(kb_store *s, const char *id, const char *rel, const kb_buf *edited,
+		const kb_buf *tmp)
+{
+	const kb_aliases *al = kb_config_aliases(kb_store_config(s));
+	kb_diags diags = KB_DIAGS_INIT;
+	kb_author author = { NULL, NULL };
+	kb_buf text = KB_BUF_INIT, msg = KB_BUF_INIT;
+	kb_case *c = NULL;
+	char today[11];
+	int rc;
+
+	if (cli_parse_validate(&c, edited->ptr, edited->len, rel, al, &diags) < 0) {
+		cli_print_diags(stderr, &diags, rel);
+		rc = keep(tmp, CLI_NOTHING);
+		goto done;
+	}
+	cli_print_diags(stderr, &diags, rel);
+	if (strcmp(kb_case_id(c), id)) {
+		fprintf(stderr, "kb: %s:%d: id changed to '%s'; a case keeps its id\n", rel,
+			kb_case_key_line(c, "id"), kb_case_id(c));
+		rc = keep(tmp, CLI_NOTHING);
+		goto done;
+	}
+	if ((rc = cli_author(&author, s)))
+		goto done;
+	cli_today(today);
+	kb_case_set(c, "updated", today);
+	kb_case_serialize(c, &text);
+	kb_buf_printf(&msg, "Edit case %s: %s", id, kb_case_title(c));
+	if (cli_commit_file(s, &author, rel, &text, msg.ptr) < 0) {
+		rc = keep(tmp, cli_fail());
+		goto done;
+	}
+	unlink(tmp->ptr);
+	printf("%s\n", id);
+	rc = CLI_OK;
+done:
+	kb_case_free(c);
+	kb_diags_release(&diags);
+	kb_author_release(&author);
+	kb_buf_release(&text);
+	kb_buf_release(&msg);
+	return rc;
+}
+
+static int edit(kb_store *s, const char *id)
+{
+	kb_buf rel = KB_BUF_INIT, orig = KB_BUF_INIT, edited = KB_BUF_INIT;
+	kb_buf tmp = KB_BUF_INIT;
+	int rc;
+
+	/* kb_store_read_file refuses symlinks and paths outside the KB; a
+	 * case that does not parse can still be edited (to fix it). */
+	if (kb_store_case_relpath(&rel, id) < 0 ||
+	    kb_store_read_file(&orig, s, rel.ptr, KB_CASE_MAX_BYTES) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (cli_edit_text(&tmp, &edited, s, "edit-", orig.ptr, orig.len) < 0) {
+		rc = keep(&tmp, cli_fail());
+		goto done;
+	}
+	if (edited.len == orig.len && !memcmp(edited.ptr, orig.ptr, orig.len)) {
+		fprintf(stderr, "kb: no changes to '%s'\n", id);
+		unlink(tmp.ptr);
+		rc = CLI_OK;
+		goto done;
+	}
+	rc = save(s, id, rel.ptr, &edited, &tmp);
+done:
+	kb_buf_release(&rel);
+	kb_buf_release(&orig);
+	kb_buf_release(&edited);
+	kb_buf_release(&tmp);
+	return rc;
+}
+
+int cmd_edit(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	kb_store *s = NULL;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return CLI_OK;
+		}
+		fputs(usage_text, stderr);
+		return CLI_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("edit takes one case id");
+	if ((rc = cli_open_store(&s)))
+		return rc;
+	rc = edit(s, argv[optind]);
+	kb_store_free(s);
+	return rc;
+}

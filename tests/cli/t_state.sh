@@ -1,0 +1,82 @@
+# t_state.sh - repositories kb must not write to: not a git repository, a
+# merge in progress, a read-only KB.  Each refusal is one line, non-zero,
+# and leaves the KB exactly as it was.
+
+test_not_a_git_repository() {
+	mkdir plain
+	cp "$KB_SRCDIR/kb/kb.conf" plain/
+	write_case c.md PMP-0100
+	kbrun --kb plain add c.md
+	expect_rc 2
+	one_line_err
+	expect_err "plain"
+	[ ! -e plain/cases ] && [ ! -e plain/.git ] || fail "plain was written to"
+	kbrun --kb plain list
+	expect_rc 2
+	one_line_err
+}
+
+# A KB with a real conflicting `git merge` stopped half-way.
+merge_kb() {
+	make_kb kb
+	write_case c.md PMP-0100
+	kbrun --kb kb add c.md
+	git -C kb checkout -q -b other
+	sed -i 's/worn bearing/bent shaft/' kb/cases/PMP-0100.md
+	git -C kb commit -qam "other side"
+	git -C kb checkout -q main
+	sed -i 's/worn bearing/broken impeller/' kb/cases/PMP-0100.md
+	git -C kb commit -qam "this side"
+	if git -C kb merge other >/dev/null 2>&1; then fail "merge did not conflict"; fi
+	[ -f kb/.git/MERGE_HEAD ] || fail "no merge in progress"
+}
+
+test_merge_in_progress_refuses_writes() {
+	merge_kb
+	before=$(kb_state kb)
+	write_case d.md PMP-0101
+	kbrun --kb kb add d.md
+	expect_rc 2
+	one_line_err
+	expect_err "merge"
+	same_state kb "$before"
+	kbrun --kb kb new --from d.md
+	expect_rc 2
+	expect_err "merge"
+	same_state kb "$before"
+}
+
+test_merge_in_progress_edit_keeps_text() {
+	merge_kb
+	write_case kb/cases/PMP-0102.md PMP-0102
+	before=$(kb_state kb)
+	printf '#!/bin/sh\nsed -i "s/worn bearing/new seal/" "$1"\n' >ed.sh
+	chmod +x ed.sh
+	EDITOR="$PWD/ed.sh" kbrun --kb kb edit PMP-0102
+	expect_rc 2
+	expect_err "merge"
+	expect_err "your edit is in"
+	kept=$(printf '%s\n' "$ERR" | sed -n "s/.*your edit is in '\(.*\)'.*/\1/p")
+	grep -q "new seal" "$kept" || fail "edit lost"
+	rm -f "$kept"
+	same_state kb "$before"
+}
+
+test_read_only_kb() {
+	make_kb kb
+	write_case c.md PMP-0100
+	before=$(kb_state kb)
+	if ! mount --bind kb kb 2>/dev/null; then
+		skip "read-only KB: 'mount --bind' is not permitted here"
+	fi
+	trap 'umount "$PWD/kb" 2>/dev/null' EXIT
+	if ! mount -o remount,ro,bind kb kb 2>/dev/null; then
+		skip "read-only KB: a read-only remount is not permitted here"
+	fi
+	kbrun --kb kb add c.md
+	umount kb
+	trap - EXIT
+	expect_rc 2
+	one_line_err
+	same_state kb "$before"
+}
