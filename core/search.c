@@ -193,6 +193,161 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
 	sqlite3_result_double(ctx, -score);
 }
 
+/* ---- kb_snippet(fts, open, close, ellipsis, ntokens) ---------------------
+ * FTS5's snippet() re-emits the rest of the column when two matches overlap
+ * in bytes (fts5HighlightAppend with a negative length), and CJK bigrams at
+ * neighbouring positions always overlap.  This one works on positions:
+ * pick the column with the most matched positions, the window of `ntokens`
+ * positions holding most of them, and merge overlapping highlights. */
+
+typedef struct {
+	int start, end;   /* bytes covered by the tokens at this position */
+	int hit;
+} tpos;
+
+typedef struct {
+	tpos *v;
+	int n, alloc;
+} tpos_list;
+
+static int pos_token(void *ctx, int flags, const char *tok, int ntok, int start, int end)
+{
+	tpos_list *l = ctx;
+
+	(void)tok;
+	(void)ntok;
+	if (!(flags & FTS5_TOKEN_COLOCATED) || l->n == 0) {
+		if (l->n == l->alloc) {
+			l->alloc = l->alloc ? 2 * l->alloc : 64;
+			l->v = kb_xrealloc(l->v, (size_t)l->alloc * sizeof(*l->v));
+		}
+		l->v[l->n++] = (tpos){ start, end, 0 };
+		return SQLITE_OK;
+	}
+	if (start < l->v[l->n - 1].start)
+		l->v[l->n - 1].start = start;
+	if (end > l->v[l->n - 1].end)
+		l->v[l->n - 1].end = end;
+	return SQLITE_OK;
+}
+
+/* Column with the most matched positions (first on ties), or -1. */
+static int best_column(const inst *v, int n, int ncol)
+{
+	int c, i, best = -1, most = 0;
+
+	for (c = 0; c < ncol; c++) {
+		int k = 0;
+		for (i = 0; i < n; i++)
+			k += v[i].col == c ? v[i].size : 0;
+		if (k > most) {
+			most = k;
+			best = c;
+		}
+	}
+	return best;
+}
+
+/* Every instance in column `col`, not only the first per phrase. */
+static int mark_hits(const Fts5ExtensionApi *api, Fts5Context *fc, int col, tpos_list *l)
+{
+	int n, i, j, p, c, off, rc;
+
+	if ((rc = api->xInstCount(fc, &n)) != SQLITE_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = api->xInst(fc, i, &p, &c, &off)) != SQLITE_OK)
+			return rc;
+		for (j = off; c == col && j < off + api->xPhraseSize(fc, p) && j < l->n; j++)
+			if (j >= 0)
+				l->v[j].hit = 1;
+	}
+	return SQLITE_OK;
+}
+
+/* First position of the window of `w` positions with the most hits. */
+static int best_window(const tpos_list *l, int w)
+{
+	int i, k = 0, best = 0, most = -1;
+
+	for (i = 0; i < l->n; i++) {
+		k += l->v[i].hit;
+		if (i >= w)
+			k -= l->v[i - w].hit;
+		if (i >= w - 1 || i == l->n - 1) {
+			int s = i - w + 1 < 0 ? 0 : i - w + 1;
+			if (k > most) {
+				most = k;
+				best = s;
+			}
+		}
+	}
+	return best;
+}
+
+static void render_snippet(kb_buf *b, const char *text, const tpos_list *l, int s, int w,
+			   const char *open, const char *close, const char *ellipsis)
+{
+	int e = s + w < l->n ? s + w : l->n, i, cur;
+
+	if (s > 0)
+		kb_buf_puts(b, ellipsis);
+	cur = l->v[s].start;
+	for (i = s; i < e; i++) {
+		int a = l->v[i].start, z = l->v[i].end;
+		if (!l->v[i].hit)
+			continue;
+		while (i + 1 < e && l->v[i + 1].hit && l->v[i + 1].start <= z) {
+			i++;
+			if (l->v[i].end > z)
+				z = l->v[i].end;
+		}
+		if (a < cur)
+			a = cur;
+		kb_buf_put(b, text + cur, (size_t)(a - cur));
+		kb_buf_printf(b, "%s%.*s%s", open, z - a, text + a, close);
+		cur = z > cur ? z : cur;
+	}
+	if (l->v[e - 1].end > cur)
+		kb_buf_put(b, text + cur, (size_t)(l->v[e - 1].end - cur));
+	if (e < l->n)
+		kb_buf_puts(b, ellipsis);
+}
+
+static void snippet_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+		       int nval, sqlite3_value **val)
+{
+	tpos_list l = { NULL, 0, 0 };
+	kb_buf b = KB_BUF_INIT;
+	inst *v = NULL;
+	const char *text;
+	int n = 0, col, len, w, rc;
+
+	if (nval < 4) {
+		sqlite3_result_error(ctx, "kb_snippet: four arguments expected", -1);
+		return;
+	}
+	w = sqlite3_value_int(val[3]) > 0 ? sqlite3_value_int(val[3]) : 16;
+	rc = collect_insts(api, fc, &v, &n);
+	col = rc == SQLITE_OK ? best_column(v, n, api->xColumnCount(fc)) : -1;
+	if (col >= 0 && (rc = api->xColumnText(fc, col, &text, &len)) == SQLITE_OK &&
+	    (rc = api->xTokenize(fc, text, len, &l, pos_token)) == SQLITE_OK &&
+	    (rc = mark_hits(api, fc, col, &l)) == SQLITE_OK && l.n > 0)
+		render_snippet(&b, text, &l, best_window(&l, w), w,
+			       (const char *)sqlite3_value_text(val[0]),
+			       (const char *)sqlite3_value_text(val[1]),
+			       (const char *)sqlite3_value_text(val[2]));
+	if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+	else if (b.len)
+		sqlite3_result_text(ctx, b.ptr, (int)b.len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+	free(v);
+	free(l.v);
+	kb_buf_release(&b);
+}
+
 fts5_api *kb_index__fts5_api(sqlite3 *db)
 {
 	fts5_api *api = NULL;
@@ -211,7 +366,8 @@ int kb_index__register_explain(kb_index *idx)
 	fts5_api *api = kb_index__fts5_api(idx->db);
 
 	if (!api || api->xCreateFunction(api, "kb_explain", NULL, explain_fn, NULL) != SQLITE_OK ||
-	    api->xCreateFunction(api, "kb_rank", NULL, rank_fn, NULL) != SQLITE_OK)
+	    api->xCreateFunction(api, "kb_rank", NULL, rank_fn, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "kb_snippet", NULL, snippet_fn, NULL) != SQLITE_OK)
 		return kb_error_set(KB_ERROR, idx->path, 0, "sqlite has no usable fts5 module");
 	return 0;
 }
@@ -342,7 +498,7 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 /* Snippet and explanation of one hit: FTS5 evaluates the MATCH for just
  * that rowid, so this costs a seek per phrase, not a scan. */
 static const char snippet_sql[] =
-	"SELECT snippet(fts, -1, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
+	"SELECT kb_snippet(fts, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
 	" FROM fts WHERE fts MATCH ?1 AND rowid = ?2";
 
 /* Indexed by [kb_rank?][filters or boosts?]. */
