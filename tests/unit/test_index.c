@@ -397,6 +397,28 @@ static void test_corrupt_files_are_recreated(void **state)
 	free(dir);
 }
 
+static void test_reader_during_write(void **state)
+{
+	char *dir = tu_mkdtemp("idx"), *path = db_path(dir);
+	kb_index *w = NULL, *r = NULL;
+
+	(void)state;
+	fill_file(path, NULL);
+	assert_int_equal(kb_index_open(&w, path, NULL), 0);
+	assert_int_equal(kb_index_open(&r, path, NULL), 0);
+	assert_int_equal(kb_index_begin(w), 0);
+	assert_int_equal(kb_index_remove(w, "CHL-0001"), 0);
+	/* WAL: the reader sees the last committed state and does not wait */
+	assert_string_equal(ids(r, "contactor", NULL), "CHL-0001");
+	assert_int_equal(kb_index_commit(w), 0);
+	assert_string_equal(ids(r, "contactor", NULL), "");
+	kb_index_close(r);
+	kb_index_close(w);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- sync against a store ----------------------------------------------- */
 
 typedef struct {
@@ -600,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_queries),
 		cmocka_unit_test(test_reopen_keeps_or_rebuilds),
 		cmocka_unit_test(test_corrupt_files_are_recreated),
+		cmocka_unit_test(test_reader_during_write),
 		cmocka_unit_test(test_sync_work_tree),
 		cmocka_unit_test(test_sync_rewritten_history_rebuilds),
 		cmocka_unit_test(test_rebuild),
