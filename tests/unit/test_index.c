@@ -603,6 +603,22 @@ static void test_rebuild(void **state)
 	assert_int_equal(st.rebuilt, 1);
 	assert_int_equal(kb_index_count(idx), 3);
 	assert_int_equal(d.count, 1);
+	assert_string_equal(ids(idx, "quick", NULL), "CHL-0001");   /* "quickly", stemmed */
+	kb_index_close(idx);
+
+	/* another tokenizer setting in kb.conf: the next open rebuilds */
+	{
+		kb_buf conf = KB_BUF_INIT;
+		kb_buf_printf(&conf, "%s/kb.conf", k.dir);
+		assert_int_equal(kb_config_write(conf.ptr, "search.stem", "false"), 0);
+		kb_buf_release(&conf);
+	}
+	kb_store_free(k.s);
+	assert_int_equal(kb_store_open(&k.s, k.dir), 0);
+	assert_int_equal(kb_index_open_store(&idx, k.s), 0);
+	assert_int_equal(kb_index_count(idx), 3);
+	assert_string_equal(ids(idx, "quick", NULL), "");
+	assert_string_equal(ids(idx, "quickly", NULL), "CHL-0001");
 	kb_index_close(idx);
 	kb_diags_release(&d);
 	kbdir_free(&k);
