@@ -14,6 +14,8 @@
 #define KB_INDEX_SCHEMA_VERSION "2"
 /* How long a statement waits for another process's write lock. */
 #define KB_INDEX_BUSY_MS 10000
+/* How long kb_index_open_store waits to sync before using the index as is. */
+#define KB_INDEX_SYNC_WAIT_MS 1000
 
 /* Cached prepared statements, finalized by kb_index_close(). */
 enum {
@@ -45,6 +47,7 @@ struct kb_index {
 	int vocab_ready;                 /* temp fts5vocab table created */
 	int64_t ndocs;                   /* cached kb_index_count, -1 = unknown */
 	int damaged;                     /* SQLite reported corruption; file removed */
+	int busy;                        /* the last SQLite error was SQLITE_BUSY */
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 };
 

@@ -588,6 +588,28 @@ static void test_sync_rewritten_history_rebuilds(void **state)
 	kbdir_free(&k);
 }
 
+static void test_open_store_while_another_writes(void **state)
+{
+	kbdir k;
+	kb_index *w = NULL, *r = NULL;
+
+	(void)state;
+	kbdir_init(&k);
+	assert_int_equal(kb_index_open_store(&w, k.s), 0);
+	assert_int_equal(kb_index_begin(w), 0);          /* holds the write lock */
+	write_case(&k, "cases/PMP-0003.md", cases_md[2]);
+	/* waits a second, then searches what is committed */
+	assert_int_equal(kb_index_open_store(&r, k.s), 0);
+	assert_int_equal(kb_index_count(r), 3);
+	kb_index_close(r);
+	assert_int_equal(kb_index_commit(w), 0);
+	kb_index_close(w);
+	assert_int_equal(kb_index_open_store(&r, k.s), 0);
+	assert_int_equal(kb_index_count(r), 4);
+	kb_index_close(r);
+	kbdir_free(&k);
+}
+
 static void test_rebuild(void **state)
 {
 	kbdir k;
@@ -641,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_reader_during_write),
 		cmocka_unit_test(test_sync_work_tree),
 		cmocka_unit_test(test_sync_rewritten_history_rebuilds),
+		cmocka_unit_test(test_open_store_while_another_writes),
 		cmocka_unit_test(test_rebuild),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
