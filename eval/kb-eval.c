@@ -40,6 +40,7 @@ static const variant all_variants[] = {
 	{ "kb similar", "kb", 1, MODE_SIMILAR, 0, 0, 1 },
 	{ "kb similar max_terms=12", "kb", 1, MODE_SIMILAR, 12, 0, 1 },
 	{ "kb similar max_terms=48", "kb", 1, MODE_SIMILAR, 48, 0, 0 },
+	{ "kb similar max_terms=200", "kb", 1, MODE_SIMILAR, 200, 0, 0 },
 	{ "kb similar title=symptom", "kb", 1, MODE_SIMILAR, 0, 1, 0 },
 	{ "kb search (AND)", "kb", 1, MODE_SEARCH, 0, 0, 1 },
 	{ "kb similar stem=0", "kb", 0, MODE_SIMILAR, 0, 0, 0 },
