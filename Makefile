@@ -3,6 +3,7 @@
 #   make             build libkb.a and the kb binary into $(BUILD)/
 #   make test        install missing packages, build, run unit and end-to-end tests
 #   make check-asan  the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make check-clang build everything with clang, warnings as errors (build-clang/)
 #   make leakcheck   unit tests under valgrind
 #   make checksrc    style checks (banned functions, headers compile alone)
 #   make demo        install, build, create a demo KB from kb/ and look up similar cases
@@ -34,7 +35,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBKB    := $(BUILD)/libkb.a
 KB       := $(BUILD)/kb
 
-.PHONY: all deps test unit-test cli-test check-asan leakcheck checksrc demo bench eval clean
+.PHONY: all deps test unit-test cli-test check-asan check-clang leakcheck checksrc demo bench eval clean
 
 all: $(KB)
 
@@ -76,6 +77,9 @@ check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  all unit-test cli-test
+
+check-clang: deps
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all $(UNIT_SRC:tests/unit/%.c=build-clang/tests/%)
 
 leakcheck: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
