@@ -42,25 +42,32 @@ all: $(KB)
 deps:
 	@./scripts/install-deps.sh
 
+# Quiet by default; `make V=1` prints the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KB_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -MMD -MP -c $< -o $@
 
 # Embedded starter files (template, synonyms, abbreviations, config) for `kb init`.
 $(BUILD)/core/starter_data.o: core/starter_data.S kb/kb.conf kb/templates/case.md kb/synonyms.txt kb/abbreviations.txt
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -c $< -o $@
+	$(Q)$(CC) $(SAN) -c $< -o $@
 
 $(LIBKB): $(LIB_OBJ) $(BUILD)/core/starter_data.o
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(KB): $(CLI_OBJ) $(LIBKB)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(LIBKB) $(KB_LDLIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(LIBKB) $(KB_LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJ) $(LIBKB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/unit/support -o $@ $< $(SUPPORT_OBJ) $(LIBKB) $(KB_LDLIBS) $(TEST_LDLIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/unit/support -o $@ $< $(SUPPORT_OBJ) $(LIBKB) $(KB_LDLIBS) $(TEST_LDLIBS)
 
 unit-test: $(UNIT_BIN)
 	@./tests/run-unit.sh $(BUILD) $(UNIT_BIN)
@@ -99,6 +106,7 @@ bench: deps
 eval: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C eval BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
+	@$(MAKE) --no-print-directory -C eval/maint BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
 
 clean:
 	rm -rf build build-asan
