@@ -3,6 +3,7 @@
 #   make             build libkb.a and the kb binary into $(BUILD)/
 #   make test        install missing packages, build, run unit and end-to-end tests
 #   make check-asan  the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make check-clang build everything with clang, warnings as errors (build-clang/)
 #   make leakcheck   unit tests under valgrind
 #   make checksrc    style checks (banned functions, headers compile alone)
 #   make demo        install, build, create a demo KB from kb/ and look up similar cases
@@ -34,32 +35,39 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBKB    := $(BUILD)/libkb.a
 KB       := $(BUILD)/kb
 
-.PHONY: all deps test unit-test cli-test check-asan leakcheck checksrc demo bench eval clean
+.PHONY: all deps test unit-test cli-test check-asan check-clang leakcheck checksrc demo bench eval clean
 
 all: $(KB)
 
 deps:
 	@./scripts/install-deps.sh
 
+# Quiet by default; `make V=1` prints the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KB_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -MMD -MP -c $< -o $@
 
 # Embedded starter files (template, synonyms, abbreviations, config) for `kb init`.
 $(BUILD)/core/starter_data.o: core/starter_data.S kb/kb.conf kb/templates/case.md kb/synonyms.txt kb/abbreviations.txt
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -c $< -o $@
+	$(Q)$(CC) $(SAN) -c $< -o $@
 
 $(LIBKB): $(LIB_OBJ) $(BUILD)/core/starter_data.o
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(KB): $(CLI_OBJ) $(LIBKB)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(LIBKB) $(KB_LDLIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(LIBKB) $(KB_LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJ) $(LIBKB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/unit/support -o $@ $< $(SUPPORT_OBJ) $(LIBKB) $(KB_LDLIBS) $(TEST_LDLIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/unit/support -o $@ $< $(SUPPORT_OBJ) $(LIBKB) $(KB_LDLIBS) $(TEST_LDLIBS)
 
 unit-test: $(UNIT_BIN)
 	@./tests/run-unit.sh $(BUILD) $(UNIT_BIN)
@@ -76,6 +84,9 @@ check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  all unit-test cli-test
+
+check-clang: deps
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all $(UNIT_SRC:tests/unit/%.c=build-clang/tests/%)
 
 leakcheck: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
@@ -95,6 +106,7 @@ bench: deps
 eval: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C eval BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
+	@$(MAKE) --no-print-directory -C eval/maint BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
 
 clean:
 	rm -rf build build-asan

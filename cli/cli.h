@@ -67,7 +67,8 @@ int cli_read_file(kb_buf *out, const char *path, size_t max);
 /* Today's local date as YYYY-MM-DD. */
 void cli_today(char out[11]);
 /* Write `len` bytes to a new file <gitdir>kb/<prefix>XXXXXX.md and store
- * its path in `path`.  The file is kept for the caller to remove. */
+ * its path in `path`.  The file is kept for the caller to remove.  On
+ * failure `path` is left empty. */
 int cli_temp_file(kb_buf *path, kb_store *s, const char *prefix, const void *data,
 		  size_t len);
 /* Run $VISUAL, else $EDITOR, else vi on `path` and wait for it. */
@@ -89,6 +90,9 @@ int cli_next_id(kb_buf *out, kb_store *s, const char *equipment);
  * `tmp_path` whenever it was created. */
 int cli_edit_text(kb_buf *tmp_path, kb_buf *result, kb_store *s, const char *prefix,
 		  const char *text, size_t len);
+/* Before opening an editor: 0 when the KB accepts a write now (no merge
+ * in progress, writable), else prints why and returns the exit code. */
+int cli_check_writable(kb_store *s);
 /* Commit one file's new contents as one commit; a kb_error_code. */
 int cli_commit_file(kb_store *s, const kb_author *author, const char *relpath,
 		    const kb_buf *data, const char *message);

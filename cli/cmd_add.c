@@ -38,6 +38,7 @@ typedef struct {
 	int update;
 } add_batch;
 
+/* Append a file to the batch (path copied). */
 static void batch_push(add_batch *b, const char *path)
 {
 	if (b->count == b->alloc) {
@@ -63,6 +64,7 @@ static void batch_release(add_batch *b)
 	free(b->items);
 }
 
+/* 1 for a name ending in ".md". */
 static int is_md(const char *name)
 {
 	size_t n = strlen(name);
@@ -98,6 +100,8 @@ static int collect_dir(add_batch *b, const char *dir)
 	return rc;
 }
 
+/* Gather the files named on the command line (directories: every *.md
+ * below them).  KB_EINPUT naming a path that cannot be read. */
 static int collect(add_batch *b, int argc, char **argv)
 {
 	struct stat st;
@@ -144,6 +148,7 @@ static void check_file(add_file *f, const kb_aliases *al, kb_diags *diags)
 	kb_buf_release(&rel);
 }
 
+/* kb_store_log() callback: count one commit and stop. */
 static int count_commit(const kb_commit_info *ci, void *payload)
 {
 	(void)ci;
@@ -200,6 +205,8 @@ static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
 	return rc;
 }
 
+/* Stage every checked file at cases/<id>.md and commit them as one commit
+ * by the resolved author; prints the summary.  Returns an exit code. */
 static int commit_batch(add_batch *b, kb_store *s)
 {
 	kb_author author = { NULL, NULL };
@@ -238,6 +245,8 @@ done:
 	return rc;
 }
 
+/* Check everything first (all problems printed), commit only when no file
+ * failed.  Returns an exit code. */
 static int add(add_batch *b, kb_store *s)
 {
 	const kb_aliases *al = kb_config_aliases(kb_store_config(s));
@@ -251,7 +260,7 @@ static int add(add_batch *b, kb_store *s)
 	cli_print_diags(stderr, &diags, NULL);
 	if (kb_diags_errors(&diags))
 		rc = CLI_NOTHING;
-	if (rc)
+	if (rc && kb_diags_errors(&diags) > 1)
 		fprintf(stderr, "kb: nothing added: %zu error%s in %zu file%s\n",
 			kb_diags_errors(&diags), kb_diags_errors(&diags) == 1 ? "" : "s",
 			b->count, b->count == 1 ? "" : "s");

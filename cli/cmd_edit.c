@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"exit: 0 saved or unchanged, 1 invalid or no such case, 2 usage or input\n"
 	"error, 3 internal error\n";
 
+/* Name the kept temporary copy (when there is one) and pass rc on. */
 static int keep(const kb_buf *tmp, int rc)
 {
 	if (tmp->len)
@@ -74,6 +75,8 @@ done:
 	return rc;
 }
 
+/* Copy the case to a temporary file, run the editor, and save the result
+ * if it changed.  Returns an exit code. */
 static int edit(kb_store *s, const char *id)
 {
 	kb_buf rel = KB_BUF_INIT, orig = KB_BUF_INIT, edited = KB_BUF_INIT;
@@ -125,7 +128,8 @@ int cmd_edit(int argc, char **argv)
 		return cli_usage_error("edit takes one case id");
 	if ((rc = cli_open_store(&s)))
 		return rc;
-	rc = edit(s, argv[optind]);
+	if ((rc = cli_check_writable(s)) == 0)
+		rc = edit(s, argv[optind]);
 	kb_store_free(s);
 	return rc;
 }

@@ -40,6 +40,7 @@ typedef struct {
 	int json;
 } list_state;
 
+/* An unset filter matches anything; otherwise equal ignoring case. */
 static int same(const char *want, const char *have)
 {
 	return !want || (have && !strcasecmp(want, have));
@@ -59,6 +60,7 @@ static int has_tag(const kb_case *c, const char *tag)
 	return 0;
 }
 
+/* 1 when the case passes every filter given. */
 static int matches(const list_filters *f, const kb_case *c)
 {
 	const char *author = kb_case_get(c, "author");
@@ -69,6 +71,7 @@ static int matches(const list_filters *f, const kb_case *c)
 	       (!f->author || (author && strcasestr(author, f->author)));
 }
 
+/* One case of `kb list --json` (docs/json.md). */
 static json_t *row_json(const kb_case *c, const char *relpath)
 {
 	static const char *const keys[] = { "equipment", "model", "site", "status", "author",
@@ -94,6 +97,8 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* kb_store_foreach_case_file() callback: parse one file, keep the row if
+ * it matches; a file that does not parse is a warning, not a failure. */
 static int one_file(const char *relpath, const char *text, size_t len, void *payload)
 {
 	list_state *st = payload;
@@ -124,14 +129,24 @@ static int one_file(const char *relpath, const char *text, size_t len, void *pay
 	return 0;
 }
 
+static void widen(size_t *w, const char *s)
+{
+	size_t n = cli_display_width(s);
+
+	if (n > *w)
+		*w = n;
+}
+
+/* Columns id, status, equipment padded to their widest cell; the title
+ * is cut to the terminal's width on a terminal only. */
 static void print_table(const list_state *st)
 {
 	size_t i, w[3] = { 0, 0, 0 }, term = cli_term_width(), used;
 
 	for (i = 0; i < st->count; i++) {
-		w[0] = w[0] > cli_display_width(st->rows[i].id) ? w[0] : cli_display_width(st->rows[i].id);
-		w[1] = w[1] > cli_display_width(st->rows[i].status) ? w[1] : cli_display_width(st->rows[i].status);
-		w[2] = w[2] > cli_display_width(st->rows[i].equipment) ? w[2] : cli_display_width(st->rows[i].equipment);
+		widen(&w[0], st->rows[i].id);
+		widen(&w[1], st->rows[i].status);
+		widen(&w[2], st->rows[i].equipment);
 	}
 	used = w[0] + w[1] + w[2] + 6;
 	for (i = 0; i < st->count; i++) {
@@ -175,6 +190,7 @@ static int parse_options(list_state *st, int argc, char **argv)
 	return 0;
 }
 
+/* Print the table or the JSON array; CLI_NOTHING when no case matched. */
 static int print_rows(list_state *st)
 {
 	json_t *arr;

@@ -78,6 +78,7 @@ static void set_if(kb_case *c, const char *key, const char *value)
 		kb_case_set(c, key, value);
 }
 
+/* Front-matter fields given as options replace those of the text. */
 static void apply_options(kb_case *c, const new_options *o)
 {
 	set_if(c, "id", o->id);
@@ -179,6 +180,7 @@ done:
 	return rc;
 }
 
+/* `kb new --from FILE|-`: read, parse, apply options, fill in, commit. */
 static int new_from(const new_options *o, kb_store *s, const kb_author *a)
 {
 	const char *display = strcmp(o->from, "-") ? o->from : "<stdin>";
@@ -228,22 +230,49 @@ static kb_case *load_template(kb_store *s, const kb_aliases *al)
 	return c;
 }
 
-static int edit_failed(const kb_buf *tmp)
+/* Name the kept temporary file (when there is one) and pass rc on. */
+static int keep(const kb_buf *tmp, int rc)
 {
-	int rc = cli_fail();
-
 	if (tmp->len)
 		fprintf(stderr, "kb: case not saved; your text is in '%s'\n", tmp->ptr);
 	return rc;
 }
 
-static int new_in_editor(const new_options *o, kb_store *s, const kb_author *a)
+/* Parse what the editor left, give it the id its equipment asks for if
+ * the generated one was kept, then validate and commit.  On failure the
+ * temporary file is kept and named. */
+static int save_edited(kb_store *s, const kb_author *a, const kb_buf *edited,
+		       const kb_buf *tmp, const kb_buf *generated)
 {
 	const kb_aliases *al = kb_config_aliases(kb_store_config(s));
+	kb_case *c = NULL;
+	int rc;
+
+	if (kb_case_parse(&c, edited->ptr, edited->len, NULL, al) < 0) {
+		cli_fail_at(tmp->ptr);
+		rc = keep(tmp, CLI_NOTHING);
+		goto done;
+	}
+	if (regenerate_id(c, s, generated) < 0) {
+		rc = keep(tmp, cli_fail());
+		goto done;
+	}
+	rc = commit_case(c, s, a, tmp->ptr);
+	if (rc == CLI_OK)
+		unlink(tmp->ptr);
+	else
+		keep(tmp, rc);
+done:
+	kb_case_free(c);
+	return rc;
+}
+
+/* `kb new` without --from: the template, filled in, in the editor. */
+static int new_in_editor(const new_options *o, kb_store *s, const kb_author *a)
+{
 	kb_buf text = KB_BUF_INIT, edited = KB_BUF_INIT, tmp = KB_BUF_INIT;
 	kb_buf generated = KB_BUF_INIT;
-	kb_diags diags = KB_DIAGS_INIT;
-	kb_case *c = load_template(s, al), *e = NULL;
+	kb_case *c = load_template(s, kb_config_aliases(kb_store_config(s)));
 	int rc;
 
 	apply_options(c, o);
@@ -253,7 +282,7 @@ static int new_in_editor(const new_options *o, kb_store *s, const kb_author *a)
 	}
 	kb_case_serialize(c, &text);
 	if (cli_edit_text(&tmp, &edited, s, "new-", text.ptr, text.len) < 0) {
-		rc = edit_failed(&tmp);
+		rc = keep(&tmp, cli_fail());
 		goto done;
 	}
 	if (edited.len == text.len && !memcmp(edited.ptr, text.ptr, text.len)) {
@@ -262,26 +291,9 @@ static int new_in_editor(const new_options *o, kb_store *s, const kb_author *a)
 		rc = CLI_NOTHING;
 		goto done;
 	}
-	if (cli_parse_validate(&e, edited.ptr, edited.len, tmp.ptr, al, &diags) == KB_EINPUT ||
-	    !e) {
-		cli_print_diags(stderr, &diags, tmp.ptr);
-		fprintf(stderr, "kb: case not saved; your text is in '%s'\n", tmp.ptr);
-		rc = CLI_NOTHING;
-		goto done;
-	}
-	if (regenerate_id(e, s, &generated) < 0) {
-		rc = edit_failed(&tmp);
-		goto done;
-	}
-	rc = commit_case(e, s, a, tmp.ptr);
-	if (rc == CLI_OK)
-		unlink(tmp.ptr);
-	else
-		fprintf(stderr, "kb: case not saved; your text is in '%s'\n", tmp.ptr);
+	rc = save_edited(s, a, &edited, &tmp, &generated);
 done:
 	kb_case_free(c);
-	kb_case_free(e);
-	kb_diags_release(&diags);
 	kb_buf_release(&text);
 	kb_buf_release(&edited);
 	kb_buf_release(&tmp);
@@ -304,6 +316,8 @@ int cmd_new(int argc, char **argv)
 		rc = cli_usage_error("invalid case id '%s'", o.id);
 		goto done;
 	}
+	if (!o.from && (rc = cli_check_writable(s)))
+		goto done;
 	rc = o.from ? new_from(&o, s, &author) : new_in_editor(&o, s, &author);
 done:
 	free(o.tags);

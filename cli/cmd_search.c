@@ -55,7 +55,29 @@ typedef struct {
 	const char *file;
 } index_options;
 
-/* Options common to search and similar; `extra` adds similar's own. */
+/* A calendar date written YYYY-MM-DD. */
+static int is_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	return end && !*end && strlen(s) == 10;
+}
+
+/* Options only `kb similar` takes; 0 when c is not one of them. */
+static int similar_option(index_options *o, int c)
+{
+	switch (c) {
+	case 'x': o->so.explain = 1; return 1;
+	case 'c': o->case_id = optarg; return 1;
+	case 'f': o->file = optarg; return 1;
+	default: return 0;
+	}
+}
+
+/* Options of search and similar; returns -1 after --help. */
 static int parse_options(index_options *o, int argc, char **argv, const char *usage,
 			 int similar)
 {
@@ -80,21 +102,25 @@ static int parse_options(index_options *o, int argc, char **argv, const char *us
 		case 'm': o->so.model = optarg; break;
 		case 's': o->so.site = optarg; break;
 		case 'S': o->so.status = optarg; break;
-		case 'D': o->so.since = optarg; break;
+		case 'D':
+			if (!is_date(optarg))
+				return cli_usage_error("option '--since' wants YYYY-MM-DD, not '%s'",
+						       optarg);
+			o->so.since = optarg;
+			break;
 		case 'j': o->json = 1; break;
-		case 'x': if (similar) { o->so.explain = 1; break; } goto bad;
-		case 'c': if (similar) { o->case_id = optarg; break; } goto bad;
-		case 'f': if (similar) { o->file = optarg; break; } goto bad;
 		case 'h': fputs(usage, stdout); return -1;
-		default: goto bad;
+		default:
+			if (similar && similar_option(o, c))
+				break;
+			if (c != '?')
+				fprintf(stderr, "kb: option '%s' is not known to %s\n",
+					argv[optind - 1], argv[0]);
+			fputs(usage, stderr);
+			return CLI_USAGE;
 		}
 	}
 	return 0;
-bad:
-	if (c != '?')
-		fprintf(stderr, "kb: option '%s' is not known to %s\n", argv[optind - 1], argv[0]);
-	fputs(usage, stderr);
-	return CLI_USAGE;
 }
 
 /* Bold on a colour terminal, [ ] otherwise (also in JSON). */
@@ -109,6 +135,7 @@ static void set_markers(index_options *o)
 	}
 }
 
+/* Open the KB and its index (brought up to date).  Returns an exit code. */
 static int open_index(kb_store **s, kb_index **idx)
 {
 	int rc;
@@ -120,6 +147,7 @@ static int open_index(kb_store **s, kb_index **idx)
 	return 0;
 }
 
+/* Print the hits, or say that nothing matched (exit 1; JSON: []). */
 static int finish(kb_hits *hits, const index_options *o, const char *what)
 {
 	if (hits->count == 0) {
@@ -220,6 +248,7 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Counts of `kb reindex` as a line or a JSON object (docs/json.md). */
 static int print_stats(const kb_index_stats *st, int64_t total, int json)
 {
 	json_t *o;
@@ -242,9 +271,11 @@ static int print_stats(const kb_index_stats *st, int64_t total, int json)
 }
 
 /*
- * kb_index_open_store() already syncs, and does not return what it did;
- * the kb_index_sync() after it reports only what changed in between (in
- * practice nothing).  See the report: kb_index_open_store_stats().
+ * kb_index_open_store() already syncs (without reporting what it did, and
+ * without asking git's status when nothing seems to have moved); the full
+ * kb_index_sync() after it also catches files edited in place, and its
+ * counts are what this run changed on top of the open.  A libkb
+ * kb_index_open_store_stats() would report both (see docs/cli.md).
  */
 int cmd_reindex(int argc, char **argv)
 {

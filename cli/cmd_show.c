@@ -67,11 +67,41 @@ static void value_text(const kb_case *c, const char *key, kb_buf *out)
 		kb_buf_printf(out, "%s%s", i ? ", " : "", items[i]);
 }
 
+/*
+ * The Markdown after the front matter, as written: text before the first
+ * section and level-1 headings included, which the section list leaves
+ * out.  The case parsed, so its serialisation opens with "---" and the
+ * front matter ends at the next line that is exactly "---" or "...".
+ * (A kb_case_body() accessor in libkb would replace this scan.)
+ */
+static const char *markdown_body(const kb_buf *file)
+{
+	const char *p = file->ptr, *nl;
+	size_t n;
+
+	if (!strncmp(p, "\xEF\xBB\xBF", 3))
+		p += 3;
+	for (p = strchr(p, '\n'); p; p = nl) {
+		nl = strchr(++p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 3 && (!strncmp(p, "---", 3) || !strncmp(p, "...", 3)))
+			break;
+	}
+	if (!p || !nl)
+		return "";
+	for (p = nl + 1; *p == '\n' || *p == '\r'; p++)
+		;
+	return p;
+}
+
+/* Front matter as aligned "key: value" lines, then the Markdown body. */
 static void show_text(const kb_case *c)
 {
-	kb_buf v = KB_BUF_INIT;
+	kb_buf v = KB_BUF_INIT, file = KB_BUF_INIT;
 	size_t i, w = 0, nkeys = kb_case_key_count(c);
-	const kb_section *sec;
+	const char *body;
 
 	for (i = 0; i < nkeys; i++)
 		if (strlen(kb_case_key_at(c, i)) > w)
@@ -82,15 +112,15 @@ static void show_text(const kb_case *c)
 		printf("%s:%*s%s\n", kb_case_key_at(c, i),
 		       (int)(w + 1 - strlen(kb_case_key_at(c, i))), "", v.ptr);
 	}
-	for (i = 0; i < kb_case_section_count(c); i++) {
-		sec = kb_case_section_at(c, i);
-		printf("\n## %s\n", sec->heading);
-		if (sec->body && *sec->body)
-			printf("\n%s\n", sec->body);
-	}
+	kb_case_serialize(c, &file);
+	body = markdown_body(&file);
+	if (*body)
+		printf("\n%s%s", body, body[strlen(body) - 1] == '\n' ? "" : "\n");
 	kb_buf_release(&v);
+	kb_buf_release(&file);
 }
 
+/* A front-matter value: a string, or an array for a list. */
 static json_t *field_json(const kb_case *c, const char *key)
 {
 	const char *const *items;
@@ -107,9 +137,11 @@ static json_t *field_json(const kb_case *c, const char *key)
 	return arr;
 }
 
+/* `kb show --json` (docs/json.md). */
 static int show_json(const kb_case *c, const char *relpath)
 {
 	json_t *o = json_object(), *fields = json_object(), *secs = json_array(), *so;
+	kb_buf file = KB_BUF_INIT;
 	const kb_section *sec;
 	size_t i;
 
@@ -131,6 +163,9 @@ static int show_json(const kb_case *c, const char *relpath)
 	json_object_set_new(o, "status", json_string(kb_status_name(kb_case_status(c))));
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "sections", secs);
+	kb_case_serialize(c, &file);
+	json_object_set_new(o, "body", cli_json_str(markdown_body(&file)));
+	kb_buf_release(&file);
 	return cli_json_print(o);
 }
 
@@ -192,6 +227,7 @@ static void format_time(char *buf, size_t size, const kb_commit_info *ci, int is
 			 off / 60, off % 60);
 }
 
+/* kb_store_log() callback: one commit as a line or a JSON object. */
 static int log_one(const kb_commit_info *ci, void *payload)
 {
 	log_state *st = payload;

@@ -58,6 +58,7 @@ static int by_id(const void *a, const void *b)
 	return d ? d : strcmp(x->path, y->path);
 }
 
+/* Sort the ids seen and report each one used by two files. */
 static void check_duplicates(validate_state *st)
 {
 	size_t i;
@@ -105,6 +106,7 @@ static void given_file(validate_state *st, const char *path)
 	kb_buf_release(&text);
 }
 
+/* A PATH argument: a file, or a directory searched for *.md files. */
 static int given_path(validate_state *st, const char *path)
 {
 	struct dirent **ents;
@@ -135,6 +137,7 @@ static int given_path(validate_state *st, const char *path)
 	return 0;
 }
 
+/* Diagnostics on stdout, the summary on stderr; exit 1 on any error. */
 static int report(validate_state *st)
 {
 	size_t errors = kb_diags_errors(&st->diags);

@@ -29,6 +29,7 @@ int cli_author(kb_author *out, kb_store *s)
 	return 0;
 }
 
+/* Append all of f to out, refusing more than max bytes. */
 static int read_stream(kb_buf *out, FILE *f, const char *path, size_t max)
 {
 	char chunk[65536];
@@ -84,16 +85,22 @@ int cli_temp_file(kb_buf *path, kb_store *s, const char *prefix, const void *dat
 	ssize_t n;
 
 	kb_buf_clear(path);
-	if ((rc = kb_store_cachedir(path, s)) < 0)
+	if ((rc = kb_store_cachedir(path, s)) < 0) {
+		kb_buf_clear(path);
 		return rc;
+	}
 	kb_buf_printf(path, "%sXXXXXX.md", prefix);
 	fd = mkstemps(path->ptr, 3);
-	if (fd < 0)
-		return kb_error_set(KB_EIO, path->ptr, 0, "cannot create: %s", strerror(errno));
+	if (fd < 0) {
+		rc = kb_error_set(KB_EIO, path->ptr, 0, "cannot create: %s", strerror(errno));
+		kb_buf_clear(path);
+		return rc;
+	}
 	n = write(fd, data, len);
 	if (n < 0 || (size_t)n != len || close(fd) < 0) {
 		rc = kb_error_set(KB_EIO, path->ptr, 0, "cannot write: %s", strerror(errno));
 		unlink(path->ptr);
+		kb_buf_clear(path);
 		return rc;
 	}
 	return 0;
@@ -158,6 +165,8 @@ typedef struct {
 	long max;
 } next_id_scan;
 
+/* kb_store_foreach_case_file() callback: track the highest NNNN of the
+ * files named <prefix>-NNNN.md. */
 static int scan_id(const char *relpath, const char *text, size_t len, void *payload)
 {
 	next_id_scan *scan = payload;
@@ -240,6 +249,16 @@ int cli_edit_text(kb_buf *tmp_path, kb_buf *result, kb_store *s, const char *pre
 		return rc;
 	kb_buf_clear(result);
 	return cli_read_file(result, tmp_path->ptr, KB_CASE_MAX_BYTES);
+}
+
+int cli_check_writable(kb_store *s)
+{
+	kb_txn *t = NULL;
+
+	if (kb_txn_begin(&t, s) < 0)
+		return cli_fail();
+	kb_txn_free(t);
+	return 0;
 }
 
 int cli_commit_file(kb_store *s, const kb_author *author, const char *relpath,

@@ -68,6 +68,7 @@ static void remove_files(const char *path);
  */
 int kb_index__sqlerr(kb_index *idx, const char *what)
 {
+	idx->busy = (sqlite3_errcode(idx->db) & 0xff) == SQLITE_BUSY;
 	if (is_corruption(sqlite3_extended_errcode(idx->db)) && strcmp(idx->path, ":memory:")) {
 		remove_files(idx->path);
 		idx->damaged = 1;
@@ -312,7 +313,7 @@ static int open_db(kb_index *idx)
 		idx->db = NULL;
 		return rc;
 	}
-	sqlite3_busy_timeout(idx->db, 10000);
+	sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
 	sqlite3_extended_result_codes(idx->db, 1);
 	if ((rc = kb_tokenizer_register(idx->db)) || (rc = kb_index__register_explain(idx)))
 		return rc;
@@ -1319,9 +1320,18 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 		goto done;
 	idx->own_synonyms = syn;
 	syn = NULL;
+	/* Another process holding the write lock for long is rebuilding or
+	 * syncing: after a second, search what is committed rather than fail. */
+	sqlite3_busy_timeout(idx->db, KB_INDEX_SYNC_WAIT_MS);
+	idx->busy = 0;
 	rc = sync_mode(idx, s, 0, NULL, NULL);
+	sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
 	if (rc == KB_ERROR && idx->damaged)
 		rc = reopen_rebuild(idx, s);
+	else if (rc == KB_ERROR && idx->busy) {
+		kb_error_clear();
+		rc = 0;
+	}
 done:
 	kb_synonyms_free(syn);
 	kb_buf_release(&path);

@@ -12,6 +12,10 @@
 #include "kb/index.h"
 
 #define KB_INDEX_SCHEMA_VERSION "2"
+/* How long a statement waits for another process's write lock. */
+#define KB_INDEX_BUSY_MS 10000
+/* How long kb_index_open_store waits to sync before using the index as is. */
+#define KB_INDEX_SYNC_WAIT_MS 1000
 
 /* Cached prepared statements, finalized by kb_index_close(). */
 enum {
@@ -26,6 +30,8 @@ enum {
 	ST_DFCACHE,      /* the same from the dfcache snapshot */
 	ST_SEARCH,       /* the ranked query of search.c, with filters */
 	ST_SEARCH_PLAIN, /* the same without filters or boosts */
+	ST_SIMILAR,      /* the ranked query with kb_rank() instead of bm25() */
+	ST_SIMILAR_PLAIN,
 	ST_SNIPPET,      /* snippet and explanation of one hit */
 	ST__COUNT
 };
@@ -41,6 +47,7 @@ struct kb_index {
 	int vocab_ready;                 /* temp fts5vocab table created */
 	int64_t ndocs;                   /* cached kb_index_count, -1 = unknown */
 	int damaged;                     /* SQLite reported corruption; file removed */
+	int busy;                        /* the last SQLite error was SQLITE_BUSY */
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 };
 
@@ -56,14 +63,16 @@ double kb_index__default_weight(kb_column col);
 /*
  * The ranked query shared by search and similar: run `match` (an FTS5
  * MATCH expression that is already syntax-safe) with the filters, boosts
- * and limit of `opts`, appending hits to `out`.  `score_scale` multiplies
- * -bm25 (similar uses it to normalise).  With opts->explain, `terms` (may be
- * NULL) names the phrases of `match` in order; otherwise the matched text is
- * shown.
+ * and limit of `opts`, appending hits to `out`.  Ranked by bm25(), or, when
+ * `phrase_weights` is given, by kb_rank() with those per-phrase weights
+ * (idf times a term weight, in millionths, space-separated).
+ * `score_scale` multiplies -rank (similar uses it to normalise).  With
+ * opts->explain, `terms` (may be NULL) names the phrases of `match` in
+ * order; otherwise the matched text is shown.
  */
-int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
-		     double score_scale, const char *const *terms, size_t nterms,
-		     kb_hits *out);
+int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weights,
+		     const kb_search_options *opts, double score_scale,
+		     const char *const *terms, size_t nterms, kb_hits *out);
 
 /* Cases written since the df snapshot, -1 when there is none; 1 when the
  * snapshot is missing or too old to trust; create temp.kbvocab; take the
@@ -76,7 +85,7 @@ int kb_index__refresh_df(kb_index *idx);
 /* The FTS5 API of a database, or NULL. */
 fts5_api *kb_index__fts5_api(sqlite3 *db);
 
-/* Register the kb_explain() auxiliary function on the index's database. */
+/* Register the kb_explain() and kb_rank() auxiliary functions. */
 int kb_index__register_explain(kb_index *idx);
 
 #endif

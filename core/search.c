@@ -115,6 +115,239 @@ static void explain_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_con
 	kb_buf_release(&b);
 }
 
+/* ---- kb_rank(fts, 'w0 w1 ...', colweight0, ...): BM25 with given phrase
+ * weights.  FTS5's bm25() computes each phrase's idf on its first row by
+ * walking the phrase's whole doclist (xQueryPhrase), doubling the work of an
+ * OR query; similar.c already knows every term's df, and passes idf times a
+ * per-term weight (in millionths, so no locale touches the numbers).
+ * Otherwise the formula is bm25()'s: k1 = 1.2, b = 0.75, document length
+ * over all columns. */
+
+typedef struct {
+	int n;
+	double avgdl;
+	double *w;      /* per phrase */
+	double *freq;   /* scratch per row */
+} rank_data;
+
+static void rank_free(void *p)
+{
+	rank_data *rd = p;
+
+	free(rd->w);
+	free(rd->freq);
+	free(rd);
+}
+
+static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const char *spec)
+{
+	rank_data *rd = kb_xcalloc(1, sizeof(*rd));
+	sqlite3_int64 nrow = 0, ntok = 0;
+	char *end;
+	int i;
+
+	rd->n = api->xPhraseCount(fc);
+	rd->w = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
+	rd->freq = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
+	for (i = 0; spec && i < rd->n; i++) {
+		long long v = strtoll(spec, &end, 10);
+		if (end == spec)
+			break;
+		rd->w[i] = (double)v / 1e6;
+		spec = end;
+	}
+	api->xRowCount(fc, &nrow);
+	api->xColumnTotalSize(fc, -1, &ntok);
+	rd->avgdl = nrow > 0 && ntok > 0 ? (double)ntok / (double)nrow : 1.0;
+	if (api->xSetAuxdata(fc, rd, rank_free) != SQLITE_OK)
+		return NULL;          /* rank_free was called */
+	return rd;
+}
+
+static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+		    int nval, sqlite3_value **val)
+{
+	rank_data *rd = api->xGetAuxdata(fc, 0);
+	int i, n, p, c, off, dl = 0;
+	double score = 0;
+
+	if (!rd && !(rd = rank_setup(api, fc, nval > 0 ? (const char *)sqlite3_value_text(val[0]) :
+						    NULL))) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	memset(rd->freq, 0, (size_t)rd->n * sizeof(double));
+	if (api->xInstCount(fc, &n) != SQLITE_OK || api->xColumnSize(fc, -1, &dl) != SQLITE_OK) {
+		sqlite3_result_error(ctx, "kb_rank: cannot read instances", -1);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (api->xInst(fc, i, &p, &c, &off) != SQLITE_OK || p < 0 || p >= rd->n)
+			continue;
+		rd->freq[p] += c + 1 < nval ? sqlite3_value_double(val[c + 1]) : 1.0;
+	}
+	for (i = 0; i < rd->n; i++)
+		if (rd->freq[i] > 0)
+			score += rd->w[i] * rd->freq[i] * (1.2 + 1) /
+				 (rd->freq[i] + 1.2 * (1 - 0.75 + 0.75 * dl / rd->avgdl));
+	sqlite3_result_double(ctx, -score);
+}
+
+/* ---- kb_snippet(fts, open, close, ellipsis, ntokens) ---------------------
+ * FTS5's snippet() re-emits the rest of the column when two matches overlap
+ * in bytes (fts5HighlightAppend with a negative length), and CJK bigrams at
+ * neighbouring positions always overlap.  This one works on positions:
+ * pick the column with the most matched positions, the window of `ntokens`
+ * positions holding most of them, and merge overlapping highlights. */
+
+typedef struct {
+	int start, end;   /* bytes covered by the tokens at this position */
+	int hit;
+} tpos;
+
+typedef struct {
+	tpos *v;
+	int n, alloc;
+} tpos_list;
+
+static int pos_token(void *ctx, int flags, const char *tok, int ntok, int start, int end)
+{
+	tpos_list *l = ctx;
+
+	(void)tok;
+	(void)ntok;
+	if (!(flags & FTS5_TOKEN_COLOCATED) || l->n == 0) {
+		if (l->n == l->alloc) {
+			l->alloc = l->alloc ? 2 * l->alloc : 64;
+			l->v = kb_xrealloc(l->v, (size_t)l->alloc * sizeof(*l->v));
+		}
+		l->v[l->n++] = (tpos){ start, end, 0 };
+		return SQLITE_OK;
+	}
+	if (start < l->v[l->n - 1].start)
+		l->v[l->n - 1].start = start;
+	if (end > l->v[l->n - 1].end)
+		l->v[l->n - 1].end = end;
+	return SQLITE_OK;
+}
+
+/* Column with the most matched positions (first on ties), or -1. */
+static int best_column(const inst *v, int n, int ncol)
+{
+	int c, i, best = -1, most = 0;
+
+	for (c = 0; c < ncol; c++) {
+		int k = 0;
+		for (i = 0; i < n; i++)
+			k += v[i].col == c ? v[i].size : 0;
+		if (k > most) {
+			most = k;
+			best = c;
+		}
+	}
+	return best;
+}
+
+/* Every instance in column `col`, not only the first per phrase. */
+static int mark_hits(const Fts5ExtensionApi *api, Fts5Context *fc, int col, tpos_list *l)
+{
+	int n, i, j, p, c, off, rc;
+
+	if ((rc = api->xInstCount(fc, &n)) != SQLITE_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = api->xInst(fc, i, &p, &c, &off)) != SQLITE_OK)
+			return rc;
+		for (j = off; c == col && j < off + api->xPhraseSize(fc, p) && j < l->n; j++)
+			if (j >= 0)
+				l->v[j].hit = 1;
+	}
+	return SQLITE_OK;
+}
+
+/* First position of the window of `w` positions with the most hits. */
+static int best_window(const tpos_list *l, int w)
+{
+	int i, k = 0, best = 0, most = -1;
+
+	for (i = 0; i < l->n; i++) {
+		k += l->v[i].hit;
+		if (i >= w)
+			k -= l->v[i - w].hit;
+		if (i >= w - 1 || i == l->n - 1) {
+			int s = i - w + 1 < 0 ? 0 : i - w + 1;
+			if (k > most) {
+				most = k;
+				best = s;
+			}
+		}
+	}
+	return best;
+}
+
+static void render_snippet(kb_buf *b, const char *text, const tpos_list *l, int s, int w,
+			   const char *open, const char *close, const char *ellipsis)
+{
+	int e = s + w < l->n ? s + w : l->n, i, cur;
+
+	if (s > 0)
+		kb_buf_puts(b, ellipsis);
+	cur = l->v[s].start;
+	for (i = s; i < e; i++) {
+		int a = l->v[i].start, z = l->v[i].end;
+		if (!l->v[i].hit)
+			continue;
+		while (i + 1 < e && l->v[i + 1].hit && l->v[i + 1].start <= z) {
+			i++;
+			if (l->v[i].end > z)
+				z = l->v[i].end;
+		}
+		if (a < cur)
+			a = cur;
+		kb_buf_put(b, text + cur, (size_t)(a - cur));
+		kb_buf_printf(b, "%s%.*s%s", open, z - a, text + a, close);
+		cur = z > cur ? z : cur;
+	}
+	if (l->v[e - 1].end > cur)
+		kb_buf_put(b, text + cur, (size_t)(l->v[e - 1].end - cur));
+	if (e < l->n)
+		kb_buf_puts(b, ellipsis);
+}
+
+static void snippet_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+		       int nval, sqlite3_value **val)
+{
+	tpos_list l = { NULL, 0, 0 };
+	kb_buf b = KB_BUF_INIT;
+	inst *v = NULL;
+	const char *text;
+	int n = 0, col, len, w, rc;
+
+	if (nval < 4) {
+		sqlite3_result_error(ctx, "kb_snippet: four arguments expected", -1);
+		return;
+	}
+	w = sqlite3_value_int(val[3]) > 0 ? sqlite3_value_int(val[3]) : 16;
+	rc = collect_insts(api, fc, &v, &n);
+	col = rc == SQLITE_OK ? best_column(v, n, api->xColumnCount(fc)) : -1;
+	if (col >= 0 && (rc = api->xColumnText(fc, col, &text, &len)) == SQLITE_OK &&
+	    (rc = api->xTokenize(fc, text, len, &l, pos_token)) == SQLITE_OK &&
+	    (rc = mark_hits(api, fc, col, &l)) == SQLITE_OK && l.n > 0)
+		render_snippet(&b, text, &l, best_window(&l, w), w,
+			       (const char *)sqlite3_value_text(val[0]),
+			       (const char *)sqlite3_value_text(val[1]),
+			       (const char *)sqlite3_value_text(val[2]));
+	if (rc != SQLITE_OK)
+		sqlite3_result_error_code(ctx, rc);
+	else if (b.len)
+		sqlite3_result_text(ctx, b.ptr, (int)b.len, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+	free(v);
+	free(l.v);
+	kb_buf_release(&b);
+}
+
 fts5_api *kb_index__fts5_api(sqlite3 *db)
 {
 	fts5_api *api = NULL;
@@ -132,7 +365,9 @@ int kb_index__register_explain(kb_index *idx)
 {
 	fts5_api *api = kb_index__fts5_api(idx->db);
 
-	if (!api || api->xCreateFunction(api, "kb_explain", NULL, explain_fn, NULL) != SQLITE_OK)
+	if (!api || api->xCreateFunction(api, "kb_explain", NULL, explain_fn, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "kb_rank", NULL, rank_fn, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "kb_snippet", NULL, snippet_fn, NULL) != SQLITE_OK)
 		return kb_error_set(KB_ERROR, idx->path, 0, "sqlite has no usable fts5 module");
 	return 0;
 }
@@ -237,10 +472,24 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
  * not joined in the inner SELECT: with a broad OR query that join is most of
  * the cost.  Exclusion is by rowid (?7).
  */
-#define RANKED_HEAD \
+#define RANKED_HEAD(rank) \
 	"WITH top AS MATERIALIZED (" \
-	" SELECT fts.rowid AS rid," \
-	"  bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+	" SELECT fts.rowid AS rid, " rank
+#define BM25 "bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define KB_RANK "kb_rank(fts, ?15, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define RANKED_DOCS \
+	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)" \
+	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r" \
+	" FROM fts CROSS JOIN docs AS d ON d.rowid = fts.rowid" \
+	" WHERE fts MATCH ?1" \
+	"  AND (?2 IS NULL OR d.equipment = ?2 COLLATE NOCASE)" \
+	"  AND (?3 IS NULL OR d.model = ?3 COLLATE NOCASE)" \
+	"  AND (?4 IS NULL OR d.site = ?4 COLLATE NOCASE)" \
+	"  AND (?5 IS NULL OR d.status = ?5 COLLATE NOCASE)" \
+	"  AND (?6 IS NULL OR d.created >= ?6 OR d.updated >= ?6)" \
+	"  AND (?7 IS NULL OR fts.rowid <> ?7)"
+#define RANKED_PLAIN \
+	" AS r FROM fts WHERE fts MATCH ?1 AND (?7 IS NULL OR fts.rowid <> ?7)"
 #define RANKED_TAIL \
 	" ORDER BY r, rid LIMIT ?10)" \
 	" SELECT top.rid, d.id, d.title, d.path, d.equipment, d.model, d.status, top.r" \
@@ -249,27 +498,18 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 /* Snippet and explanation of one hit: FTS5 evaluates the MATCH for just
  * that rowid, so this costs a seek per phrase, not a scan. */
 static const char snippet_sql[] =
-	"SELECT snippet(fts, -1, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
+	"SELECT kb_snippet(fts, ?3, ?4, '…', 16), CASE WHEN ?5 THEN kb_explain(fts) END"
 	" FROM fts WHERE fts MATCH ?1 AND rowid = ?2";
 
-static const char ranked_sql[] =
-	RANKED_HEAD
-	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)"
-	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r"
-	" FROM fts CROSS JOIN docs AS d ON d.rowid = fts.rowid"
-	" WHERE fts MATCH ?1"
-	"  AND (?2 IS NULL OR d.equipment = ?2 COLLATE NOCASE)"
-	"  AND (?3 IS NULL OR d.model = ?3 COLLATE NOCASE)"
-	"  AND (?4 IS NULL OR d.site = ?4 COLLATE NOCASE)"
-	"  AND (?5 IS NULL OR d.status = ?5 COLLATE NOCASE)"
-	"  AND (?6 IS NULL OR d.created >= ?6 OR d.updated >= ?6)"
-	"  AND (?7 IS NULL OR fts.rowid <> ?7)"
-	RANKED_TAIL;
-
-static const char ranked_plain_sql[] =
-	RANKED_HEAD " AS r"
-	" FROM fts WHERE fts MATCH ?1 AND (?7 IS NULL OR fts.rowid <> ?7)"
-	RANKED_TAIL;
+/* Indexed by [kb_rank?][filters or boosts?]. */
+static const char *const ranked_sql[2][2] = {
+	{ RANKED_HEAD(BM25) RANKED_PLAIN RANKED_TAIL, RANKED_HEAD(BM25) RANKED_DOCS RANKED_TAIL },
+	{ RANKED_HEAD(KB_RANK) RANKED_PLAIN RANKED_TAIL,
+	  RANKED_HEAD(KB_RANK) RANKED_DOCS RANKED_TAIL },
+};
+static const int ranked_stmt[2][2] = {
+	{ ST_SEARCH_PLAIN, ST_SEARCH }, { ST_SIMILAR_PLAIN, ST_SIMILAR },
+};
 
 static int has(const char *s)
 {
@@ -379,9 +619,9 @@ static int add_snippet(kb_index *idx, kb_hit *h, sqlite3_int64 rid, const char *
 	return 0;
 }
 
-int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *opts,
-		     double score_scale, const char *const *terms, size_t nterms,
-		     kb_hits *out)
+int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weights,
+		     const kb_search_options *opts, double score_scale,
+		     const char *const *terms, size_t nterms, kb_hits *out)
 {
 	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
 	sqlite3_int64 *rids = NULL;
@@ -389,14 +629,15 @@ int kb_index__ranked(kb_index *idx, const char *match, const kb_search_options *
 	sqlite3_stmt *st;
 	int rc;
 
+	int kr = phrase_weights != NULL, nd;
+
 	opts = opts ? opts : &dflt;
-	if (needs_docs(opts))
-		rc = kb_index__stmt(idx, ST_SEARCH, ranked_sql, &st);
-	else
-		rc = kb_index__stmt(idx, ST_SEARCH_PLAIN, ranked_plain_sql, &st);
-	if (rc)
+	nd = needs_docs(opts);
+	if ((rc = kb_index__stmt(idx, ranked_stmt[kr][nd], ranked_sql[kr][nd], &st)))
 		return rc;
 	bind_ranked(idx, st, match, opts, exclude_rowid(idx, opts->exclude_id));
+	if (kr)
+		sqlite3_bind_text(st, 15, phrase_weights, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rids = kb_xrealloc(rids, (out->count - first + 1) * sizeof(*rids));
 		rids[out->count - first] = sqlite3_column_int64(st, 0);
@@ -419,7 +660,7 @@ int kb_index_search(kb_index *idx, const char *query, const kb_search_options *o
 
 	rc = kb_query_compile(&match, query ? query : "", idx->synonyms);
 	if (rc == 0 && match.len)
-		rc = kb_index__ranked(idx, match.ptr, opts, 1.0, NULL, 0, out);
+		rc = kb_index__ranked(idx, match.ptr, NULL, opts, 1.0, NULL, 0, out);
 	kb_buf_release(&match);
 	return rc;
 }

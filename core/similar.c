@@ -22,8 +22,10 @@
 /* Most postings (sum of df of the selected terms) per case in the index. */
 #define POSTINGS_PER_DOC 0.3
 #define MIN_POSTINGS 20000
-/* FTS5's bm25() constants. */
+/* FTS5's bm25() constants (kb_rank uses the same). */
 #define BM25_K1 1.2
+/* Weight of a single CJK character relative to other terms (bigrams). */
+#define UNIGRAM_WEIGHT 1.0
 /* Longest description looked at, in bytes. */
 #define KB_INDEX_SIMILAR_MAX (1u << 20)
 
@@ -208,8 +210,12 @@ static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
 	size_t i;
 	int rc;
 
-	if (kb_index__df_stale(idx))
+	if (kb_index__df_stale(idx)) {
+		/* opportunistic: never wait for another writer here */
+		sqlite3_busy_timeout(idx->db, 0);
 		kb_index__refresh_df(idx);
+		sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
+	}
 	changes = kb_index__df_changes(idx);
 	for (i = 0; i < t->n; i++) {
 		t->v[i].df = 0;
@@ -279,7 +285,24 @@ static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_op
 	return k;
 }
 
-/* What -bm25 would give the description itself if it were indexed with
+/* A term's weight in kb_rank(): the idf bm25() would use, times
+ * UNIGRAM_WEIGHT for a single CJK character. */
+static double phrase_weight(const term *x, sqlite3_int64 n)
+{
+	return fts5_idf(n, x->df) * (x->unigram ? UNIGRAM_WEIGHT : 1.0);
+}
+
+/* "w0 w1 ..." in millionths, for kb_rank(). */
+static void build_weights(kb_buf *b, const term_list *t, size_t k, sqlite3_int64 n)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		kb_buf_printf(b, "%s%lld", i ? " " : "",
+			      (long long)llround(phrase_weight(&t->v[i], n) * 1e6));
+}
+
+/* What -kb_rank would give the description itself if it were indexed with
  * its text in title and symptom: the normaliser for free-text scores. */
 static double self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite3_int64 n)
 {
@@ -288,7 +311,7 @@ static double self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite3
 
 	for (i = 0; i < k; i++) {
 		double tf = t->v[i].tf * (w > 0 ? w : 1);
-		s += fts5_idf(n, t->v[i].df) * tf * (BM25_K1 + 1) / (tf + BM25_K1);
+		s += phrase_weight(&t->v[i], n) * tf * (BM25_K1 + 1) / (tf + BM25_K1);
 	}
 	return s;
 }
@@ -315,18 +338,20 @@ static double boost_factor(const kb_search_options *o)
 	return f;
 }
 
-/* -bm25 of case `rowid` for `match`, or 0 when it does not match. */
-static double self_score(kb_index *idx, const char *match, sqlite3_int64 rowid)
+/* -kb_rank of case `rowid` for `match`, or 0 when it does not match. */
+static double self_score(kb_index *idx, const char *match, const char *weights,
+			 sqlite3_int64 rowid)
 {
 	sqlite3_stmt *st = NULL;
 	double s = 0;
 	int i;
 
-	if (sqlite3_prepare_v2(idx->db, "SELECT bm25(fts, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			       " ?12, ?13) FROM fts WHERE fts MATCH ?1 AND rowid = ?2",
+	if (sqlite3_prepare_v2(idx->db, "SELECT kb_rank(fts, ?14, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			       " ?11, ?12, ?13) FROM fts WHERE fts MATCH ?1 AND rowid = ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, weights, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, rowid);
 	for (i = 0; i < KB_COL__COUNT; i++)
 		sqlite3_bind_double(st, 3 + i, idx->weights[i]);
@@ -342,7 +367,7 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 		   const kb_search_options *o, kb_hits *out)
 {
 	term_list t = { 0 };
-	kb_buf match = KB_BUF_INIT;
+	kb_buf match = KB_BUF_INIT, weights = KB_BUF_INIT;
 	const char **names = NULL;
 	sqlite3_int64 n = kb_index_count(idx);
 	double self;
@@ -361,15 +386,18 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	if (k == 0)
 		goto done;
 	build_match(&match, &t, k);
-	self = self_rowid > 0 ? self_score(idx, match.ptr, self_rowid) : 0;
+	build_weights(&weights, &t, k, n);
+	self = self_rowid > 0 ? self_score(idx, match.ptr, weights.ptr, self_rowid) : 0;
 	if (self <= 0)
 		self = self_estimate(idx, &t, k, n);
 	names = kb_xcalloc(k, sizeof(*names));
 	for (i = 0; i < k; i++)
 		names[i] = t.v[i].tok;
-	rc = kb_index__ranked(idx, match.ptr, o, 1.0 / (self * boost_factor(o)), names, k, out);
+	rc = kb_index__ranked(idx, match.ptr, weights.ptr, o, 1.0 / (self * boost_factor(o)),
+			      names, k, out);
 done:
 	free(names);
+	kb_buf_release(&weights);
 	kb_buf_release(&match);
 	terms_release(&t);
 	return rc;

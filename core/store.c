@@ -124,9 +124,9 @@ static char *identity_part(git_config *cfg, const char *env, const char *key)
 	return out;
 }
 
-int kb_store_author(kb_author *out, kb_store *s, const char *override)
+/* override > $KB_AUTHOR > GIT_AUTHOR_NAME/EMAIL > user.name/user.email in cfg. */
+static int resolve_author(kb_author *out, git_config *cfg, const char *override)
 {
-	git_config *cfg = NULL;
 	const char *env = getenv("KB_AUTHOR");
 	char *name, *email;
 
@@ -135,11 +135,8 @@ int kb_store_author(kb_author *out, kb_store *s, const char *override)
 		return kb_author_parse(out, override);
 	if (env && *env)
 		return kb_author_parse(out, env);
-	if (git_repository_config_snapshot(&cfg, s->repo) < 0)
-		cfg = NULL;
 	name = identity_part(cfg, "GIT_AUTHOR_NAME", "user.name");
 	email = identity_part(cfg, "GIT_AUTHOR_EMAIL", "user.email");
-	git_config_free(cfg);
 	if (!name) {
 		free(email);
 		return kb_error_set(KB_EINPUT, NULL, 0,
@@ -149,6 +146,40 @@ int kb_store_author(kb_author *out, kb_store *s, const char *override)
 	out->name = name;
 	out->email = email ? email : kb_xstrdup("");
 	return 0;
+}
+
+int kb_store_author(kb_author *out, kb_store *s, const char *override)
+{
+	git_config *cfg = NULL;
+	int rc;
+
+	if (git_repository_config_snapshot(&cfg, s->repo) < 0)
+		cfg = NULL;
+	git_error_clear();
+	rc = resolve_author(out, cfg, override);
+	git_config_free(cfg);
+	return rc;
+}
+
+int kb_author_default(kb_author *out, const char *dir, const char *override)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int rc;
+
+	git_libgit2_init();
+	if (dir && git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
+		rc = git_repository_config_snapshot(&cfg, repo);
+	else
+		rc = git_config_open_default(&cfg);
+	if (rc < 0)
+		cfg = NULL;
+	git_error_clear();
+	rc = resolve_author(out, cfg, override);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -508,10 +539,10 @@ int kb_store_init(kb_store **out, const char *dir, const kb_author *author)
 		rc = kb_error_set(KB_EEXISTS, abs, 0, "'%s' is already a knowledge base", abs);
 		goto done;
 	}
-	/* The store starts with an empty config: kb.conf is not there yet. */
 	s = store_new(repo);
 	repo = NULL;
-	/* an existing kb.conf is committed as it is: refuse it first if it is broken */
+	/* An existing kb.conf is committed as it is: refuse it first if it is
+	 * broken.  A missing one loads as empty, then for real after the commit. */
 	if ((rc = load_config(s)) < 0 || (rc = commit_starter(s, author)) < 0 ||
 	    (rc = load_config(s)) < 0)
 		goto done;
@@ -717,7 +748,8 @@ static int list_dir(walk_entry **out, size_t *count, int dfd, const char *rel)
 		v[n++].is_dir = type == DT_DIR;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), walk_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), walk_cmp);
 	*out = v;
 	*count = n;
 	return 0;

@@ -408,32 +408,73 @@ static int read_head(head_state *h, kb_store *s)
 	return 0;
 }
 
-/* Blobs for every put; the mode an existing file has keeps (executable bit). */
+/*
+ * Looks up paths in HEAD's tree one directory at a time, keeping the last
+ * directory's tree: an import puts thousands of files into cases/, whose
+ * tree object (100,000 entries at scale) should be parsed once, not once
+ * per file as git_tree_entry_bypath() would.
+ */
+typedef struct {
+	git_tree *base;
+	git_tree *dir;       /* tree of dir_path, owned unless it is base */
+	char *dir_path;      /* "" for the root */
+} tree_cursor;
+
+static void cursor_release(tree_cursor *tc)
+{
+	if (tc->dir != tc->base)
+		git_tree_free(tc->dir);
+	free(tc->dir_path);
+	tc->dir = NULL;
+	tc->dir_path = NULL;
+}
+
+/* The entry at relpath in the base tree, or NULL (borrowed from the cursor). */
+static const git_tree_entry *cursor_find(tree_cursor *tc, const char *relpath)
+{
+	const char *slash = strrchr(relpath, '/');
+	size_t dlen = slash ? (size_t)(slash - relpath) : 0;
+	git_tree_entry *e = NULL;
+
+	if (!tc->dir_path || strlen(tc->dir_path) != dlen || strncmp(tc->dir_path, relpath, dlen)) {
+		cursor_release(tc);
+		tc->dir_path = kb_xstrndup(relpath, dlen);
+		if (!dlen) {
+			tc->dir = tc->base;
+		} else if (git_tree_entry_bypath(&e, tc->base, tc->dir_path) == 0 &&
+			   git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			git_tree_lookup(&tc->dir, git_tree_owner(tc->base), git_tree_entry_id(e));
+		}
+		git_tree_entry_free(e);
+		git_error_clear();
+	}
+	return tc->dir ? git_tree_entry_byname(tc->dir, slash ? slash + 1 : relpath) : NULL;
+}
+
+/* Blobs for every put; an existing file's executable bit is kept. */
 static int make_blobs(kb_txn *t, git_tree *base)
 {
-	git_tree_entry *e = NULL;
+	tree_cursor tc = { base, NULL, NULL };
+	const git_tree_entry *e;
 	txn_change *c;
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < t->count; i++) {
+	for (i = 0; i < t->count && rc == 0; i++) {
 		c = &t->items[i];
-		c->mode = GIT_FILEMODE_BLOB;
-		if (git_tree_entry_bypath(&e, base, c->relpath) == 0) {
-			if (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE)
-				c->mode = GIT_FILEMODE_BLOB_EXECUTABLE;
-			git_tree_entry_free(e);
-			e = NULL;
-		} else if (!c->data) {
-			git_error_clear();
-			return kb_error_set(KB_ENOTFOUND, c->relpath, 0,
-					    "cannot remove '%s': it is not committed", c->relpath);
-		}
-		git_error_clear();
-		if (c->data && git_blob_create_from_buffer(&c->blob, t->s->repo, c->data, c->len) < 0)
-			return kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s",
-					    c->relpath, kb__git_msg("unknown error"));
+		e = cursor_find(&tc, c->relpath);
+		c->mode = e && git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE
+			  ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+		if (!c->data && (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB))
+			rc = kb_error_set(KB_ENOTFOUND, c->relpath, 0,
+					  "cannot remove '%s': it is not committed", c->relpath);
+		else if (c->data &&
+			 git_blob_create_from_buffer(&c->blob, t->s->repo, c->data, c->len) < 0)
+			rc = kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s",
+					  c->relpath, kb__git_msg("unknown error"));
 	}
-	return 0;
+	cursor_release(&tc);
+	return rc;
 }
 
 static int make_tree(git_oid *out, kb_txn *t, git_tree *base)
@@ -616,6 +657,8 @@ int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char 
 		oid[0] = '\0';
 	if (!author || !author->name || !*author->name)
 		return kb_error_set(KB_EINPUT, NULL, 0, "no author for the commit");
+	if (!message || !*message)
+		return kb_error_set(KB_EINPUT, NULL, 0, "empty commit message");
 	if ((rc = kb__check_repo_state(t->s)) < 0 || (rc = check_writable(t->s)) < 0)
 		return rc;
 	if ((rc = read_head(&h, t->s)) < 0)

@@ -640,6 +640,7 @@ typedef struct {
 	kb_buf text[SLOT_SPLIT];/* the clauses of each slot so far */
 	int last_slot;          /* slot of the previous clause, -1 at the start */
 	char *last_cause_object;/* the previous cause clause without its cue */
+	char *last_check;       /* the previous clause when it was a check */
 	int seen_any;
 } clause_state;
 
@@ -684,6 +685,86 @@ static int word_count(const char *c)
 }
 
 /* Give the clause s[a, b) to a slot. */
+/* Next space-separated word of s at *p: its start, length in *n; NULL at the end. */
+static const char *next_word(const char **p, size_t *n)
+{
+	const char *w = *p;
+
+	while (*w == ' ')
+		w++;
+	if (!*w)
+		return NULL;
+	for (*n = 0; w[*n] && w[*n] != ' '; (*n)++)
+		;
+	*p = w + *n;
+	return w;
+}
+
+/*
+ * "fan 2 motor unserviceable" right after the check "checked condenser
+ * fans" becomes "condenser fan 2 motor unserviceable": when the cause's
+ * first word (or its plural) is the k-th word of the check with k >= 2,
+ * the word before it qualifies the cause.  Takes and returns c.
+ */
+static char *qualify_from_check(char *c, const char *check)
+{
+	const char *p = check, *w, *prev = NULL;
+	size_t fl, n, pn = 0, k = 0;
+	kb_buf b = KB_BUF_INIT;
+
+	if (!check || !is_latin(c))
+		return c;
+	for (fl = 0; c[fl] && c[fl] != ' '; fl++)
+		;
+	while ((w = next_word(&p, &n)) != NULL) {
+		if (k++ >= 2 && (n == fl || (n == fl + 1 && kb__tolower((unsigned char)w[fl]) == 's')) &&
+		    kb__ascii_ncaseeq(w, c, fl) && kb__isalpha((unsigned char)prev[0]) &&
+		    !kb__ascii_ncaseeq(prev, c, pn)) {
+			kb_buf_printf(&b, "%.*s %s", (int)pn, prev, c);
+			free(c);
+			return kb_buf_detach(&b);
+		}
+		prev = w;
+		pn = n;
+	}
+	return c;
+}
+
+/* A bare one-word resolution after a cause takes the cause's object:
+ * "replaced" -> "replaced fan 2 motor".  Takes and returns c. */
+static char *complete_resolution(char *c, const clause_state *st)
+{
+	kb_buf b = KB_BUF_INIT;
+
+	if (word_count(c) != 1 || !is_latin(c) || st->last_slot != SLOT_CAUSE ||
+	    !st->last_cause_object)
+		return c;
+	kb_buf_printf(&b, "%s %s", c, st->last_cause_object);
+	free(c);
+	return kb_buf_detach(&b);
+}
+
+/* Remember what the next clause may need from this one. */
+static void remember(clause_state *st, int slot, const char *s, size_t a, size_t end,
+		     size_t pos, size_t clen, const char *c)
+{
+	kb_buf b = KB_BUF_INIT;
+
+	free(st->last_cause_object);
+	free(st->last_check);
+	st->last_cause_object = st->last_check = NULL;
+	if (slot == SLOT_CHECK && is_latin(c))
+		st->last_check = kb_xstrdup(c);
+	if (slot == SLOT_CAUSE && is_latin(s + pos)) {
+		kb_buf_put(&b, s + a, pos - a);
+		kb_buf_put(&b, s + pos + clen, end - pos - clen);
+		st->last_cause_object = clean_copy(b.ptr, 0, b.len);
+	}
+	kb_buf_release(&b);
+	st->last_slot = slot;
+}
+
+/* Give the clause s[a, end) to a slot. */
 static void take_clause(clause_state *st, const char *s, size_t a, size_t end)
 {
 	size_t pos = 0, clen = 0;
@@ -694,13 +775,11 @@ static void take_clause(clause_state *st, const char *s, size_t a, size_t end)
 		slot = first_cue(s, a, end, &pos, &clen);
 	if (slot == SLOT_SPLIT) {
 		take_clause(st, s, a, pos);
-		c = clean_copy(s, pos + clen, end);
-		field_append(&st->text[SLOT_CAUSE], c);
+		field_append(&st->text[SLOT_CAUSE], clean_copy(s, pos + clen, end));
 		st->last_slot = SLOT_CAUSE;
 		return;
 	}
-	c = clean_copy(s, a, end);
-	if (!c)
+	if (!(c = clean_copy(s, a, end)))
 		return;
 	if (slot < 0 && st->seen_any) {
 		free(c);                /* "ok now": an outcome, kept in the original text */
@@ -709,28 +788,14 @@ static void take_clause(clause_state *st, const char *s, size_t a, size_t end)
 	if (slot < 0)
 		slot = SLOT_SYMPTOM;    /* an uncued first clause describes the problem */
 	st->seen_any = 1;
-	if (slot == SLOT_RESOLUTION && word_count(c) == 1 && is_latin(c) &&
-	    st->last_slot == SLOT_CAUSE && st->last_cause_object) {
-		kb_buf b = KB_BUF_INIT;
-
-		kb_buf_printf(&b, "%s %s", c, st->last_cause_object);
-		free(c);
-		c = kb_buf_detach(&b);
-	}
-	free(st->last_cause_object);
-	st->last_cause_object = NULL;
-	if (slot == SLOT_CAUSE && is_latin(s + pos)) {
-		kb_buf b = KB_BUF_INIT;
-
-		kb_buf_put(&b, s + a, pos - a);
-		kb_buf_put(&b, s + pos + clen, end - pos - clen);
-		st->last_cause_object = clean_copy(b.ptr, 0, b.len);
-		kb_buf_release(&b);
-	}
+	if (slot == SLOT_RESOLUTION)
+		c = complete_resolution(c, st);
+	if (slot == SLOT_CAUSE)
+		c = qualify_from_check(c, st->last_check);
+	remember(st, slot, s, a, end, pos, clen, c);
 	if (slot == SLOT_SYMPTOM)
 		c = fix_trip(c);
 	field_append(&st->text[slot], c);
-	st->last_slot = slot;
 }
 
 static void take_clauses(kb_extraction *x, const char *s, size_t len)
@@ -755,6 +820,7 @@ static void take_clauses(kb_extraction *x, const char *s, size_t len)
 	}
 	take_clause(&st, s, a, len);
 	free(st.last_cause_object);
+	free(st.last_check);
 	x->symptom = field_take(&st.text[SLOT_SYMPTOM]);
 	x->checks = field_take(&st.text[SLOT_CHECK]);
 	x->cause = field_take(&st.text[SLOT_CAUSE]);
@@ -813,6 +879,29 @@ static void make_title(kb_extraction *x)
 	x->title = kb_buf_detach(&b);
 }
 
+/* Full-width letters, digits and '#', '-', '/', '.' (typed with a Chinese
+ * input method: "３号楼", "ＣＨ－２") become ASCII so the patterns see them;
+ * Chinese punctuation is kept.  Works in place (the result is shorter). */
+static void fold_width(kb_buf *b)
+{
+	size_t i = 0, o = 0, n;
+
+	while (i < b->len) {
+		int32_t cp = kb__utf8_decode(b->ptr, b->len, i, &n);
+		int32_t a = cp - 0xFEE0;
+
+		if (cp >= 0xFF01 && cp <= 0xFF5E &&
+		    (kb__isalnum(a) || a == '#' || a == '-' || a == '/' || a == '.')) {
+			b->ptr[o++] = (char)a;
+		} else {
+			memmove(b->ptr + o, b->ptr + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	kb_buf_truncate(b, o);
+}
+
 /* ---- the whole note --------------------------------------------------------------- */
 
 static const kb_extract_options default_opts = KB_EXTRACT_OPTIONS_INIT;
@@ -852,6 +941,7 @@ int kb_extract_note(kb_extraction *x, const char *text, size_t len, const kb_ext
 	if ((rc = kb__utf8_require(text, len, "note")) != 0)
 		return rc;
 	kb_buf_put(&w, text, len);
+	fold_width(&w);
 	sp[0] = find_signature(x, w.ptr, w.len, o);
 	kb_buf_truncate(&w, sp[0].start);
 	if (!x->author) {

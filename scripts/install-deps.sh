@@ -7,6 +7,7 @@ set -eu
 PACKAGES="
 build-essential
 pkg-config
+clang
 git
 libsqlite3-dev
 libgit2-dev

@@ -44,9 +44,10 @@ typedef struct {
 #define KB_NOTES_INIT { NULL, 0, KB_NOTES_AUTO }
 
 /*
- * Split `len` bytes of `text` into notes, appending to `out` (which must be
- * KB_NOTES_INIT or released).  Notes that are blank are dropped, so an empty
- * or blank text gives zero notes.  Returns 0, or KB_EINPUT (message with
+ * Split `len` bytes of `text` into notes stored in `out` (its previous
+ * content is not freed: pass KB_NOTES_INIT or a released list; free the
+ * result with kb_notes_release()).  Blank notes are dropped, so an empty or
+ * blank text gives zero notes.  Returns 0, or KB_EINPUT (message with
  * the line) for invalid UTF-8 or a NUL byte; then `out` is left empty.
  */
 int kb_notes_split(kb_notes *out, const char *text, size_t len, kb_notes_mode mode);
@@ -105,11 +106,12 @@ typedef struct {
 /*
  * Build a draft case from an extraction and the note's original text:
  * front matter id, title, status draft, equipment, equipment_id, site,
- * author, date (when the year is known), source, source_line and
- * source_hash (16 hex digits of FNV-1a 64 over the original bytes);
+ * author, created (the date, when its year is known), source, source_line
+ * and source_hash (16 hex digits of FNV-1a 64 over the original bytes);
  * sections Symptom, Cause, Resolution (checks first) when found, and
  * "Original text" (KB_SECTION_ORIGINAL) holding `text` verbatim inside a
- * fenced block.  The caller frees *out with kb_case_free().  Returns 0, or
+ * fenced block; Chinese headings (故障现象 ...) for a Chinese note.  Pass
+ * text already masked with kb_redact_text(): nothing is masked here.  The caller frees *out with kb_case_free().  Returns 0, or
  * KB_EINPUT for invalid UTF-8 (then *out is NULL).
  */
 int kb_extract_to_case(kb_case **out, const kb_extraction *x, const char *text, size_t len,

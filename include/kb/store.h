@@ -82,6 +82,14 @@ int kb_store_cachedir(kb_buf *out, kb_store *s);
  */
 int kb_store_author(kb_author *out, kb_store *s, const char *override);
 
+/*
+ * kb_store_author() before there is a store (for `kb init`): the same order,
+ * with the git config of the repository at `dir` when `dir` is the top of
+ * one, else the user's global and system config.  `dir` may be NULL.  Free
+ * *out with kb_author_release().
+ */
+int kb_author_default(kb_author *out, const char *dir, const char *override);
+
 /* "cases/<id>.md" for a valid id; KB_EINPUT for an invalid one. */
 int kb_store_case_relpath(kb_buf *out, const char *id);
 

@@ -53,8 +53,7 @@ kb_state() {
 }
 
 # ---- helpers added for the command tests --------------------------------
-# sample_cases       directory of sample cases: the bundled KB's kb/cases when
-#                    present, else tests/cli/fixtures/cases
+# sample_cases       directory of the bundled sample cases (kb/cases)
 # sample_kb DIR      make_kb DIR, then add the sample cases in one commit
 # write_case F ID [TITLE [STATUS]] [KEY: VALUE lines...]  a small valid case
 # commits DIR        `git log` of DIR as "author <email>|subject" lines
@@ -62,13 +61,7 @@ kb_state() {
 # same_state DIR BEFORE   kb_state DIR equals BEFORE
 # one_line_err       stderr is exactly one line
 
-sample_cases() {
-	if ls "$KB_SRCDIR"/kb/cases/*.md >/dev/null 2>&1; then
-		echo "$KB_SRCDIR/kb/cases"
-	else
-		echo "$KB_SRCDIR/tests/cli/fixtures/cases"
-	fi
-}
+sample_cases() { echo "$KB_SRCDIR/kb/cases"; }
 
 sample_kb() {
 	make_kb "$1"

@@ -72,8 +72,8 @@ bad_add() { # bad_add FILE EXPECTED_TEXT
 	before=$(kb_state kb)
 	kbrun --kb kb add "$1"
 	[ "$RC" -ne 0 ] || fail "exit 0 for $1"
-	problems=$(printf '%s\n' "$ERR" | grep -v '^kb: nothing added')
-	[ "$(printf '%s\n' "$problems" | wc -l)" -eq 1 ] || fail "not one problem line: $ERR"
+	one_line_err
+	problems=$ERR
 	case "$problems" in "$1"*) ;; *) fail "message '$problems' does not start with '$1'";; esac
 	case "$problems" in *"$2"*) ;; *) fail "message '$problems' lacks '$2'";; esac
 	same_state kb "$before"

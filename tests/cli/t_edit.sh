@@ -80,3 +80,16 @@ test_edit_unknown_case() {
 	one_line_err
 	expect_err "PMP-9999"
 }
+
+test_edit_repairs_a_broken_case() {
+	edit_kb
+	sed -i 's/^title:.*/title: [broken/' kb/cases/PMP-0100.md
+	git -C kb commit -qam "break it"
+	printf '#!/bin/sh\nsed -i "s/^title:.*/title: Pump trips on overload/" "$1"\n' >ed.sh
+	chmod +x ed.sh
+	EDITOR="$PWD/ed.sh" kbrun --kb kb edit PMP-0100
+	expect_rc 0
+	kbrun --kb kb validate
+	expect_rc 0
+	commits kb | head -1 | grep -q '|Edit case PMP-0100: Pump trips on overload$' || fail "$(commits kb)"
+}

@@ -113,3 +113,15 @@ test_new_in_editor_invalid_keeps_text() {
 	[ -f "$kept" ] && grep -q 'status: bogus' "$kept" || fail "edited text not kept: $ERR"
 	same_state kb "$before"
 }
+
+test_new_in_editor_broken_yaml_keeps_text() {
+	make_kb kb
+	before=$(kb_state kb)
+	printf '#!/bin/sh\nsed -i "s/^title:.*/title: [oops/" "$1"\n' >ed.sh
+	chmod +x ed.sh
+	EDITOR="$PWD/ed.sh" kbrun --kb kb new
+	expect_rc 1
+	expect_err ".md:3:"
+	expect_err "your text is in"
+	same_state kb "$before"
+}

@@ -104,3 +104,14 @@ test_log_unknown_case() {
 	expect_rc 1
 	one_line_err
 }
+
+test_show_keeps_text_outside_sections() {
+	show_kb
+	printf -- '---\nid: PMP-0400\ntitle: t\nstatus: draft\n---\nImported from the CMMS.\n\n## Symptom\n\nNoise.\n\n# Appendix\n\nLoose text.\n' >kb/cases/PMP-0400.md
+	kbrun --kb kb show PMP-0400
+	expect_rc 0
+	expect_out "Imported from the CMMS."
+	expect_out "Loose text."
+	kbrun --kb kb show --json PMP-0400
+	json_check 'd["body"].startswith("Imported from the CMMS.") and "Loose text." in d["body"]'
+}

@@ -470,7 +470,7 @@ static void test_set_values_parse_back(void **state)
 		"30XA-0502", " leading", "trailing ", "multi\nline\n", "tab\there",
 		"back\\slash", "[bracket]", "{brace}", "*star", "&anchor", "!tag", "%pct",
 		"@at", "`tick", "|pipe", ">gt", "- dash", "-", "?", ":", "...", "---", "=",
-		"<<", "a, b", "line\u2028sep", "\xef\xbb\xbf" "bom", "ctl\x01\x7f", "全角：冒号",
+		"<<", "a, b", "line\u2028sep", "\xef\xbb\xbf\x62om", "ctl\x01\x7f", "全角：冒号",
 		"Li Wei <li.wei@example.com>",
 	};
 	kb_case *c = kb_case_new("V-1"), *back = NULL;

@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "kb/extract.h"
+#include "kb/redact.h"
 
 static kb_abbrev *abbrev;
 
@@ -54,7 +55,7 @@ static void test_reference_english(void **state)
 	ASSERT_FIELD(&x, equipment_id, "CH-2");
 	ASSERT_FIELD(&x, symptom, "tripped on high pressure again");
 	ASSERT_FIELD(&x, checks, "checked condenser fans");
-	ASSERT_FIELD(&x, cause, "fan 2 motor unserviceable");
+	ASSERT_FIELD(&x, cause, "condenser fan 2 motor unserviceable");
 	ASSERT_FIELD(&x, resolution, "replaced fan 2 motor, cleaned coils");
 	ASSERT_FIELD(&x, author, "zhang");
 	ASSERT_FIELD(&x, title, "Chiller tripped on high pressure again");
@@ -196,6 +197,14 @@ static void test_more_chinese(void **state)
 	ASSERT_FIELD(&x, title, "锅炉点火失败报警");
 	kb_extraction_release(&x);
 
+	extract(&x, "３月４日 ３号楼２号冷机高压跳闸，ＣＨ－２复位后正常");
+	ASSERT_FIELD(&x, date, "03-04");
+	ASSERT_FIELD(&x, site, "3号楼");
+	ASSERT_FIELD(&x, equipment_id, "2号冷机");
+	ASSERT_FIELD(&x, symptom, "高压跳闸");
+	ASSERT_FIELD(&x, resolution, "CH-2复位后正常");
+	kb_extraction_release(&x);
+
 	extract(&x, "数据中心A栋UPS报警，由于电池老化，更换电池组。");
 	ASSERT_FIELD(&x, site, "A栋");
 	ASSERT_FIELD(&x, equipment, "ups");
@@ -213,6 +222,9 @@ static void test_no_false_signature_or_ids(void **state)
 	ASSERT_FIELD(&x, author, NULL);
 	ASSERT_FIELD(&x, date, NULL);
 	ASSERT_FIELD(&x, resolution, "replaced fan motor");
+	kb_extraction_release(&x);
+	extract(&x, "pump 3 noisy, checked pump, pump seal worn");
+	ASSERT_FIELD(&x, cause, "pump seal worn");          /* "checked" is no qualifier */
 	kb_extraction_release(&x);
 	extract(&x, "nothing to see here");
 	ASSERT_FIELD(&x, equipment, NULL);
@@ -330,7 +342,7 @@ static void test_draft_case(void **state)
 	assert_string_equal(kb_case_get(c, "source"), "notebook.txt");
 	assert_string_equal(kb_case_get(c, "source_line"), "12");
 	assert_string_equal(kb_case_get(c, "source_hash"), hex);
-	assert_string_equal(kb_case_section(c, KB_SECTION_CAUSE), "fan 2 motor unserviceable");
+	assert_string_equal(kb_case_section(c, KB_SECTION_CAUSE), "condenser fan 2 motor unserviceable");
 	assert_non_null(strstr(kb_case_section(c, KB_SECTION_RESOLUTION), "replaced fan 2 motor"));
 
 	/* the serialized file parses back with the original text intact */
@@ -371,6 +383,47 @@ static void test_draft_case(void **state)
 	kb_extraction_release(&x);
 }
 
+/* The import pipeline: split, mask, extract, draft; nothing unmasked is
+ * written and the fields survive masking. */
+static void test_pipeline_masks_before_writing(void **state)
+{
+	const char *book = "03/04 plt3 ch#2 tripped HP again, call 13812345678 -zhang\n"
+			   "3月5日 A栋UPS报警，电池老化，更换电池组。联系人邮箱 li@example.com ——张工\n";
+	kb_notes notes = KB_NOTES_INIT;
+	kb_extract_options o = KB_EXTRACT_OPTIONS_INIT;
+	size_t i;
+
+	(void)state;
+	o.abbrev = abbrev;
+	o.year = 2024;
+	assert_int_equal(kb_notes_split(&notes, book, strlen(book), KB_NOTES_AUTO), 0);
+	assert_int_equal(notes.count, 2);
+	for (i = 0; i < notes.count; i++) {
+		kb_buf masked = KB_BUF_INIT, file = KB_BUF_INIT;
+		kb_extract_source src = { NULL, "book.txt", notes.items[i].line };
+		kb_redact_counts counts;
+		kb_extraction x;
+		kb_case *c;
+
+		assert_int_equal(kb_redact_text(&masked, NULL, notes.items[i].text, notes.items[i].len,
+						&counts), 0);
+		assert_int_equal(counts.counts[i ? KB_REDACT_EMAIL : KB_REDACT_PHONE], 1);
+		assert_int_equal(kb_extract_note(&x, masked.ptr, masked.len, &o), 0);
+		assert_int_equal(kb_extract_to_case(&c, &x, masked.ptr, masked.len, &src), 0);
+		kb_case_serialize(c, &file);
+		assert_null(strstr(file.ptr, "13812345678"));
+		assert_null(strstr(file.ptr, "li@example.com"));
+		assert_string_equal(kb_case_get(c, "author"), i ? "张工" : "zhang");
+		assert_string_equal(kb_case_get(c, "source_line"), i ? "2" : "1");
+		assert_string_equal(kb_case_get(c, "equipment"), i ? "ups" : "chiller");
+		kb_case_free(c);
+		kb_extraction_release(&x);
+		kb_buf_release(&masked);
+		kb_buf_release(&file);
+	}
+	kb_notes_release(&notes);
+}
+
 static void test_hash(void **state)
 {
 	char h[17];
@@ -395,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_huge_note),
 		cmocka_unit_test(test_random_pieces),
 		cmocka_unit_test(test_draft_case),
+		cmocka_unit_test(test_pipeline_masks_before_writing),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -397,6 +397,28 @@ static void test_corrupt_files_are_recreated(void **state)
 	free(dir);
 }
 
+static void test_reader_during_write(void **state)
+{
+	char *dir = tu_mkdtemp("idx"), *path = db_path(dir);
+	kb_index *w = NULL, *r = NULL;
+
+	(void)state;
+	fill_file(path, NULL);
+	assert_int_equal(kb_index_open(&w, path, NULL), 0);
+	assert_int_equal(kb_index_open(&r, path, NULL), 0);
+	assert_int_equal(kb_index_begin(w), 0);
+	assert_int_equal(kb_index_remove(w, "CHL-0001"), 0);
+	/* WAL: the reader sees the last committed state and does not wait */
+	assert_string_equal(ids(r, "contactor", NULL), "CHL-0001");
+	assert_int_equal(kb_index_commit(w), 0);
+	assert_string_equal(ids(r, "contactor", NULL), "");
+	kb_index_close(r);
+	kb_index_close(w);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- sync against a store ----------------------------------------------- */
 
 typedef struct {
@@ -566,6 +588,28 @@ static void test_sync_rewritten_history_rebuilds(void **state)
 	kbdir_free(&k);
 }
 
+static void test_open_store_while_another_writes(void **state)
+{
+	kbdir k;
+	kb_index *w = NULL, *r = NULL;
+
+	(void)state;
+	kbdir_init(&k);
+	assert_int_equal(kb_index_open_store(&w, k.s), 0);
+	assert_int_equal(kb_index_begin(w), 0);          /* holds the write lock */
+	write_case(&k, "cases/PMP-0003.md", cases_md[2]);
+	/* waits a second, then searches what is committed */
+	assert_int_equal(kb_index_open_store(&r, k.s), 0);
+	assert_int_equal(kb_index_count(r), 3);
+	kb_index_close(r);
+	assert_int_equal(kb_index_commit(w), 0);
+	kb_index_close(w);
+	assert_int_equal(kb_index_open_store(&r, k.s), 0);
+	assert_int_equal(kb_index_count(r), 4);
+	kb_index_close(r);
+	kbdir_free(&k);
+}
+
 static void test_rebuild(void **state)
 {
 	kbdir k;
@@ -581,6 +625,22 @@ static void test_rebuild(void **state)
 	assert_int_equal(st.rebuilt, 1);
 	assert_int_equal(kb_index_count(idx), 3);
 	assert_int_equal(d.count, 1);
+	assert_string_equal(ids(idx, "quick", NULL), "CHL-0001");   /* "quickly", stemmed */
+	kb_index_close(idx);
+
+	/* another tokenizer setting in kb.conf: the next open rebuilds */
+	{
+		kb_buf conf = KB_BUF_INIT;
+		kb_buf_printf(&conf, "%s/kb.conf", k.dir);
+		assert_int_equal(kb_config_write(conf.ptr, "search.stem", "false"), 0);
+		kb_buf_release(&conf);
+	}
+	kb_store_free(k.s);
+	assert_int_equal(kb_store_open(&k.s, k.dir), 0);
+	assert_int_equal(kb_index_open_store(&idx, k.s), 0);
+	assert_int_equal(kb_index_count(idx), 3);
+	assert_string_equal(ids(idx, "quick", NULL), "");
+	assert_string_equal(ids(idx, "quickly", NULL), "CHL-0001");
 	kb_index_close(idx);
 	kb_diags_release(&d);
 	kbdir_free(&k);
@@ -600,8 +660,10 @@ int main(void)
 		cmocka_unit_test(test_hostile_queries),
 		cmocka_unit_test(test_reopen_keeps_or_rebuilds),
 		cmocka_unit_test(test_corrupt_files_are_recreated),
+		cmocka_unit_test(test_reader_during_write),
 		cmocka_unit_test(test_sync_work_tree),
 		cmocka_unit_test(test_sync_rewritten_history_rebuilds),
+		cmocka_unit_test(test_open_store_while_another_writes),
 		cmocka_unit_test(test_rebuild),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

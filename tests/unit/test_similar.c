@@ -121,6 +121,31 @@ static void test_english_description(void **state)
 	kb_index_close(idx);
 }
 
+/* The snippet without markers and ellipses is one piece of `text` (FTS5's
+ * snippet() repeated text when CJK bigram matches overlapped). */
+static void assert_snippet_within(const char *snippet, const char *const *texts, size_t n)
+{
+	kb_buf plain = KB_BUF_INIT;
+	const char *p;
+	size_t i;
+
+	assert_non_null(snippet);
+	for (p = snippet; *p; p++) {
+		if (*p == '[' || *p == ']')
+			continue;
+		if (!strncmp(p, "…", strlen("…"))) {
+			p += strlen("…") - 1;
+			continue;
+		}
+		kb_buf_putc(&plain, *p);
+	}
+	for (i = 0; i < n && !strstr(texts[i], plain.ptr); i++)
+		;
+	if (i == n)
+		fail_msg("snippet '%s' is not a piece of the case", snippet);
+	kb_buf_release(&plain);
+}
+
 static void test_chinese_description(void **state)
 {
 	kb_index *idx = open_filled();
@@ -133,6 +158,13 @@ static void test_chinese_description(void **state)
 	assert_true(h.count >= 1);
 	assert_string_equal(h.items[0].id, "ELE-0007");
 	assert_non_null(strstr(h.items[0].explain, "跳闸"));
+	{
+		static const char *const parts[] = {
+			"配电柜断路器频繁跳闸", "空调启动时主断路器跳闸，复位后又跳。",
+		};
+		assert_snippet_within(h.items[0].snippet, parts, 2);
+		assert_non_null(strstr(h.items[0].snippet, "跳闸]"));
+	}
 	kb_hits_release(&h);
 
 	similar_ok(idx, "冷却塔的风机振动很厉害", NULL, &h);
@@ -281,6 +313,27 @@ static void test_bad_and_empty_input(void **state)
 	kb_index_close(idx);
 }
 
+static void test_terms_written_after_the_df_snapshot(void **state)
+{
+	kb_index *idx = open_filled();
+	kb_hits h = KB_HITS_INIT;
+
+	(void)state;
+	similar_ok(idx, "flame rod", NULL, &h);          /* takes the df snapshot */
+	assert_string_equal(h.items[0].id, "BLR-0006");
+	kb_hits_release(&h);
+	put_md(idx, "---\nid: NEW-1\ntitle: Flux capacitor zanzibar fault\n---\n"
+	       "## Symptom\nThe flux capacitor hums.\n");
+	similar_ok(idx, "zanzibar capacitor humming", NULL, &h);
+	assert_true(h.count >= 1);
+	assert_string_equal(h.items[0].id, "NEW-1");
+	kb_hits_release(&h);
+	assert_int_equal(kb_index_remove(idx, "NEW-1"), 0);
+	similar_ok(idx, "zanzibar capacitor humming", NULL, &h);
+	assert_int_equal(h.count, 0);
+	kb_index_close(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_scores_are_normalised),
 		cmocka_unit_test(test_filters_boosts_options),
 		cmocka_unit_test(test_bad_and_empty_input),
+		cmocka_unit_test(test_terms_written_after_the_df_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -291,6 +291,10 @@ static void test_author_resolution_order(void **state)
 	/* nothing configured */
 	assert_int_equal(kb_store_author(&a, s, NULL), KB_EINPUT);
 	assert_non_null(strstr(kb_error_last()->message, "user.name"));
+	assert_int_equal(kb_author_default(&a, NULL, NULL), KB_EINPUT);
+	assert_int_equal(kb_author_default(&a, dir, "Over O <o@example.com>"), 0);
+	assert_string_equal(a.name, "Over O");
+	kb_author_release(&a);
 	/* global config (HOME) */
 	assert_int_equal(tu_sh(NULL, "git config --global user.name 'Global G' && "
 			       "git config --global user.email g@example.com"), 0);
@@ -302,6 +306,14 @@ static void test_author_resolution_order(void **state)
 	assert_int_equal(tu_sh(NULL, "cd '%s' && git config user.name 'Repo R'", dir), 0);
 	assert_int_equal(kb_store_author(&a, s, NULL), 0);
 	assert_string_equal(a.name, "Repo R");
+	assert_string_equal(a.email, "g@example.com");
+	kb_author_release(&a);
+	/* before a store exists: the repository's config at dir, else global */
+	assert_int_equal(kb_author_default(&a, dir, NULL), 0);
+	assert_string_equal(a.name, "Repo R");
+	kb_author_release(&a);
+	assert_int_equal(kb_author_default(&a, NULL, NULL), 0);
+	assert_string_equal(a.name, "Global G");
 	assert_string_equal(a.email, "g@example.com");
 	kb_author_release(&a);
 	/* GIT_AUTHOR_* beat config */
@@ -464,6 +476,13 @@ static void test_foreach_case_file(void **state)
 	walk_log w = { KB_BUF_INIT, 0, 0 };
 
 	(void)state;
+	/* a fresh KB: cases/ holds only .gitkeep; then no cases/ at all */
+	assert_int_equal(kb_store_foreach_case_file(s, walk_cb, &w), 0);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(tu_sh(NULL, "mv '%s/cases' '%s/cases.away'", dir, dir), 0);
+	assert_int_equal(kb_store_foreach_case_file(s, walk_cb, &w), 0);
+	assert_int_equal(tu_sh(NULL, "mv '%s/cases.away' '%s/cases'", dir, dir), 0);
+	assert_int_equal(w.calls, 0);
 	assert_int_equal(tu_sh(NULL, "cd '%s/cases' && mkdir -p a b/c && echo A1 > a.md && "
 			       "echo AA > a/z.md && echo B > b/c/y.md && echo N > notes.txt && "
 			       "echo Z > z.md && ln -s z.md l.md && echo Q > a.mdx && "
@@ -587,6 +606,17 @@ static void test_txn_noop_commit(void **state)
 	assert_int_equal(commit_one(s, "cases/D.md", "d3\n", &alice, "dated"), KB_EINPUT);
 	assert_string_equal(kb_error_last()->message, "cannot parse GIT_AUTHOR_DATE 'last tuesday'");
 	unsetenv("GIT_AUTHOR_DATE");
+	/* an executable file stays executable */
+	assert_int_equal(tu_sh(NULL, "cd '%s' && echo e > cases/E.md && chmod +x cases/E.md && "
+			       "git add cases/E.md && " GIT " commit -qm exe", dir), 0);
+	assert_int_equal(commit_one(s, "cases/E.md", "e2\n", &alice, "edit exe"), 0);
+	assert_sh_eq(dir, "git ls-tree HEAD cases/E.md | cut -c1-6; test -x cases/E.md && echo x; "
+		     "git status --porcelain", "100755\nx");
+	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &alice, ""), KB_EINPUT);
+	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &(kb_author){ "", "x@y" }, "m"),
+			 KB_EINPUT);
+	/* removing a directory is not removing a file */
+	assert_int_equal(commit_one(s, "cases", NULL, &bob, "rm dir"), KB_ENOTFOUND);
 	/* removing what is not committed is refused */
 	assert_int_equal(commit_one(s, "cases/nope.md", NULL, &bob, "rm"), KB_ENOTFOUND);
 	done_kb(s, dir);
