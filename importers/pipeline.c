@@ -51,7 +51,7 @@ typedef struct {
 	size_t nids;
 	kb_txn *txn;
 	size_t nfiles;
-	const char *first_file;
+	char *first_file;      /* owned copy */
 } import_run;
 
 /* ---- the set of known source hashes ---------------------------------- */
@@ -440,7 +440,7 @@ static int import_file(import_run *run, const char *path)
 
 	run->nfiles++;
 	if (!run->first_file)
-		run->first_file = path;
+		run->first_file = kb_xstrdup(path);
 	if ((rc = read_whole(&text, path)) < 0)
 		goto done;
 	if ((nul = memchr(text.ptr, '\0', text.len))) {
@@ -562,6 +562,7 @@ done:
 	kb_abbrev_free(run.abbrev);
 	kb_redact_free(run.red);
 	seen_release(&run.seen);
+	free(run.first_file);
 	for (i = 0; i < run.nids; i++)
 		free(run.ids[i].prefix);
 	free(run.ids);

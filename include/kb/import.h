@@ -85,4 +85,29 @@ void kb_import_result_release(kb_import_result *r);
 /* "created", "duplicate", "skipped". */
 const char *kb_import_action_name(kb_import_action a);
 
+/* ---- review: decisions on draft cases (importers/review.c) ----------- */
+
+/*
+ * Each decision reads the draft `id` (KB_ENOTFOUND when missing, KB_EINPUT
+ * when its status is not draft) and makes exactly one commit authored by
+ * `reviewer`; on failure nothing is written.  `oid` (may be NULL) receives
+ * the new commit.
+ *
+ * Accept: status validated, reviewer "Name <email>", updated today; the
+ * result must pass kb_case_validate() (else KB_EINVALID with every problem
+ * in `diags`, which may then not be NULL).  Commit "Accept ID".
+ */
+int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
+		     kb_diags *diags, char oid[41]);
+/* Reject: status archived, rejected_reason `reason` (KB_EINPUT when empty),
+ * reviewer and updated set.  Commit "Reject ID". */
+int kb_review_reject(kb_store *s, const char *id, const char *reason,
+		     const kb_author *reviewer, char oid[41]);
+/* Merge: every section of the draft is appended to case `into` under a
+ * heading "<heading> (from ID)" (nothing dropped), `into` gains a link to
+ * the draft, and the draft is archived with duplicate_of: INTO.  Both files
+ * in one commit "Merge ID into INTO".  KB_EINPUT when id equals into. */
+int kb_review_merge(kb_store *s, const char *id, const char *into,
+		    const kb_author *reviewer, char oid[41]);
+
 #endif

@@ -262,6 +262,46 @@ static void test_next_id(void **state)
 	done_kb(&k);
 }
 
+static void test_review_decisions(void **state)
+{
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_diags d = KB_DIAGS_INIT;
+	tkb k = new_kb();
+	char *got, *before;
+
+	(void)state;
+	assert_int_equal(run_import(&r, &k, tu_srcpath("tests/fixtures/import/notebook.txt"), 0), 0);
+	before = head(&k);
+	assert_int_equal(kb_review_accept(k.s, "AHU-0001", &alice, &d, NULL), KB_EINVALID);
+	assert_true(kb_diags_errors(&d) > 0);
+	assert_int_equal(kb_review_reject(k.s, "AHU-0001", "", &alice, NULL), KB_EINPUT);
+	assert_int_equal(kb_review_merge(k.s, "AHU-0001", "NOPE-1", &alice, NULL), KB_ENOTFOUND);
+	got = head(&k);
+	assert_string_equal(before, got);
+	free(got);
+	assert_int_equal(kb_review_accept(k.s, "CHL-0001", &alice, &d, NULL), 0);
+	assert_int_equal(kb_review_accept(k.s, "CHL-0001", &alice, &d, NULL), KB_EINPUT);
+	assert_int_equal(kb_review_reject(k.s, "CHL-0002", "not ours", &alice, NULL), 0);
+	assert_int_equal(kb_review_merge(k.s, "AHU-0001", "CHL-0001", &alice, NULL), 0);
+	assert_int_equal(ncommits(&k), 5);
+	got = sh_in(k.dir, "grep -E '^(status|rejected_reason|duplicate_of|links):' "
+		    "cases/CHL-0001.md cases/CHL-0002.md cases/AHU-0001.md");
+	assert_string_equal(got, "cases/CHL-0001.md:status: validated\n"
+			    "cases/CHL-0001.md:links: [AHU-0001]\n"
+			    "cases/CHL-0002.md:status: archived\n"
+			    "cases/CHL-0002.md:rejected_reason: not ours\n"
+			    "cases/AHU-0001.md:status: archived\n"
+			    "cases/AHU-0001.md:duplicate_of: CHL-0001");
+	free(got);
+	got = sh_in(k.dir, "grep -c 'AHU-3 belt slipping' cases/CHL-0001.md");
+	assert_string_equal(got, "1");
+	free(got);
+	free(before);
+	kb_diags_release(&d);
+	kb_import_result_release(&r);
+	done_kb(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_import_redacts_before_commit),
 		cmocka_unit_test(test_import_bad_input),
 		cmocka_unit_test(test_next_id),
+		cmocka_unit_test(test_review_decisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
