@@ -85,7 +85,8 @@ static int list_drafts(kb_store *s, int json)
 		rc = cli_fail();
 		goto done;
 	}
-	qsort(l.items, l.count, sizeof(*l.items), cmp_draft);
+	if (l.count)
+		qsort(l.items, l.count, sizeof(*l.items), cmp_draft);
 	if (json) {
 		arr = json_array();
 		for (i = 0; i < l.count; i++) {
