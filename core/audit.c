@@ -165,12 +165,12 @@ long kb__audit_creator(const kb__acase *k)
 	return k->fm_author >= 0 ? k->fm_author : k->git_creator;
 }
 
-int64_t kb__audit_created(const kb__acase *k, int *known)
+int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known)
 {
 	int64_t t;
 
 	*known = 1;
-	if (kb__audit_date(kb_case_get(k->c, "created"), &t) == 0)
+	if (kb__audit_date(kb_case_get(k->c, "created"), &t) == 0 && t <= a->opts.now)
 		return t;
 	if (k->git_creator >= 0)
 		return k->git_created;

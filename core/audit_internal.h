@@ -66,8 +66,9 @@ size_t kb__audit_person(kb_audit *a, const char *name, const char *email);
 /* "YYYY-MM-DD" at 00:00 UTC into *t; -1 when not a real date. */
 int kb__audit_date(const char *s, int64_t *t);
 /* Creator person (front matter, else history; -1 unknown) and creation
- * time (`created`, else history; 0 with *known = 0 when unknown). */
+ * time (`created` unless unparsable or in the future, else history; 0 with
+ * *known = 0 when unknown). */
 long kb__audit_creator(const kb__acase *k);
-int64_t kb__audit_created(const kb__acase *k, int *known);
+int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known);
 
 #endif

@@ -255,13 +255,12 @@ static int check_date(const kb_case *c, const char *key, int64_t now, int64_t *t
 
 	if (!v)
 		return 0;
+	if (kb__audit_date(v, t) == 0 && *t <= now)
+		return 1;
 	if (kb__audit_date(v, t) < 0)
 		note(detail, "%s '%s' is not a date (YYYY-MM-DD)", key, v);
-	else if (*t > now)
+	else
 		note(detail, "%s '%s' is in the future", key, v);
-	else {
-		return 1;
-	}
 	*f |= 1u << KB_AUDIT_BAD_DATE;
 	return 0;
 }
@@ -287,7 +286,7 @@ static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h,
 	kb_status st = kb_case_status(c);
 	kb_buf d = KB_BUF_INIT;
 	int64_t now = a->opts.now, tc = 0, tu = 0, ref;
-	int has_c, has_u, known;
+	int has_u, known;
 	unsigned f = 0;
 
 	h->id = kb_case_id(c);
@@ -301,10 +300,9 @@ static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h,
 		f |= 1u << KB_AUDIT_UNKNOWN_STATUS;
 		note(&d, "status '%s' is not draft, validated, archived or obsolete", h->status);
 	}
-	has_c = check_date(c, "created", now, &tc, &f, &d);
+	check_date(c, "created", now, &tc, &f, &d);
 	has_u = check_date(c, "updated", now, &tu, &f, &d);
-	ref = has_c ? tc : kb__audit_created(k, &known);
-	known = has_c || (k->git_creator >= 0);
+	ref = kb__audit_created(a, k, &known);
 	h->age_days = known && ref <= now ? (int)((now - ref) / 86400) : -1;
 	if (st == KB_STATUS_DRAFT && h->age_days > a->opts.draft_days)
 		f |= 1u << KB_AUDIT_OLD_DRAFT;
@@ -657,7 +655,7 @@ static void activity_case(act_state *s, const kb__acase *k)
 {
 	long cr = kb__audit_creator(k);
 	int known;
-	int64_t t = kb__audit_created(k, &known);
+	int64_t t = kb__audit_created(s->a, k, &known);
 	size_t j;
 
 	if (known) {
