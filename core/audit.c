@@ -1,0 +1,515 @@
+/*
+ * audit.c - loading for kb/audit.h: every case of the work tree parsed
+ * once, then one walk of HEAD's history (git_revwalk, each commit diffed
+ * against its first parent under cases/) attributing creations,
+ * substantive edits and reviews to people normalised through .mailmap.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <utf8proc.h>
+
+#include "audit_internal.h"
+#include "store_internal.h"
+
+/* ---- string map ------------------------------------------------------- */
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
+{
+	size_t i;
+
+	if (!m->cap)
+		return 0;
+	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (!strcmp(m->keys[i], key)) {
+			*val = m->vals[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void smap_grow(kb__smap *m)
+{
+	kb__smap n = { NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+	size_t i, j;
+
+	n.keys = kb_xcalloc(n.cap, sizeof(*n.keys));
+	n.vals = kb_xcalloc(n.cap, sizeof(*n.vals));
+	for (i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		for (j = hash_str(m->keys[i]) & (n.cap - 1); n.keys[j]; j = (j + 1) & (n.cap - 1))
+			;
+		n.keys[j] = m->keys[i];
+		n.vals[j] = m->vals[i];
+		n.n++;
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+}
+
+/* Insert or replace. */
+void kb__smap_put(kb__smap *m, const char *key, size_t val)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap)
+		smap_grow(m);
+	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (!strcmp(m->keys[i], key)) {
+			m->vals[i] = val;
+			return;
+		}
+	}
+	m->keys[i] = kb_xstrdup(key);
+	m->vals[i] = val;
+	m->n++;
+}
+
+void kb__smap_release(kb__smap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+char *kb__audit_fold(const char *s)
+{
+	utf8proc_uint8_t *out = NULL;
+	const char *end;
+	char *t;
+
+	s = s ? s : "";
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	t = kb_xstrndup(s, (size_t)(end - s));
+	if (utf8proc_map((const utf8proc_uint8_t *)t, 0, &out,
+			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) < 0)
+		return t;
+	free(t);
+	t = kb_xstrdup((const char *)out);
+	free(out);
+	return t;
+}
+
+int kb__audit_date(const char *s, int64_t *t)
+{
+	struct tm tm;
+	int i, y, m, d;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*t = (int64_t)timegm(&tm);
+	if (m < 1 || m > 12 || tm.tm_mday != d || tm.tm_mon != m - 1)
+		return -1;
+	return 0;
+}
+
+size_t kb__audit_person(kb_audit *a, const char *name, const char *email)
+{
+	const char *rn = name, *re = email;
+	char *key, *mail;
+	size_t idx;
+
+	if (a->mailmap)
+		git_mailmap_resolve(&rn, &re, a->mailmap, name ? name : "", email ? email : "");
+	key = kb__audit_fold(rn && *rn ? rn : re);
+	if (kb__smap_get(&a->by_person, key, &idx)) {
+		free(key);
+		return idx;
+	}
+	mail = kb__audit_fold(re);
+	if (a->npeople == a->apeople) {
+		a->apeople = a->apeople ? 2 * a->apeople : 16;
+		a->people = kb_xrealloc(a->people, a->apeople * sizeof(*a->people));
+	}
+	a->people[a->npeople].name = kb_xstrdup(rn && *rn ? rn : (re ? re : ""));
+	a->people[a->npeople].email = mail;
+	kb__smap_put(&a->by_person, key, a->npeople);
+	free(key);
+	return a->npeople++;
+}
+
+long kb__audit_creator(const kb__acase *k)
+{
+	return k->fm_author >= 0 ? k->fm_author : k->git_creator;
+}
+
+int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known)
+{
+	int64_t t;
+
+	*known = 1;
+	if (kb__audit_date(kb_case_get(k->c, "created"), &t) == 0 && t <= a->opts.now)
+		return t;
+	if (k->git_creator >= 0)
+		return k->git_created;
+	*known = 0;
+	return 0;
+}
+
+/* ---- loading cases ---------------------------------------------------- */
+
+static void add_case(kb_audit *a, kb_case *c, const char *relpath)
+{
+	kb__acase *k;
+	kb_author au;
+	size_t dummy;
+
+	if (a->ncases == a->acases) {
+		a->acases = a->acases ? 2 * a->acases : 64;
+		a->cases = kb_xrealloc(a->cases, a->acases * sizeof(*a->cases));
+	}
+	k = &a->cases[a->ncases];
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->path = kb_xstrdup(relpath);
+	k->fm_author = -1;
+	k->git_creator = -1;
+	if (kb_case_get(c, "author") && kb_author_parse(&au, kb_case_get(c, "author")) == 0) {
+		k->fm_author = (long)kb__audit_person(a, au.name, au.email);
+		kb_author_release(&au);
+	}
+	kb__smap_put(&a->by_path, relpath, a->ncases);
+	if (*kb_case_id(c) && kb__smap_get(&a->by_id, kb_case_id(c), &dummy))
+		kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath, 0, "duplicate id '%s'",
+			     kb_case_id(c));
+	else if (*kb_case_id(c))
+		kb__smap_put(&a->by_id, kb_case_id(c), a->ncases);
+	a->ncases++;
+}
+
+static int load_file(const char *relpath, const char *text, size_t len, void *payload)
+{
+	kb_audit *a = payload;
+	const kb_error *e;
+	kb_case *c = NULL;
+
+	if (kb_case_parse(&c, text, len, relpath, kb_config_aliases(kb_store_config(a->store))) < 0) {
+		e = kb_error_last();
+		kb_diags_add(&a->warnings, KB_DIAG_WARNING, e->path ? e->path : relpath, e->line,
+			     "%s", e->message);
+		return 0;
+	}
+	add_case(a, c, relpath);
+	return 0;
+}
+
+/* ---- the history walk ------------------------------------------------- */
+
+typedef struct {
+	kb_audit *a;
+	git_repository *repo;
+	size_t person;
+	int64_t time;
+	long cur;            /* case of the current file, -1 when none */
+	int added;
+	size_t body_lines;   /* changed lines below the front matter */
+	int set_validated;   /* a front-matter line "status: validated" was added */
+	int fm_old, fm_new;  /* line of the closing "---" in each side, 0 none */
+} walk_state;
+
+/* Line number of the front matter's closing "---" in a blob, 0 when the
+ * blob has no front matter (then every line is body). */
+static int fm_end(git_repository *repo, const git_diff_file *f)
+{
+	git_blob *b = NULL;
+	const char *p, *end, *nl;
+	int line = 1, found = 0;
+
+	if (!(f->flags & GIT_DIFF_FLAG_EXISTS) || git_blob_lookup(&b, repo, &f->id) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	p = git_blob_rawcontent(b);
+	end = p + git_blob_rawsize(b);
+	if (end - p >= 3 && !memcmp(p, "---", 3)) {
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			p = nl + 1;
+			line++;
+			if (end - p >= 3 && !memcmp(p, "---", 3) &&
+			    (end - p == 3 || p[3] == '\n' || p[3] == '\r')) {
+				found = line;
+				break;
+			}
+		}
+	}
+	git_blob_free(b);
+	return found;
+}
+
+static void add_event(kb__acase *k, size_t person, int64_t time, int kind)
+{
+	if (k->nev == k->aev) {
+		k->aev = k->aev ? 2 * k->aev : 4;
+		k->ev = kb_xrealloc(k->ev, k->aev * sizeof(*k->ev));
+	}
+	k->ev[k->nev].person = person;
+	k->ev[k->nev].time = time;
+	k->ev[k->nev].kind = kind;
+	k->nev++;
+}
+
+/* Record what the commit did to the current file. */
+static void finish_file(walk_state *w)
+{
+	kb__acase *k;
+
+	if (w->cur < 0)
+		return;
+	k = &w->a->cases[w->cur];
+	if (w->added && k->git_creator < 0) {
+		k->git_creator = (long)w->person;
+		k->git_created = w->time;
+	} else {
+		if (w->body_lines > 0)
+			add_event(k, w->person, w->time, KB__EV_EDIT);
+		if (w->set_validated)
+			add_event(k, w->person, w->time, KB__EV_REVIEW);
+	}
+	w->cur = -1;
+}
+
+static int file_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	walk_state *w = payload;
+	const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+	size_t idx;
+
+	(void)progress;
+	finish_file(w);
+	if (d->status == GIT_DELTA_DELETED || !kb__smap_get(&w->a->by_path, path, &idx))
+		return 0;
+	w->cur = (long)idx;
+	w->added = d->status == GIT_DELTA_ADDED;
+	w->body_lines = 0;
+	w->set_validated = 0;
+	w->fm_old = fm_end(w->repo, &d->old_file);
+	w->fm_new = fm_end(w->repo, &d->new_file);
+	return 0;
+}
+
+static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l,
+		   void *payload)
+{
+	walk_state *w = payload;
+	static const char key[] = "status:";
+
+	(void)d;
+	(void)h;
+	if (w->cur < 0)
+		return 0;
+	if (l->origin == GIT_DIFF_LINE_ADDITION) {
+		if (l->new_lineno > w->fm_new)
+			w->body_lines++;
+		else if (l->content_len > sizeof(key) &&
+			 !memcmp(l->content, key, sizeof(key) - 1) &&
+			 memmem(l->content, l->content_len, "validated", 9))
+			w->set_validated = 1;
+	} else if (l->origin == GIT_DIFF_LINE_DELETION && l->old_lineno > w->fm_old) {
+		w->body_lines++;
+	}
+	return 0;
+}
+
+/* Diff one commit against its first parent (merges are skipped: their
+ * changes are attributed to the commits that made them). */
+static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
+{
+	git_commit *c = NULL, *p = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_diff *diff = NULL;
+	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+	char *spec = KB_CASES_DIR "/";
+	const git_signature *sig;
+	int rc = 0;
+
+	if (git_commit_lookup(&c, w->repo, id) < 0) {
+		*incomplete = 1;
+		goto done;
+	}
+	if (git_commit_parentcount(c) > 1)
+		goto done;
+	if (git_commit_parentcount(c) == 1 &&
+	    (git_commit_parent(&p, c, 0) < 0 || git_commit_tree(&pt, p) < 0))
+		*incomplete = 1;
+	if (git_commit_tree(&t, c) < 0) {
+		*incomplete = 1;
+		goto done;
+	}
+	sig = git_commit_author(c);
+	w->person = kb__audit_person(w->a, sig->name, sig->email);
+	w->time = sig->when.time;
+	w->cur = -1;
+	o.pathspec.strings = &spec;
+	o.pathspec.count = 1;
+	if (git_diff_tree_to_tree(&diff, w->repo, pt, t, &o) < 0 ||
+	    git_diff_foreach(diff, file_cb, NULL, NULL, line_cb, w) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	finish_file(w);
+done:
+	git_error_clear();
+	git_diff_free(diff);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(p);
+	git_commit_free(c);
+	return rc;
+}
+
+static int walk_history(kb_audit *a)
+{
+	walk_state w;
+	git_revwalk *rw = NULL;
+	git_oid id;
+	int rc = 0, err, incomplete = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.a = a;
+	w.repo = a->store->repo;
+	w.cur = -1;
+	if (git_revwalk_new(&rw, w.repo) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot walk history: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	if (git_revwalk_push_head(rw) < 0)
+		goto done;   /* unborn HEAD: no history */
+	while (rc == 0 && (err = git_revwalk_next(&id, rw)) == 0)
+		rc = walk_commit(&w, &id, &incomplete);
+	if (rc == 0 && err != GIT_ITEROVER)
+		incomplete = 1;
+	if (incomplete)
+		kb_diags_add(&a->warnings, KB_DIAG_WARNING, NULL, 0,
+			     "history is incomplete (shallow clone or missing objects): "
+			     "authorship may be partial");
+done:
+	git_error_clear();
+	git_revwalk_free(rw);
+	return rc;
+}
+
+/* Authors of each case: creator plus substantive editors, distinct. */
+static void collect_authors(kb_audit *a)
+{
+	size_t i, j, m;
+	long cr;
+	kb__acase *k;
+
+	for (i = 0; i < a->ncases; i++) {
+		k = &a->cases[i];
+		k->who = kb_xmalloc((k->nev + 1) * sizeof(*k->who));
+		if ((cr = kb__audit_creator(k)) >= 0)
+			k->who[k->nwho++] = (size_t)cr;
+		for (j = 0; j < k->nev; j++) {
+			if (k->ev[j].kind != KB__EV_EDIT)
+				continue;
+			for (m = 0; m < k->nwho && k->who[m] != k->ev[j].person; m++)
+				;
+			if (m == k->nwho)
+				k->who[k->nwho++] = k->ev[j].person;
+		}
+	}
+}
+
+int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
+{
+	kb_audit_options dflt = KB_AUDIT_OPTIONS_INIT;
+	kb_audit *a;
+	int rc;
+
+	*out = NULL;
+	if (opts && opts->version != KB_AUDIT_OPTIONS_VERSION)
+		return kb_error_set(KB_EINPUT, NULL, 0, "unsupported audit options version %u",
+				    opts->version);
+	a = kb_xcalloc(1, sizeof(*a));
+	a->store = s;
+	a->opts = opts ? *opts : dflt;
+	if (!a->opts.now)
+		a->opts.now = (int64_t)time(NULL);
+	if (git_mailmap_from_repository(&a->mailmap, s->repo) < 0) {
+		kb_diags_add(&a->warnings, KB_DIAG_WARNING, ".mailmap", 0, "cannot read: %s",
+			     kb__git_msg("unknown error"));
+		a->mailmap = NULL;
+		git_error_clear();
+	}
+	if ((rc = kb_store_foreach_case_file(s, load_file, a)) < 0 ||
+	    (rc = walk_history(a)) < 0)
+		goto done;
+	collect_authors(a);
+	*out = a;
+	a = NULL;
+done:
+	kb_audit_free(a);
+	return rc;
+}
+
+void kb_audit_free(kb_audit *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->ncases; i++) {
+		kb_case_free(a->cases[i].c);
+		free(a->cases[i].path);
+		free(a->cases[i].ev);
+		free(a->cases[i].who);
+	}
+	for (i = 0; i < a->npeople; i++) {
+		free(a->people[i].name);
+		free(a->people[i].email);
+	}
+	free(a->cases);
+	free(a->people);
+	kb__smap_release(&a->by_path);
+	kb__smap_release(&a->by_id);
+	kb__smap_release(&a->by_person);
+	git_mailmap_free(a->mailmap);
+	kb_diags_release(&a->warnings);
+	free(a);
+}
+
+const kb_diags *kb_audit_warnings(const kb_audit *a)
+{
+	return &a->warnings;
+}
+
+size_t kb_audit_case_count(const kb_audit *a)
+{
+	return a->ncases;
+}
