@@ -320,45 +320,37 @@ static int copy_fields(kb_extraction *x, const import_run *run, const kb_extract
 	return rc;
 }
 
-/* Build the draft of one record, stage it, and record the decision. */
-int kb__import_record(import_run *run, const char *path, int line, const char *orig,
-		      size_t len, const kb_extraction *fields)
+/* The masked text of a record and its fields: extracted from the text, or
+ * the mapped `fields` masked one by one. */
+static int read_record(kb_buf *text, kb_extraction *x, const import_run *run, const char *orig,
+		       size_t len, const kb_extraction *fields)
 {
 	kb_extract_options xo = KB_EXTRACT_OPTIONS_INIT;
-	kb_extraction x = { 0 };
-	kb_extract_source src = { NULL, path, line };
-	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT, rel = KB_BUF_INIT, file = KB_BUF_INIT;
-	kb_case *c = NULL;
-	kb_import_record *rec;
-	char hash[17], date[11], *dup = NULL;
-	const char *seen;
-	double score;
-	int rc;
+	int rc = 0;
 
-	kb_extract_hash(hash, orig, len);
-	if ((seen = seen_get(&run->seen, hash))) {
-		kb_buf_printf(&text, "already imported as %s", seen);
-		kb__import_skip(run->r, path, line, text.ptr);
-		rc = 0;
-		goto done;
-	}
 	if (run->red)
-		rc = kb_redact_text(&text, run->red, orig, len, NULL);
+		rc = kb_redact_text(text, run->red, orig, len, NULL);
 	else
-		rc = (kb_buf_put(&text, orig, len), 0);
+		kb_buf_put(text, orig, len);
 	xo.year = run->o->year;
 	xo.abbrev = run->abbrev;
 	if (rc == 0 && fields)
-		rc = copy_fields(&x, run, fields);
+		rc = copy_fields(x, run, fields);
 	else if (rc == 0)
-		rc = kb_extract_note(&x, text.ptr, text.len, &xo);
-	if (rc < 0)
-		goto done;
-	if ((rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0 ||
-	    (rc = next_id(&id, run, x.equipment)) < 0)
-		goto done;
-	src.id = id.ptr;
-	if ((rc = kb_extract_to_case(&c, &x, text.ptr, text.len, &src)) < 0)
+		rc = kb_extract_note(x, text->ptr, text->len, &xo);
+	return rc;
+}
+
+/* Serialize the draft `id` (provenance, created, duplicate link) and stage it. */
+static int stage_draft(import_run *run, const kb_extraction *x, const kb_buf *text,
+		       const kb_extract_source *src, const char *hash, const char *dup)
+{
+	kb_buf rel = KB_BUF_INIT, file = KB_BUF_INIT;
+	kb_case *c = NULL;
+	char date[11];
+	int rc;
+
+	if ((rc = kb_extract_to_case(&c, x, text->ptr, text->len, src)) < 0)
 		goto done;
 	kb_case_set(c, "source_hash", hash);
 	if (!kb_case_get(c, "created")) {
@@ -366,13 +358,44 @@ int kb__import_record(import_run *run, const char *path, int line, const char *o
 		kb_case_set(c, "created", date);
 	}
 	if (dup) {
-		kb_case_set_list(c, "links", (const char *const *)&dup, 1);
+		kb_case_set_list(c, "links", &dup, 1);
 		kb_case_set(c, "duplicate_of", dup);
 	}
 	kb_case_serialize(c, &file);
-	if ((rc = kb_store_case_relpath(&rel, id.ptr)) < 0)
+	if ((rc = kb_store_case_relpath(&rel, src->id)) == 0 && run->txn)
+		rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len);
+done:
+	kb_case_free(c);
+	kb_buf_release(&rel);
+	kb_buf_release(&file);
+	return rc;
+}
+
+/* Build the draft of one record, stage it, and record the decision. */
+int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+		      size_t len, const kb_extraction *fields)
+{
+	kb_extraction x = { 0 };
+	kb_extract_source src = { NULL, path, line };
+	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT;
+	kb_import_record *rec;
+	char hash[17], *dup = NULL;
+	const char *seen;
+	double score;
+	int rc = 0;
+
+	kb_extract_hash(hash, orig, len);
+	if ((seen = seen_get(&run->seen, hash))) {
+		kb_buf_printf(&text, "already imported as %s", seen);
+		kb__import_skip(run->r, path, line, text.ptr);
 		goto done;
-	if (run->txn && (rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len)) < 0)
+	}
+	if ((rc = read_record(&text, &x, run, orig, len, fields)) < 0 ||
+	    (rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0 ||
+	    (rc = next_id(&id, run, x.equipment)) < 0)
+		goto done;
+	src.id = id.ptr;
+	if ((rc = stage_draft(run, &x, &text, &src, hash, dup)) < 0)
 		goto done;
 	rec = push_record(run->r, dup ? KB_IMPORT_DUPLICATE : KB_IMPORT_CREATED, path, line);
 	rec->id = kb_xstrdup(id.ptr);
@@ -382,12 +405,9 @@ int kb__import_record(import_run *run, const char *path, int line, const char *o
 	seen_add(&run->seen, hash, id.ptr);
 done:
 	free(dup);
-	kb_case_free(c);
 	kb_extraction_release(&x);
 	kb_buf_release(&text);
 	kb_buf_release(&id);
-	kb_buf_release(&rel);
-	kb_buf_release(&file);
 	return rc;
 }
 
