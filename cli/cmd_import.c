@@ -1,7 +1,7 @@
 /*
- * cmd_import.c - `kb import notes PATH...`: run the import pipeline
- * (kb/import.h) on notebooks and print one line per note, a summary on
- * stderr, or the whole result as JSON.
+ * cmd_import.c - `kb import notes PATH...` and `kb import csv FILE`: run the
+ * import pipeline (kb/import.h) on notebooks or exports and print one line
+ * per record, a summary on stderr, or the whole result as JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,25 +14,31 @@
 #include "kb/import.h"
 
 static const char usage_text[] =
-	"usage: kb import notes [options] PATH...\n\n"
+	"usage: kb import notes [options] PATH...\n"
+	"       kb import csv [options] --map FIELD=COLUMN,... FILE\n\n"
 	"Turn plain-text and Markdown notebooks (files, or every *.txt and *.md below\n"
 	"a directory) into draft cases, in ONE commit \"Import N notes from FILE\".\n"
 	"Notes already imported (same source_hash) are skipped; a note similar to an\n"
 	"existing case is still created as a draft, with links and duplicate_of set.\n"
 	"Phone numbers, e-mails, resident id numbers and redact.customer names are\n"
 	"masked unless --no-redact is given.\n\n"
+	"csv: one record per row of a UTF-8 or GBK/GB18030 export (',' ';' or tab);\n"
+	"--map maps case fields (date, site, equipment, equipment_id, title, symptom,\n"
+	"checks, cause, resolution, author) to columns; default kb.conf import.csvMap.\n\n"
 	"  --split MODE     auto (default), whole, separator, heading or date\n"
 	"  --year N         year for dates written without one\n"
 	"  --dry-run        print what would happen, write nothing\n"
 	"  --no-redact      keep personal data as written\n"
 	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.7)\n"
-	"  --json           print the result as JSON\n\n"
+	"  --json           print the result as JSON\n"
+	"  --map MAP        csv: field=Column pairs separated by ','\n\n"
 	"exit: 0 something imported or everything already present, 1 nothing could be\n"
 	"imported, 2 bad input (nothing written), 3 internal error\n";
 
 typedef struct {
 	kb_import_options o;
 	int json;
+	const char *map;
 } import_args;
 
 static int parse_number(double *out, const char *name, const char *s, double lo, double hi)
@@ -53,7 +59,7 @@ static int parse_args(import_args *a, int argc, char **argv)
 		{ "split", required_argument, NULL, 's' }, { "year", required_argument, NULL, 'y' },
 		{ "dry-run", no_argument, NULL, 'n' }, { "no-redact", no_argument, NULL, 'R' },
 		{ "threshold", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
+		{ "map", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	double d;
 	int c;
@@ -74,6 +80,8 @@ static int parse_args(import_args *a, int argc, char **argv)
 			return CLI_USAGE;
 		else if (c == 'j')
 			a->json = 1;
+		else if (c == 'm')
+			a->map = optarg;
 		else if (c == 'h' || c == '?') {
 			fputs(usage_text, c == 'h' ? stdout : stderr);
 			return c == 'h' ? -1 : CLI_USAGE;
@@ -146,9 +154,9 @@ static int exit_code(const kb_import_result *r)
 	return r->count ? CLI_OK : CLI_NOTHING;
 }
 
-static int import_notes(int argc, char **argv)
+static int import_notes(int argc, char **argv, int csv)
 {
-	import_args a = { KB_IMPORT_OPTIONS_INIT, 0 };
+	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL };
 	kb_import_result r = KB_IMPORT_RESULT_INIT;
 	kb_author author = { 0 };
 	kb_store *s = NULL;
@@ -157,14 +165,20 @@ static int import_notes(int argc, char **argv)
 	if ((rc = parse_args(&a, argc, argv)))
 		return rc < 0 ? CLI_OK : rc;
 	if (optind == argc)
-		return cli_usage_error("import notes needs at least one file or directory");
+		return cli_usage_error("import %s needs at least one file%s", argv[0],
+				       csv ? "" : " or directory");
+	if (csv && optind + 1 != argc)
+		return cli_usage_error("import csv takes one file");
+	if (!csv && a.map)
+		return cli_usage_error("--map is for import csv");
 	if ((rc = cli_open_store(&s)))
 		return rc;
 	if (!a.o.dry_run && (rc = cli_author(&author, s)))
 		goto done;
 	a.o.author = &author;
-	if (kb_import_notes(&r, s, (const char *const *)argv + optind, (size_t)(argc - optind),
-			    &a.o) < 0) {
+	if ((csv ? kb_import_csv(&r, s, argv[optind], a.map, &a.o)
+		 : kb_import_notes(&r, s, (const char *const *)argv + optind,
+				   (size_t)(argc - optind), &a.o)) < 0) {
 		rc = cli_fail();
 		if (!a.o.dry_run)
 			fprintf(stderr, "kb: nothing imported\n");
@@ -189,6 +203,8 @@ int cmd_import(int argc, char **argv)
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
 	if (!strcmp(argv[1], "notes"))
-		return import_notes(argc - 1, argv + 1);
-	return cli_usage_error("unknown import source '%s' (expected 'notes')", argv[1]);
+		return import_notes(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "csv"))
+		return import_notes(argc - 1, argv + 1, 1);
+	return cli_usage_error("unknown import source '%s' (expected 'notes' or 'csv')", argv[1]);
 }

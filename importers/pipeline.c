@@ -18,42 +18,9 @@
 #include "kb/import.h"
 #include "kb/index.h"
 #include "kb/redact.h"
+#include "import_internal.h"
 
 /* Largest notebook file read (notes files are small; CSV and mail differ). */
-#define IMPORT_FILE_MAX (64u * 1024 * 1024)
-
-typedef struct {
-	char hash[17];
-	char *where;      /* "CHL-0001" or "notes.txt:3" */
-} seen_entry;
-
-/* An open-addressing set of source hashes (16 hex digits). */
-typedef struct {
-	seen_entry *slots;
-	size_t count, cap;
-} seen_set;
-
-typedef struct {
-	char *prefix;
-	long next;
-} id_counter;
-
-typedef struct {
-	kb_store *s;
-	const kb_import_options *o;
-	kb_import_result *r;
-	kb_abbrev *abbrev;
-	kb_redactor *red;
-	kb_index *idx;
-	double threshold;
-	seen_set seen;
-	id_counter *ids;
-	size_t nids;
-	kb_txn *txn;
-	size_t nfiles;
-	char *first_file;      /* owned copy */
-} import_run;
-
 /* ---- the set of known source hashes ---------------------------------- */
 
 static size_t seen_slot(const seen_set *set, const char *hash)
@@ -165,7 +132,7 @@ static kb_import_record *push_record(kb_import_result *r, kb_import_action a,
 	return rec;
 }
 
-static void skip_record(kb_import_result *r, const char *source, int line, const char *reason)
+void kb__import_skip(kb_import_result *r, const char *source, int line, const char *reason)
 {
 	push_record(r, KB_IMPORT_SKIPPED, source, line)->reason = kb_xstrdup(reason);
 }
@@ -328,40 +295,62 @@ static void today(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* Build the draft of one note, stage it, and record the decision. */
-static int import_note(import_run *run, const char *path, const kb_note *note)
+/* Copy the mapped fields into x, each masked unless no_redact. */
+static int copy_fields(kb_extraction *x, const import_run *run, const kb_extraction *in)
+{
+	const char *const src[] = { in->date, in->site, in->equipment, in->equipment_id, in->title,
+				    in->symptom, in->checks, in->cause, in->resolution, in->author };
+	char **const dst[] = { &x->date, &x->site, &x->equipment, &x->equipment_id, &x->title,
+			       &x->symptom, &x->checks, &x->cause, &x->resolution, &x->author };
+	kb_buf b = KB_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(src) / sizeof(src[0]) && rc == 0; i++) {
+		if (!src[i] || !*src[i])
+			continue;
+		kb_buf_clear(&b);
+		if (run->red)
+			rc = kb_redact_text(&b, run->red, src[i], strlen(src[i]), NULL);
+		else
+			kb_buf_puts(&b, src[i]);
+		*dst[i] = kb_xstrdup(b.ptr);
+	}
+	kb_buf_release(&b);
+	return rc;
+}
+
+/* The masked text of a record and its fields: extracted from the text, or
+ * the mapped `fields` masked one by one. */
+static int read_record(kb_buf *text, kb_extraction *x, const import_run *run, const char *orig,
+		       size_t len, const kb_extraction *fields)
 {
 	kb_extract_options xo = KB_EXTRACT_OPTIONS_INIT;
-	kb_extraction x = { 0 };
-	kb_extract_source src = { NULL, path, note->line };
-	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT, rel = KB_BUF_INIT, file = KB_BUF_INIT;
-	kb_case *c = NULL;
-	kb_import_record *rec;
-	char hash[17], date[11], *dup = NULL;
-	const char *seen;
-	double score;
-	int rc;
+	int rc = 0;
 
-	kb_extract_hash(hash, note->text, note->len);
-	if ((seen = seen_get(&run->seen, hash))) {
-		kb_buf_printf(&text, "already imported as %s", seen);
-		skip_record(run->r, path, note->line, text.ptr);
-		rc = 0;
-		goto done;
-	}
 	if (run->red)
-		rc = kb_redact_text(&text, run->red, note->text, note->len, NULL);
+		rc = kb_redact_text(text, run->red, orig, len, NULL);
 	else
-		rc = (kb_buf_put(&text, note->text, note->len), 0);
+		kb_buf_put(text, orig, len);
 	xo.year = run->o->year;
 	xo.abbrev = run->abbrev;
-	if (rc < 0 || (rc = kb_extract_note(&x, text.ptr, text.len, &xo)) < 0)
-		goto done;
-	if ((rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0 ||
-	    (rc = next_id(&id, run, x.equipment)) < 0)
-		goto done;
-	src.id = id.ptr;
-	if ((rc = kb_extract_to_case(&c, &x, text.ptr, text.len, &src)) < 0)
+	if (rc == 0 && fields)
+		rc = copy_fields(x, run, fields);
+	else if (rc == 0)
+		rc = kb_extract_note(x, text->ptr, text->len, &xo);
+	return rc;
+}
+
+/* Serialize the draft `id` (provenance, created, duplicate link) and stage it. */
+static int stage_draft(import_run *run, const kb_extraction *x, const kb_buf *text,
+		       const kb_extract_source *src, const char *hash, const char *dup)
+{
+	kb_buf rel = KB_BUF_INIT, file = KB_BUF_INIT;
+	kb_case *c = NULL;
+	char date[11];
+	int rc;
+
+	if ((rc = kb_extract_to_case(&c, x, text->ptr, text->len, src)) < 0)
 		goto done;
 	kb_case_set(c, "source_hash", hash);
 	if (!kb_case_get(c, "created")) {
@@ -369,15 +358,46 @@ static int import_note(import_run *run, const char *path, const kb_note *note)
 		kb_case_set(c, "created", date);
 	}
 	if (dup) {
-		kb_case_set_list(c, "links", (const char *const *)&dup, 1);
+		kb_case_set_list(c, "links", &dup, 1);
 		kb_case_set(c, "duplicate_of", dup);
 	}
 	kb_case_serialize(c, &file);
-	if ((rc = kb_store_case_relpath(&rel, id.ptr)) < 0)
+	if ((rc = kb_store_case_relpath(&rel, src->id)) == 0 && run->txn)
+		rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len);
+done:
+	kb_case_free(c);
+	kb_buf_release(&rel);
+	kb_buf_release(&file);
+	return rc;
+}
+
+/* Build the draft of one record, stage it, and record the decision. */
+int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+		      size_t len, const kb_extraction *fields)
+{
+	kb_extraction x = { 0 };
+	kb_extract_source src = { NULL, path, line };
+	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT;
+	kb_import_record *rec;
+	char hash[17], *dup = NULL;
+	const char *seen;
+	double score;
+	int rc = 0;
+
+	kb_extract_hash(hash, orig, len);
+	if ((seen = seen_get(&run->seen, hash))) {
+		kb_buf_printf(&text, "already imported as %s", seen);
+		kb__import_skip(run->r, path, line, text.ptr);
 		goto done;
-	if (run->txn && (rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len)) < 0)
+	}
+	if ((rc = read_record(&text, &x, run, orig, len, fields)) < 0 ||
+	    (rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0 ||
+	    (rc = next_id(&id, run, x.equipment)) < 0)
 		goto done;
-	rec = push_record(run->r, dup ? KB_IMPORT_DUPLICATE : KB_IMPORT_CREATED, path, note->line);
+	src.id = id.ptr;
+	if ((rc = stage_draft(run, &x, &text, &src, hash, dup)) < 0)
+		goto done;
+	rec = push_record(run->r, dup ? KB_IMPORT_DUPLICATE : KB_IMPORT_CREATED, path, line);
 	rec->id = kb_xstrdup(id.ptr);
 	rec->duplicate_of = dup;
 	rec->score = score;
@@ -385,18 +405,22 @@ static int import_note(import_run *run, const char *path, const kb_note *note)
 	seen_add(&run->seen, hash, id.ptr);
 done:
 	free(dup);
-	kb_case_free(c);
 	kb_extraction_release(&x);
 	kb_buf_release(&text);
 	kb_buf_release(&id);
-	kb_buf_release(&rel);
-	kb_buf_release(&file);
 	return rc;
 }
 
 /* ---- files ------------------------------------------------------------- */
 
-static int read_whole(kb_buf *out, const char *path)
+void kb__import_source(import_run *run, const char *path)
+{
+	run->nfiles++;
+	if (!run->first_file)
+		run->first_file = kb_xstrdup(path);
+}
+
+int kb__import_read(kb_buf *out, const char *path)
 {
 	char chunk[65536];
 	FILE *f = fopen(path, "rb");
@@ -438,10 +462,8 @@ static int import_file(import_run *run, const char *path)
 	size_t i;
 	int rc;
 
-	run->nfiles++;
-	if (!run->first_file)
-		run->first_file = kb_xstrdup(path);
-	if ((rc = read_whole(&text, path)) < 0)
+	kb__import_source(run, path);
+	if ((rc = kb__import_read(&text, path)) < 0)
 		goto done;
 	if ((nul = memchr(text.ptr, '\0', text.len))) {
 		rc = kb_error_set(KB_EINPUT, path, line_of(text.ptr, (size_t)(nul - text.ptr)),
@@ -453,9 +475,10 @@ static int import_file(import_run *run, const char *path)
 		goto done;
 	}
 	if (notes.count == 0)
-		skip_record(run->r, path, 0, "empty");
+		kb__import_skip(run->r, path, 0, "empty");
 	for (i = 0; i < notes.count && rc == 0; i++)
-		rc = import_note(run, path, &notes.items[i]);
+		rc = kb__import_record(run, path, notes.items[i].line, notes.items[i].text,
+				       notes.items[i].len, NULL);
 done:
 	kb_notes_release(&notes);
 	kb_buf_release(&text);
@@ -525,12 +548,45 @@ static int commit_run(import_run *run)
 	base = strrchr(run->first_file, '/');
 	base = base && base[1] ? base + 1 : run->first_file;
 	if (run->nfiles == 1)
-		kb_buf_printf(&msg, "Import %zu note%s from %s", n, n == 1 ? "" : "s", base);
+		kb_buf_printf(&msg, "Import %zu %s%s from %s", n, run->noun, n == 1 ? "" : "s",
+			      base);
 	else
-		kb_buf_printf(&msg, "Import %zu note%s from %zu files", n, n == 1 ? "" : "s",
-			      run->nfiles);
+		kb_buf_printf(&msg, "Import %zu %s%s from %zu files", n, run->noun,
+			      n == 1 ? "" : "s", run->nfiles);
 	rc = kb_txn_commit(run->txn, run->o->author, msg.ptr, run->r->commit);
 	kb_buf_release(&msg);
+	return rc;
+}
+
+int kb__import_begin(import_run *run, kb_import_result *r, kb_store *s,
+		     const kb_import_options *o)
+{
+	memset(run, 0, sizeof(*run));
+	run->s = s;
+	run->o = o;
+	run->r = r;
+	run->noun = "note";
+	if (!o->dry_run && !o->author)
+		return kb_error_set(KB_EINPUT, NULL, 0, "an import needs an author");
+	return setup(run);
+}
+
+int kb__import_end(import_run *run, int rc)
+{
+	size_t i;
+
+	if (rc == 0)
+		rc = commit_run(run);
+	kb_txn_free(run->txn);
+	kb_index_close(run->idx);
+	kb_abbrev_free(run->abbrev);
+	kb_redact_free(run->red);
+	seen_release(&run->seen);
+	free(run->first_file);
+	for (i = 0; i < run->nids; i++)
+		free(run->ids[i].prefix);
+	free(run->ids);
+	memset(run, 0, sizeof(*run));
 	return rc;
 }
 
@@ -540,31 +596,9 @@ int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths
 	kb_import_options dflt = KB_IMPORT_OPTIONS_INIT;
 	import_run run;
 	size_t i;
-	int rc;
+	int rc = kb__import_begin(&run, out, s, opts ? opts : &dflt);
 
-	memset(&run, 0, sizeof(run));
-	run.s = s;
-	run.o = opts ? opts : &dflt;
-	run.r = out;
-	if (!run.o->dry_run && !run.o->author) {
-		rc = kb_error_set(KB_EINPUT, NULL, 0, "an import needs an author");
-		goto done;
-	}
-	if ((rc = setup(&run)) < 0)
-		goto done;
 	for (i = 0; i < npaths && rc == 0; i++)
 		rc = import_path(&run, paths[i]);
-	if (rc == 0)
-		rc = commit_run(&run);
-done:
-	kb_txn_free(run.txn);
-	kb_index_close(run.idx);
-	kb_abbrev_free(run.abbrev);
-	kb_redact_free(run.red);
-	seen_release(&run.seen);
-	free(run.first_file);
-	for (i = 0; i < run.nids; i++)
-		free(run.ids[i].prefix);
-	free(run.ids);
-	return rc;
+	return kb__import_end(&run, rc);
 }

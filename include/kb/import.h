@@ -79,6 +79,22 @@ typedef struct {
 int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths,
 		    size_t npaths, const kb_import_options *opts);
 
+/*
+ * Import the rows of the CSV file `path` (importers/csv.c) through the same
+ * pipeline, one record per row (line = row number, the header is row 1).
+ * UTF-8 (a BOM is dropped) or GBK/GB18030; ',' ';' or tab detected from the
+ * header line; quoted fields may hold delimiters and newlines.  `map` is
+ * "field=Column,..." with fields date, site, equipment, equipment_id, title,
+ * symptom, checks, cause, resolution, author; NULL: kb.conf import.csvMap.
+ * A row with another number of fields than the header is skipped ("ragged
+ * row").  KB_EINPUT, nothing written, for a mapped column missing from the
+ * header (message names column and file), an unterminated quote, a binary
+ * file or text that is neither UTF-8 nor GB18030.  Commit "Import N records
+ * from FILE".  Otherwise as kb_import_notes().
+ */
+int kb_import_csv(kb_import_result *out, kb_store *s, const char *path, const char *map,
+		  const kb_import_options *opts);
+
 /* Free every record and leave `r` as KB_IMPORT_RESULT_INIT. */
 void kb_import_result_release(kb_import_result *r);
 

@@ -126,3 +126,75 @@ test_import_bad_input_writes_nothing() {
 	expect_rc 2
 	same_state kb "$before"
 }
+
+# ---- kb import csv ------------------------------------------------------
+
+CSV_MAP=title=Summary,symptom=Problem,resolution=Fix,equipment=Asset
+
+test_import_csv_rows_one_commit() {
+	make_kb kb
+	cp "$(fixture workorders.csv)" wo.csv
+	kbrun --kb kb import csv --map "$CSV_MAP" wo.csv
+	expect_rc 0
+	expect_out "created CHL-0001 wo.csv:2"
+	expect_out "created PMP-0001 wo.csv:3"
+	expect_out "skipped wo.csv:4: ragged row: 2 fields, the header has 5"
+	grep -q '^second line' kb/cases/CHL-0001.md || fail "embedded newline lost"
+	grep -q '13812345678' kb/cases/PMP-0001.md && fail "phone not masked" || true
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 records from wo.csv" ] ||
+		fail "$(commits kb)"
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map "$CSV_MAP" wo.csv
+	expect_rc 1   # the ragged row still cannot be imported
+	expect_out "already imported as CHL-0001"
+	same_state kb "$before"
+}
+
+test_import_csv_bom_semicolon_gbk() {
+	make_kb kb
+	printf '\xEF\xBB\xBFSummary;Problem;Asset\nPump noise;"Bearing noise; vibration";Pump\n' >bom.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem,equipment=Asset bom.csv
+	expect_rc 0
+	grep -q '^title: Pump noise' kb/cases/PMP-0001.md || fail "BOM or ';' not handled"
+	grep -q 'Bearing noise; vibration' kb/cases/PMP-0001.md || fail "quoted ';' split"
+	printf '标题\t现象\n冷机跳闸\t高压报警，冷凝风机停转\n' | iconv -f UTF-8 -t GBK >gbk.csv
+	kbrun --kb kb import csv --map title=标题,symptom=现象 gbk.csv
+	expect_rc 0
+	grep -rq '高压报警，冷凝风机停转' kb/cases || fail "GBK not converted"
+}
+
+test_import_csv_config_map() {
+	make_kb kb
+	git -C kb config -f kb.conf import.csvMap "$CSV_MAP"
+	git -C kb commit -qam "csv map"
+	kbrun --kb kb import csv "$(fixture workorders.csv)"
+	expect_rc 0
+	expect_out "created CHL-0001"
+}
+
+test_import_csv_bad_input_writes_nothing() {
+	make_kb kb
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map title=Summary,symptom=Nope "$(fixture workorders.csv)"
+	expect_rc 2
+	expect_err "no column 'Nope'"
+	expect_err "workorders.csv"
+	same_state kb "$before"
+	printf 'Summary,Problem\nPump,"never closed\n' >open.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem open.csv
+	expect_rc 2
+	expect_err "open.csv"
+	expect_err "quote"
+	same_state kb "$before"
+	printf 'Summary,Problem\n\xff\xfe\xff,x\n' >bad.csv
+	kbrun --kb kb import csv --map title=Summary bad.csv
+	expect_rc 2
+	expect_err "bad.csv"
+	kbrun --kb kb import csv wo.csv
+	expect_rc 2
+	expect_err "no column map"
+	kbrun --kb kb import csv --map bogus=Summary "$(fixture workorders.csv)"
+	expect_rc 2
+	expect_err "unknown case field 'bogus'"
+	same_state kb "$before"
+}

@@ -302,6 +302,43 @@ static void test_review_decisions(void **state)
 	done_kb(&k);
 }
 
+static void test_import_csv(void **state)
+{
+	kb_import_options o = KB_IMPORT_OPTIONS_INIT;
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	tkb k = new_kb();
+	char *before, *after, *log;
+
+	(void)state;
+	o.author = &alice;
+	before = head(&k);
+	assert_int_equal(kb_import_csv(&r, k.s, tu_srcpath("tests/fixtures/import/workorders.csv"),
+				       "title=Summary,symptom=Missing", &o), KB_EINPUT);
+	assert_non_null(strstr(kb_error_last()->message, "'Missing'"));
+	tu_write_str("open.csv", "Summary,Problem\nPump,\"never closed\n");
+	kb_import_result_release(&r);
+	assert_int_equal(kb_import_csv(&r, k.s, "open.csv", "title=Summary", &o), KB_EINPUT);
+	after = head(&k);
+	assert_string_equal(before, after);
+	free(after);
+	kb_import_result_release(&r);
+	assert_int_equal(kb_import_csv(&r, k.s, tu_srcpath("tests/fixtures/import/workorders.csv"),
+				       "title=Summary,symptom=Problem,resolution=Fix,equipment=Asset",
+				       &o), 0);
+	assert_int_equal(r.created, 2);
+	assert_int_equal(r.skipped, 1);
+	assert_int_equal(r.items[1].line, 3);
+	log = sh_in(k.dir, "git log -p -1 | grep -c 13812345678 || true");
+	assert_string_equal(log, "0");
+	free(log);
+	log = sh_in(k.dir, "git log -1 --format=%s");
+	assert_string_equal(log, "Import 2 records from workorders.csv");
+	free(log);
+	free(before);
+	kb_import_result_release(&r);
+	done_kb(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_import_bad_input),
 		cmocka_unit_test(test_next_id),
 		cmocka_unit_test(test_review_decisions),
+		cmocka_unit_test(test_import_csv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
