@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"  --year N         year for dates written without one\n"
 	"  --dry-run        print what would happen, write nothing\n"
 	"  --no-redact      keep personal data as written\n"
-	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.7)\n"
+	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.5)\n"
 	"  --json           print the result as JSON\n"
 	"  --map MAP        csv: field=Column pairs separated by ','\n\n"
 	"exit: 0 something imported or everything already present, 1 nothing could be\n"

@@ -17,7 +17,7 @@
 
 /* Default similarity above which a draft is a duplicate (scores are
  * normalised so that an identical copy scores 1.0: docs/internals/index.md). */
-#define KB_IMPORT_DEFAULT_THRESHOLD 0.7
+#define KB_IMPORT_DEFAULT_THRESHOLD 0.5
 
 typedef struct {
 	unsigned version;
