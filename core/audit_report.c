@@ -14,6 +14,13 @@
 /* Cap on value pairs considered for empty coverage cells. */
 #define MAX_PAIRS 100000
 
+/* qsort, which must not be given a NULL array even for zero items. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static const char *nz(const char *s)
 {
 	return s ? s : "";
@@ -134,11 +141,11 @@ int kb_audit_coverage(kb_audit_coverage_report **out, kb_audit *a, const char *c
 	c->nonempty = c->count;
 	for (i = 0; i < c->count; i++)
 		c->cells[i].thin = c->cells[i].status[KB_STATUS_VALIDATED] < c->thin;
-	qsort(c->cells, c->count, sizeof(*c->cells), cmp_cell);
+	sort(c->cells, c->count, sizeof(*c->cells), cmp_cell);
 	if (nfields == 2)
 		add_empty_cells(c, &alloc, v, &seen);
 	if (c->count > c->nonempty)
-		qsort(c->cells + c->nonempty, c->count - c->nonempty, sizeof(*c->cells), cmp_cell);
+		sort(c->cells + c->nonempty, c->count - c->nonempty, sizeof(*c->cells), cmp_cell);
 	for (f = 0; f < 2; f++) {
 		kb__smap_release(&v[f].map);
 		free(v[f].shown);
@@ -432,7 +439,7 @@ static void area_people(kb_audit *a, area_priv *ar, size_t *count)
 			p->people[p->npeople++].cases = count[i];
 		}
 	}
-	qsort(p->people, p->npeople, sizeof(*p->people), cmp_share);
+	sort(p->people, p->npeople, sizeof(*p->people), cmp_share);
 	p->sole = p->npeople == 1 ? p->people[0].name : NULL;
 }
 
@@ -532,7 +539,7 @@ int kb_audit_risk(kb_audit_risk_report **out, kb_audit *a, const char *leaving)
 	r = kb_xcalloc(1, sizeof(*r));
 	r->areas = kb_xcalloc(s.n + 1, sizeof(*r->areas));
 	r->leaving = who >= 0 ? a->people[who].name : NULL;
-	qsort(s.areas, s.n, sizeof(*s.areas), cmp_area);
+	sort(s.areas, s.n, sizeof(*s.areas), cmp_area);
 	for (i = 0; i < s.n; i++) {
 		area_people(a, &s.areas[i], count);
 		s.areas[i].pub.bus_factor = bus_factor(a, &s.areas[i], count);
@@ -713,8 +720,8 @@ int kb_audit_activity(kb_audit_activity_report **out, kb_audit *a)
 	s.act = kb_xcalloc(1, sizeof(*s.act));
 	for (i = 0; i < a->ncases; i++)
 		activity_case(&s, &a->cases[i]);
-	qsort(s.act->contribs, s.act->ncontribs, sizeof(*s.act->contribs), cmp_contrib);
-	qsort(s.act->newcases, s.act->nnewcases, sizeof(*s.act->newcases), cmp_new);
+	sort(s.act->contribs, s.act->ncontribs, sizeof(*s.act->contribs), cmp_contrib);
+	sort(s.act->newcases, s.act->nnewcases, sizeof(*s.act->newcases), cmp_new);
 	participation(s.act, a->npeople);
 	kb__smap_release(&s.contrib);
 	kb__smap_release(&s.newc);

@@ -49,6 +49,12 @@ void kb_audit_free(kb_audit *a);
 const kb_diags *kb_audit_warnings(const kb_audit *a);
 /* Number of cases loaded (parsed files). */
 size_t kb_audit_case_count(const kb_audit *a);
+/* Number of commits kb_audit_open() diffed: the results of earlier walks
+ * are cached in kb_store_cachedir() ("audit-history", keyed by the commit
+ * they reflect), so only commits new since then are walked (0 when HEAD
+ * has not moved).  A cache that does not reflect an ancestor of HEAD is
+ * ignored and rewritten; an incomplete history is never cached. */
+size_t kb_audit_commits_walked(const kb_audit *a);
 
 /* ---- coverage ---------------------------------------------------------- */
 

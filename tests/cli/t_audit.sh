@@ -151,3 +151,25 @@ test_audit_shallow_clone() {
 	expect_rc 0
 	expect_out "fire alarm panel"
 }
+
+test_audit_report_html() {
+	sample_kb kb
+	kbrun --kb kb audit report --html report.html
+	expect_rc 0
+	[ -s report.html ] || fail "no report"
+	grep -q '<svg' report.html || fail "no chart"
+	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
+	grep -q '@page{size:A4' report.html || fail "no print CSS"
+	grep -q '刘强' report.html || fail "risk lacks 刘强"
+	if grep -qiE '<script|<link|https?:|url\(' report.html; then fail "external reference"; fi
+	python3 -c "import html.parser,sys; html.parser.HTMLParser().feed(open('report.html', encoding='utf-8').read())" ||
+		fail "html does not parse"
+	kbrun --kb kb audit report
+	expect_rc 2
+	kbrun --kb kb audit risk --html x.html
+	expect_rc 2
+	command -v chromium >/dev/null || skip "chromium is not installed: report checked without a browser"
+	chromium --headless --no-sandbox --disable-gpu --screenshot="$PWD/shot.png" \
+		--window-size=1240,1754 "file://$PWD/report.html" >/dev/null 2>&1 || fail "chromium failed"
+	[ -s shot.png ] || fail "no screenshot"
+}
