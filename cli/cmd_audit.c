@@ -578,7 +578,8 @@ static void esc(FILE *f, const char *s)
 static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	"<title>kb audit report</title>\n<style>\n"
-	"body{font-family:sans-serif;font-size:11pt;color:#222;max-width:180mm;margin:auto}\n"
+	"body{font-family:\"Noto Sans\",\"Noto Sans CJK SC\",\"Microsoft YaHei\","
+	"\"PingFang SC\",sans-serif;font-size:11pt;color:#222;max-width:180mm;margin:auto}\n"
 	"h1{font-size:18pt}h2{font-size:14pt;border-bottom:1px solid #999;margin-top:1.5em}\n"
 	"table{border-collapse:collapse;font-size:9pt;margin:.5em 0}\n"
 	"td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\n"

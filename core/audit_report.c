@@ -169,7 +169,8 @@ void kb_audit_coverage_free(kb_audit_coverage_report *c)
 const char *kb_audit_rule_name(kb_audit_rule r)
 {
 	static const char *const names[] = { "no-symptom", "no-resolution", "old-draft", "stale",
-					     "broken-link", "unknown-status", "bad-date" };
+					     "broken-link", "unknown-status", "bad-date",
+					     "duplicate" };
 
 	return (unsigned)r < KB_AUDIT_RULE__COUNT ? names[r] : "unknown";
 }
@@ -330,6 +331,41 @@ typedef struct {
 	char **details;
 } health_priv;
 
+/*
+ * Likely duplicates: cases whose folded title, or folded symptom text, is
+ * the same as an earlier case's (path order).  Exact after folding, so it
+ * is linear; near-duplicates are left to `kb similar`.
+ */
+static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **details)
+{
+	static const char *const what[] = { "title", "symptom" };
+	kb__smap seen[2] = { { 0 }, { 0 } };
+	kb_buf d = KB_BUF_INIT;
+	size_t i, j, first;
+	char *key;
+
+	for (i = 0; i < a->ncases; i++) {
+		for (j = 0; j < 2; j++) {
+			key = kb__audit_fold(j ? kb_case_section(a->cases[i].c, KB_SECTION_SYMPTOM) :
+					     kb_case_title(a->cases[i].c));
+			if (*key && kb__smap_get(&seen[j], key, &first) &&
+			    !(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
+				cases[i].findings |= 1u << KB_AUDIT_DUPLICATE;
+				kb_buf_set(&d, details[i], strlen(details[i]));
+				note(&d, "same %s as '%s'", what[j], kb_case_id(a->cases[first].c));
+				free(details[i]);
+				details[i] = kb_buf_detach(&d);
+				cases[i].detail = details[i];
+			} else if (*key && !kb__smap_get(&seen[j], key, &first)) {
+				kb__smap_put(&seen[j], key, i);
+			}
+			free(key);
+		}
+	}
+	kb__smap_release(&seen[0]);
+	kb__smap_release(&seen[1]);
+}
+
 int kb_audit_health(kb_audit_health_report **out, kb_audit *a)
 {
 	health_priv *p = kb_xcalloc(1, sizeof(*p));
@@ -340,8 +376,10 @@ int kb_audit_health(kb_audit_health_report **out, kb_audit *a)
 	h->cases = kb_xcalloc(a->ncases + 1, sizeof(*h->cases));
 	p->details = kb_xcalloc(a->ncases + 1, sizeof(*p->details));
 	h->count = a->ncases;
-	for (i = 0; i < a->ncases; i++) {
+	for (i = 0; i < a->ncases; i++)
 		health_one(a, &a->cases[i], &h->cases[i], &p->details[i]);
+	find_duplicates(a, h->cases, p->details);
+	for (i = 0; i < a->ncases; i++) {
 		for (r = 0; r < KB_AUDIT_RULE__COUNT; r++)
 			h->rule_count[r] += (h->cases[i].findings >> r) & 1u;
 		sum += h->cases[i].score;

@@ -97,11 +97,12 @@ typedef enum {
 	KB_AUDIT_BROKEN_LINK,        /* links to an id no case has */
 	KB_AUDIT_UNKNOWN_STATUS,     /* status missing or not a known one */
 	KB_AUDIT_BAD_DATE,           /* created/updated not YYYY-MM-DD, or in the future */
+	KB_AUDIT_DUPLICATE,          /* likely duplicate: same title or same symptom as another */
 	KB_AUDIT_RULE__COUNT
 } kb_audit_rule;
 
 /* "no-symptom", "no-resolution", "old-draft", "stale", "broken-link",
- * "unknown-status", "bad-date". */
+ * "unknown-status", "bad-date", "duplicate". */
 const char *kb_audit_rule_name(kb_audit_rule r);
 
 typedef struct {

@@ -217,8 +217,10 @@ static void test_health_rules_and_scores(void **state)
 	(void)state;
 	assert_int_equal(kb_audit_health(&h, a), 0);
 	assert_int_equal(h->count, 7);
+	/* the fixture reuses one body: PMP-0001 repeats CHL-0001's symptom */
 	x = find_health(h, "PMP-0001");
-	assert_int_equal(x->findings, 0);
+	assert_int_equal(x->findings, BIT(KB_AUDIT_DUPLICATE));
+	assert_string_equal(x->detail, "same symptom as 'CHL-0001'");
 	assert_int_equal(x->score, 100);
 	assert_int_equal(x->age_days, 173);
 	x = find_health(h, "CHL-0001");
@@ -229,13 +231,17 @@ static void test_health_rules_and_scores(void **state)
 	assert_string_equal(x->detail, "links to missing case 'NOPE-1'");
 	assert_int_equal(x->score, 10 + 20 + 5);
 	x = find_health(h, "FAN-0002");
-	assert_int_equal(x->findings, BIT(KB_AUDIT_UNKNOWN_STATUS) | BIT(KB_AUDIT_BAD_DATE));
+	assert_int_equal(x->findings, BIT(KB_AUDIT_UNKNOWN_STATUS) | BIT(KB_AUDIT_BAD_DATE) |
+			 BIT(KB_AUDIT_DUPLICATE));
 	assert_non_null(strstr(x->detail, "created '2099-01-01' is in the future"));
 	assert_non_null(strstr(x->detail, "status 'valdated'"));
 	assert_int_equal(h->rule_count[KB_AUDIT_STALE], 1);
 	assert_int_equal(h->rule_count[KB_AUDIT_OLD_DRAFT], 1);
 	assert_int_equal(h->rule_count[KB_AUDIT_NO_SYMPTOM], 0);
 	assert_int_equal(h->rule_count[KB_AUDIT_NO_RESOLUTION], 0);
+	assert_int_equal(h->rule_count[KB_AUDIT_DUPLICATE], 5);
+	x = find_health(h, "PMP-0002");
+	assert_string_equal(x->detail, "same title as 'PMP-0001'");
 	kb_audit_health_free(h);
 	close_fixture(a, s, dir);
 }
