@@ -253,32 +253,26 @@ typedef struct {
 } walk_state;
 
 /* Line number of the front matter's closing "---" in a blob, 0 when the
- * blob has no front matter (then every line is body). */
-static int fm_end(git_repository *repo, const git_diff_file *f)
+ * blob has no front matter (then every line is body) or is NULL. */
+static int fm_end(const git_blob *b)
 {
-	git_blob *b = NULL;
 	const char *p, *end, *nl;
-	int line = 1, found = 0;
+	int line = 1;
 
-	if (!(f->flags & GIT_DIFF_FLAG_EXISTS) || git_blob_lookup(&b, repo, &f->id) < 0) {
-		git_error_clear();
+	if (!b)
 		return 0;
-	}
 	p = git_blob_rawcontent(b);
 	end = p + git_blob_rawsize(b);
-	if (end - p >= 3 && !memcmp(p, "---", 3)) {
-		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-			p = nl + 1;
-			line++;
-			if (end - p >= 3 && !memcmp(p, "---", 3) &&
-			    (end - p == 3 || p[3] == '\n' || p[3] == '\r')) {
-				found = line;
-				break;
-			}
-		}
+	if (end - p < 3 || memcmp(p, "---", 3))
+		return 0;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p = nl + 1;
+		line++;
+		if (end - p >= 3 && !memcmp(p, "---", 3) &&
+		    (end - p == 3 || p[3] == '\n' || p[3] == '\r'))
+			return line;
 	}
-	git_blob_free(b);
-	return found;
+	return 0;
 }
 
 /* Append the event line of the current file, if it had an event. */
@@ -299,23 +293,6 @@ static int is_case_path(const char *p)
 	size_t n = strlen(p);
 
 	return n > 3 && !strcmp(p + n - 3, ".md") && !strchr(p, '\t') && !strchr(p, '\n');
-}
-
-static int file_cb(const git_diff_delta *d, float progress, void *payload)
-{
-	walk_state *w = payload;
-
-	(void)progress;
-	finish_file(w);
-	if (d->status == GIT_DELTA_DELETED || !is_case_path(d->new_file.path))
-		return 0;
-	w->path = kb_xstrdup(d->new_file.path);
-	w->added = d->status == GIT_DELTA_ADDED;
-	w->body_lines = 0;
-	w->set_validated = 0;
-	w->fm_old = fm_end(w->repo, &d->old_file);
-	w->fm_new = fm_end(w->repo, &d->new_file);
-	return 0;
 }
 
 static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l,
@@ -341,6 +318,122 @@ static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_di
 	return 0;
 }
 
+/* One changed case file: diff the blobs line by line (old may be NULL). */
+static int diff_file(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
+		     const char *path)
+{
+	git_blob *ob = NULL, *nb = NULL;
+	int rc = 0;
+
+	if (!is_case_path(path))
+		return 0;
+	if ((eo && git_blob_lookup(&ob, w->repo, git_tree_entry_id(eo)) < 0) ||
+	    git_blob_lookup(&nb, w->repo, git_tree_entry_id(en)) < 0) {
+		rc = -1;
+		goto done;
+	}
+	w->path = kb_xstrdup(path);
+	w->added = eo == NULL;
+	w->body_lines = 0;
+	w->set_validated = 0;
+	w->fm_old = fm_end(ob);
+	w->fm_new = fm_end(nb);
+	if (git_diff_blobs(ob, path, nb, path, NULL, NULL, NULL, NULL, line_cb, w) < 0)
+		rc = -1;
+	finish_file(w);
+done:
+	git_blob_free(ob);
+	git_blob_free(nb);
+	return rc;
+}
+
+/* Git's tree order: names compared as if directories ended in '/'. */
+static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	unsigned char cx, cy;
+
+	if (c)
+		return c;
+	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
+	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
+	return (int)cx - (int)cy;
+}
+
+static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix);
+
+/* A pair of entries at the same name (eo or en may be NULL). */
+static int diff_entry(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
+		      kb_buf *prefix)
+{
+	size_t len = prefix->len;
+	int rc = 0, otree, ntree;
+
+	if (!en || (eo && git_oid_equal(git_tree_entry_id(eo), git_tree_entry_id(en))))
+		return 0;   /* deleted or unchanged: no event */
+	otree = eo && git_tree_entry_type(eo) == GIT_OBJECT_TREE;
+	ntree = git_tree_entry_type(en) == GIT_OBJECT_TREE;
+	if (eo && otree != ntree)
+		eo = NULL;
+	kb_buf_puts(prefix, git_tree_entry_name(en));
+	if (ntree) {
+		kb_buf_putc(prefix, '/');
+		rc = diff_trees(w, eo ? git_tree_entry_id(eo) : NULL, git_tree_entry_id(en), prefix);
+	} else if (git_tree_entry_type(en) == GIT_OBJECT_BLOB) {
+		rc = diff_file(w, eo, en, prefix->ptr);
+	}
+	kb_buf_truncate(prefix, len);
+	return rc;
+}
+
+/*
+ * Walk two trees side by side (both sorted in git's order) and diff the
+ * blobs that differ.  Much cheaper than git_diff_tree_to_tree() here: the
+ * walk compares ids only and builds no iterator or delta list.
+ */
+static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix)
+{
+	git_tree *to = NULL, *tn = NULL;
+	size_t i = 0, j = 0, no, nn;
+	const git_tree_entry *eo, *en;
+	int rc = 0, c;
+
+	if ((old && git_tree_lookup(&to, w->repo, old) < 0) || git_tree_lookup(&tn, w->repo, new) < 0) {
+		rc = -1;
+		goto done;
+	}
+	no = to ? git_tree_entrycount(to) : 0;
+	nn = git_tree_entrycount(tn);
+	while (rc == 0 && (i < no || j < nn)) {
+		eo = i < no ? git_tree_entry_byindex(to, i) : NULL;
+		en = j < nn ? git_tree_entry_byindex(tn, j) : NULL;
+		c = !eo ? 1 : !en ? -1 : entry_cmp(eo, en);
+		if (c < 0)
+			i++;
+		else if (c > 0)
+			rc = diff_entry(w, NULL, en, prefix), j++;
+		else
+			rc = diff_entry(w, eo, en, prefix), i++, j++;
+	}
+done:
+	git_tree_free(to);
+	git_tree_free(tn);
+	return rc;
+}
+
+/* Id of the cases/ tree of a commit's tree; 0 when there is none. */
+static int cases_tree(git_oid *out, git_tree *t)
+{
+	const git_tree_entry *e = t ? git_tree_entry_byname(t, KB_CASES_DIR) : NULL;
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return 0;
+	git_oid_cpy(out, git_tree_entry_id(e));
+	return 1;
+}
+
 /* A copy of s with tabs and line breaks blanked (they separate fields). */
 static char *field_copy(const char *s)
 {
@@ -358,11 +451,10 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 {
 	git_commit *c = NULL, *p = NULL;
 	git_tree *t = NULL, *pt = NULL;
-	git_diff *diff = NULL;
-	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
-	char *spec = KB_CASES_DIR "/";
+	kb_buf prefix = KB_BUF_INIT;
+	git_oid oid, nid;
 	const git_signature *sig;
-	int rc = 0;
+	int rc = 0, has_old;
 
 	if (git_commit_lookup(&c, w->repo, id) < 0) {
 		*incomplete = 1;
@@ -382,22 +474,23 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 	w->email = field_copy(sig->email);
 	w->time = sig->when.time;
 	w->walked++;
-	o.pathspec.strings = &spec;
-	o.pathspec.count = 1;
-	if (git_diff_tree_to_tree(&diff, w->repo, pt, t, &o) < 0 ||
-	    git_diff_foreach(diff, file_cb, NULL, NULL, line_cb, w) < 0) {
-		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
-				  kb__git_msg("unknown error"));
-		goto done;
+	if (cases_tree(&nid, t)) {
+		has_old = cases_tree(&oid, pt);
+		kb_buf_puts(&prefix, KB_CASES_DIR "/");
+		if ((!has_old || !git_oid_equal(&oid, &nid)) &&
+		    diff_trees(w, has_old ? &oid : NULL, &nid, &prefix) < 0) {
+			rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
+					  kb__git_msg("unknown error"));
+			goto done;
+		}
 	}
-	finish_file(w);
 done:
+	kb_buf_release(&prefix);
 	free(w->path);
 	free(w->name);
 	free(w->email);
 	w->path = w->name = w->email = NULL;
 	git_error_clear();
-	git_diff_free(diff);
 	git_tree_free(t);
 	git_tree_free(pt);
 	git_commit_free(p);
