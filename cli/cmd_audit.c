@@ -253,9 +253,12 @@ static int run_coverage(kb_audit *a, const audit_args *ar)
 		print_csv(&t);
 	} else {
 		print_text(&t);
-		printf("\n%zu cells with cases, %zu thin (fewer than %zu validated), "
-		       "%zu empty combinations (listed by --json and --csv)\n",
-		       c->nonempty, thin, c->thin, c->count - c->nonempty);
+		printf("\n%zu cells with cases, %zu thin (fewer than %zu validated)", c->nonempty,
+		       thin, c->thin);
+		if (c->nfields == 2)
+			printf(", %zu empty combinations (listed by --json and --csv)",
+			       c->count - c->nonempty);
+		fputc('\n', stdout);
 	}
 	table_release(&t);
 	kb_audit_coverage_free(c);
@@ -421,7 +424,7 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 	table t = { 6, head, numeric, NULL, 0, 0 };
 	kb_buf p = KB_BUF_INIT;
 	char b[2][32];
-	size_t i, single = 0;
+	size_t i, single = 0, single2 = 0;
 	const kb_audit_area *x;
 
 	if (kb_audit_risk(&r, a, ar->leaving) < 0)
@@ -435,6 +438,7 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 		x = &r->areas[i];
 		people_text(&p, x);
 		single += x->sole != NULL;
+		single2 += x->sole != NULL && x->validated >= 2;
 		table_row(&t, or_dash(x->equipment), x->failure_mode ? or_dash(x->failure_mode) : "(all)",
 			  num(b[0], x->validated), num(b[1], x->bus_factor),
 			  r->leaving ? role_name(x->leaving) : x->sole ? "single person" : "",
@@ -447,7 +451,8 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 	} else {
 		print_text(&t);
 		if (!r->leaving)
-			printf("\n%zu areas, %zu known to a single person\n", r->count, single);
+			printf("\n%zu areas, %zu known to a single person (%zu of them with two or "
+			       "more validated cases)\n", r->count, single, single2);
 	}
 	kb_buf_release(&p);
 	table_release(&t);
