@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <getopt.h>
 
 #include "cli.h"
@@ -18,7 +19,8 @@ static const char usage_text[] =
 	"usage: kb audit coverage [--by FIELD[,FIELD]] [--thin N] [--json|--csv]\n"
 	"       kb audit health [--days N] [--months N] [--json|--csv]\n"
 	"       kb audit risk [--leaving NAME] [--json|--csv]\n"
-	"       kb audit activity [--json|--csv]\n\n"
+	"       kb audit activity [--json|--csv]\n"
+	"       kb audit report --html FILE\n\n"
 	"Audits of what the team knows, computed from the cases and git history\n"
 	"(docs/audit.md):\n"
 	"  coverage  cases per equipment x failure mode (or --by fields), by status;\n"
@@ -27,7 +29,8 @@ static const char usage_text[] =
 	"            (default 30), validated cases not updated for --months (default 24)\n"
 	"  risk      areas whose validated cases one person wrote, bus factor per area;\n"
 	"            --leaving NAME: areas NAME alone or mostly wrote\n"
-	"  activity  cases created, edited, reviewed per person and month\n\n"
+	"  activity  cases created, edited, reviewed per person and month\n"
+	"  report    all audits in one self-contained HTML file with SVG charts\n\n"
 	"  --json    one JSON object      --csv   comma-separated values with a header\n\n"
 	"exit: 0 audit printed (even with findings), 1 --leaving names nobody,\n"
 	"      2 usage error\n";
@@ -38,6 +41,7 @@ typedef struct {
 	size_t nby;
 	char *by_copy;
 	const char *leaving;
+	const char *html;
 	int json, csv;
 	kb_audit_options opts;
 } audit_args;
@@ -249,9 +253,12 @@ static int run_coverage(kb_audit *a, const audit_args *ar)
 		print_csv(&t);
 	} else {
 		print_text(&t);
-		printf("\n%zu cells with cases, %zu thin (fewer than %zu validated), "
-		       "%zu empty combinations (listed by --json and --csv)\n",
-		       c->nonempty, thin, c->thin, c->count - c->nonempty);
+		printf("\n%zu cells with cases, %zu thin (fewer than %zu validated)", c->nonempty,
+		       thin, c->thin);
+		if (c->nfields == 2)
+			printf(", %zu empty combinations (listed by --json and --csv)",
+			       c->count - c->nonempty);
+		fputc('\n', stdout);
 	}
 	table_release(&t);
 	kb_audit_coverage_free(c);
@@ -417,7 +424,7 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 	table t = { 6, head, numeric, NULL, 0, 0 };
 	kb_buf p = KB_BUF_INIT;
 	char b[2][32];
-	size_t i, single = 0;
+	size_t i, single = 0, single2 = 0;
 	const kb_audit_area *x;
 
 	if (kb_audit_risk(&r, a, ar->leaving) < 0)
@@ -431,6 +438,7 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 		x = &r->areas[i];
 		people_text(&p, x);
 		single += x->sole != NULL;
+		single2 += x->sole != NULL && x->validated >= 2;
 		table_row(&t, or_dash(x->equipment), x->failure_mode ? or_dash(x->failure_mode) : "(all)",
 			  num(b[0], x->validated), num(b[1], x->bus_factor),
 			  r->leaving ? role_name(x->leaving) : x->sole ? "single person" : "",
@@ -443,7 +451,8 @@ static int run_risk(kb_audit *a, const audit_args *ar)
 	} else {
 		print_text(&t);
 		if (!r->leaving)
-			printf("\n%zu areas, %zu known to a single person\n", r->count, single);
+			printf("\n%zu areas, %zu known to a single person (%zu of them with two or "
+			       "more validated cases)\n", r->count, single, single2);
 	}
 	kb_buf_release(&p);
 	table_release(&t);
@@ -556,6 +565,277 @@ done:
 	return rc;
 }
 
+/* ---- report: one self-contained HTML file ------------------------------ */
+
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static const char html_head[] =
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<title>kb audit report</title>\n<style>\n"
+	"body{font-family:\"Noto Sans\",\"Noto Sans CJK SC\",\"Microsoft YaHei\","
+	"\"PingFang SC\",sans-serif;font-size:11pt;color:#222;max-width:180mm;margin:auto}\n"
+	"h1{font-size:18pt}h2{font-size:14pt;border-bottom:1px solid #999;margin-top:1.5em}\n"
+	"table{border-collapse:collapse;font-size:9pt;margin:.5em 0}\n"
+	"td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\n"
+	"td.n{text-align:right}svg{max-width:100%;height:auto;display:block}\n"
+	".single{color:#b03a2e;font-weight:bold}\n"
+	"@page{size:A4;margin:15mm}\n"
+	"@media print{body{max-width:none}h2{break-before:auto}"
+	"table,svg{break-inside:avoid}}\n"
+	"</style>\n</head>\n<body>\n";
+
+/* Index of s in a list of distinct strings, added when new. */
+static size_t str_index(const char ***list, size_t *n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], s))
+			return i;
+	*list = kb_xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[*n] = s;
+	return (*n)++;
+}
+
+/* Heat map: equipment rows x failure-mode columns, shade = validated cases. */
+static void svg_heatmap(FILE *f, const kb_audit_coverage_report *c)
+{
+	const char **rows = NULL, **cols = NULL;
+	size_t nr = 0, nc = 0, i, r, k, max = 1, *v;
+	const int cw = 12, left = 150, top = 130;
+
+	for (i = 0; i < c->nonempty; i++) {
+		str_index(&rows, &nr, or_dash(c->cells[i].value[0]));
+		str_index(&cols, &nc, or_dash(c->cells[i].value[1]));
+		if (c->cells[i].status[KB_STATUS_VALIDATED] > max)
+			max = c->cells[i].status[KB_STATUS_VALIDATED];
+	}
+	v = kb_xcalloc(nr * nc + 1, sizeof(*v));
+	for (i = 0; i < c->nonempty; i++) {
+		r = str_index(&rows, &nr, or_dash(c->cells[i].value[0]));
+		k = str_index(&cols, &nc, or_dash(c->cells[i].value[1]));
+		v[r * nc + k] = c->cells[i].status[KB_STATUS_VALIDATED] + 1;
+	}
+	fprintf(f, "<svg viewBox=\"0 0 %zu %zu\" width=\"%zu\" role=\"img\" "
+		"aria-label=\"coverage heat map\">\n", left + nc * cw + 10, top + nr * cw + 10,
+		left + nc * cw + 10);
+	for (k = 0; k < nc; k++) {
+		fprintf(f, "<text font-size=\"8\" transform=\"translate(%zu,%d) rotate(-60)\">",
+			left + k * cw + 8, top - 4);
+		esc(f, cols[k]);
+		fputs("</text>\n", f);
+	}
+	for (r = 0; r < nr; r++) {
+		fprintf(f, "<text font-size=\"9\" x=\"%d\" y=\"%zu\" text-anchor=\"end\">",
+			left - 4, top + r * cw + 9);
+		esc(f, rows[r]);
+		fputs("</text>\n", f);
+		for (k = 0; k < nc; k++) {
+			size_t x = v[r * nc + k];
+			unsigned shade = x ? 220 - (unsigned)(180 * (x - 1) / max) : 0;
+
+			fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%d\" "
+				"fill=\"%s\" stroke=\"#fff\"", left + k * cw, top + r * cw, cw, cw,
+				x ? "" : "#eeeeee");
+			if (x)
+				fprintf(f, " style=\"fill:rgb(%u,%u,255)\"", shade, shade);
+			fputs("><title>", f);
+			esc(f, rows[r]);
+			fputs(" / ", f);
+			esc(f, cols[k]);
+			fprintf(f, ": %zu validated</title></rect>\n", x ? x - 1 : 0);
+		}
+	}
+	fputs("</svg>\n", f);
+	free(v);
+	free(rows);
+	free(cols);
+}
+
+/* Horizontal bars: validated cases per equipment, red when one person. */
+static void svg_risk(FILE *f, const kb_audit_risk_report *r)
+{
+	size_t i, n = 0, max = 1, y;
+
+	for (i = 0; i < r->count; i++) {
+		if (!r->areas[i].failure_mode) {
+			n++;
+			max = r->areas[i].validated > max ? r->areas[i].validated : max;
+		}
+	}
+	fprintf(f, "<svg viewBox=\"0 0 640 %zu\" width=\"640\" role=\"img\" "
+		"aria-label=\"risk per area\">\n", n * 20 + 10);
+	for (i = 0, y = 5; i < r->count; i++) {
+		const kb_audit_area *x = &r->areas[i];
+
+		if (x->failure_mode)
+			continue;
+		fprintf(f, "<text font-size=\"10\" x=\"145\" y=\"%zu\" text-anchor=\"end\">", y + 12);
+		esc(f, or_dash(x->equipment));
+		fprintf(f, "</text><rect x=\"150\" y=\"%zu\" width=\"%zu\" height=\"14\" fill=\"%s\"/>"
+			"<text font-size=\"9\" x=\"%zu\" y=\"%zu\">%zu cases, bus factor %zu",
+			y, 300 * x->validated / max, x->sole ? "#c0392b" : "#2e86c1",
+			155 + 300 * x->validated / max, y + 11, x->validated, x->bus_factor);
+		if (x->sole) {
+			fputs(", only ", f);
+			esc(f, x->sole);
+		}
+		fputs("</text>\n", f);
+		y += 20;
+	}
+	fputs("</svg>\n", f);
+}
+
+/* Bars: contributions (created + edited + reviewed) per month. */
+static void svg_activity(FILE *f, const kb_audit_activity_report *act)
+{
+	size_t i, j, n = 0, max = 1, *tot = kb_xcalloc(act->nmonths + 1, sizeof(*tot));
+	const int bw = 8, h = 120;
+
+	for (i = 0, j = 0; i < act->ncontribs; i++) {
+		while (j < act->nmonths && strcmp(act->months[j].month, act->contribs[i].month))
+			j++;
+		if (j < act->nmonths)
+			tot[j] += act->contribs[i].created + act->contribs[i].edited +
+				  act->contribs[i].reviewed;
+	}
+	for (j = 0; j < act->nmonths; j++)
+		max = tot[j] > max ? tot[j] : max;
+	n = act->nmonths;
+	fprintf(f, "<svg viewBox=\"0 0 %zu %d\" width=\"%zu\" role=\"img\" "
+		"aria-label=\"activity per month\">\n", n * bw + 40, h + 40, n * bw + 40);
+	for (j = 0; j < n; j++) {
+		size_t bh = (size_t)h * tot[j] / max;
+
+		fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%zu\" fill=\"#27ae60\">"
+			"<title>%s: %zu</title></rect>\n", 20 + j * bw, 10 + h - bh, bw - 1, bh,
+			act->months[j].month, tot[j]);
+		if (j % 12 == 0)
+			fprintf(f, "<text font-size=\"8\" x=\"%zu\" y=\"%d\">%s</text>\n", 20 + j * bw,
+				h + 25, act->months[j].month);
+	}
+	fputs("</svg>\n", f);
+	free(tot);
+}
+
+static void html_health(FILE *f, const kb_audit_health_report *h)
+{
+	kb_buf fb = KB_BUF_INIT;
+	size_t i;
+	int r;
+
+	fprintf(f, "<p>%zu cases, mean quality score %.1f (docs/audit.md).</p>\n<table>"
+		"<tr><th>finding</th><th>cases</th></tr>\n", h->count, h->mean_score);
+	for (r = 0; r < KB_AUDIT_RULE__COUNT; r++)
+		fprintf(f, "<tr><td>%s</td><td class=\"n\">%zu</td></tr>\n",
+			kb_audit_rule_name((kb_audit_rule)r), h->rule_count[r]);
+	fputs("</table>\n<table><tr><th>id</th><th>status</th><th>score</th><th>findings</th>"
+	      "<th>detail</th></tr>\n", f);
+	for (i = 0; i < h->count; i++) {
+		if (!h->cases[i].findings && h->cases[i].score >= 80)
+			continue;
+		findings_text(&fb, h->cases[i].findings);
+		fputs("<tr><td>", f);
+		esc(f, h->cases[i].id);
+		fputs("</td><td>", f);
+		esc(f, h->cases[i].status);
+		fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td>", h->cases[i].score, fb.ptr);
+		esc(f, h->cases[i].detail);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	kb_buf_release(&fb);
+}
+
+static void html_single(FILE *f, const kb_audit_risk_report *r)
+{
+	size_t i, n = 0;
+
+	fputs("<table><tr><th>equipment</th><th>failure mode</th><th>validated</th>"
+	      "<th>only author</th></tr>\n", f);
+	for (i = 0; i < r->count; i++) {
+		if (!r->areas[i].sole || (r->areas[i].failure_mode && r->areas[i].validated < 2))
+			continue;
+		n++;
+		fputs("<tr><td>", f);
+		esc(f, r->areas[i].equipment);
+		fputs("</td><td>", f);
+		esc(f, r->areas[i].failure_mode ? r->areas[i].failure_mode : "(all)");
+		fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"single\">", r->areas[i].validated);
+		esc(f, r->areas[i].sole);
+		fputs("</td></tr>\n", f);
+	}
+	fprintf(f, "</table>\n<p>%zu areas with two or more validated cases known to one person "
+		"(single-case failure modes left out).</p>\n", n);
+}
+
+static void write_report(FILE *f, kb_audit *a, const kb_audit_coverage_report *c,
+			 const kb_audit_health_report *h, const kb_audit_risk_report *r,
+			 const kb_audit_activity_report *act)
+{
+	char today[11];
+
+	cli_today(today);
+	fputs(html_head, f);
+	fprintf(f, "<h1>Knowledge audit</h1>\n<p>%s: %zu cases.</p>\n", today,
+		kb_audit_case_count(a));
+	fputs("<h2>Risk: knowledge held by one person</h2>\n", f);
+	svg_risk(f, r);
+	html_single(f, r);
+	fputs("<h2>Coverage: validated cases, equipment &times; failure mode</h2>\n", f);
+	svg_heatmap(f, c);
+	fprintf(f, "<p>%zu cells with cases; %zu empty combinations.</p>\n", c->nonempty,
+		c->count - c->nonempty);
+	fputs("<h2>Activity: contributions per month</h2>\n", f);
+	svg_activity(f, act);
+	fputs("<h2>Health</h2>\n", f);
+	html_health(f, h);
+	fputs("</body>\n</html>\n", f);
+}
+
+static int run_report(kb_audit *a, const audit_args *ar)
+{
+	kb_audit_coverage_report *c = NULL;
+	kb_audit_health_report *h = NULL;
+	kb_audit_risk_report *r = NULL;
+	kb_audit_activity_report *act = NULL;
+	FILE *f = NULL;
+	int rc = 0;
+
+	if (kb_audit_coverage(&c, a, NULL, 0) < 0 || kb_audit_health(&h, a) < 0 ||
+	    kb_audit_risk(&r, a, NULL) < 0 || kb_audit_activity(&act, a) < 0) {
+		rc = cli_fail();
+		goto done;
+	}
+	if (!(f = fopen(ar->html, "w"))) {
+		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
+		rc = CLI_INTERNAL;
+		goto done;
+	}
+	write_report(f, a, c, h, r, act);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
+		rc = CLI_INTERNAL;
+	}
+done:
+	kb_audit_coverage_free(c);
+	kb_audit_health_free(h);
+	kb_audit_risk_free(r);
+	kb_audit_activity_free(act);
+	return rc;
+}
+
 /* ---- arguments --------------------------------------------------------- */
 
 static int parse_by(audit_args *ar, const char *s)
@@ -593,7 +873,8 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' }, { "leaving", required_argument, NULL, 'l' },
 		{ "days", required_argument, NULL, 'd' }, { "months", required_argument, NULL, 'm' },
 		{ "thin", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+		{ "csv", no_argument, NULL, 'c' }, { "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	int c, rc = 0;
 
 	optind = 0;
@@ -606,6 +887,7 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		case 't': rc = cli_parse_limit(&ar->opts.thin, "--thin", optarg); break;
 		case 'j': ar->json = 1; break;
 		case 'c': ar->csv = 1; break;
+		case 'H': ar->html = optarg; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		default: fputs(usage_text, stderr); return CLI_USAGE;
 		}
@@ -618,6 +900,8 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		return cli_usage_error("--json and --csv exclude each other");
 	if (ar->leaving && strcmp(ar->verb, "risk"))
 		return cli_usage_error("--leaving is an option of 'kb audit risk'");
+	if (!strcmp(ar->verb, "report") != !!ar->html)
+		return cli_usage_error("'kb audit report' needs --html FILE, the only audit with it");
 	if (ar->nby && strcmp(ar->verb, "coverage"))
 		return cli_usage_error("--by is an option of 'kb audit coverage'");
 	return 0;
@@ -631,13 +915,15 @@ static int run_verb(kb_audit *a, const audit_args *ar)
 		return run_health(a, ar);
 	if (!strcmp(ar->verb, "risk"))
 		return run_risk(a, ar);
+	if (!strcmp(ar->verb, "report"))
+		return run_report(a, ar);
 	return run_activity(a, ar);
 }
 
 static int known_verb(const char *v)
 {
 	return !strcmp(v, "coverage") || !strcmp(v, "health") || !strcmp(v, "risk") ||
-	       !strcmp(v, "activity");
+	       !strcmp(v, "activity") || !strcmp(v, "report");
 }
 
 int cmd_audit(int argc, char **argv)
@@ -656,7 +942,7 @@ int cmd_audit(int argc, char **argv)
 	}
 	ar.verb = argv[1];
 	if (!known_verb(ar.verb))
-		return cli_usage_error("unknown audit '%s' (coverage, health, risk, activity)",
+		return cli_usage_error("unknown audit '%s' (coverage, health, risk, activity, report)",
 				       ar.verb);
 	if ((rc = parse_options(&ar, argc - 1, argv + 1)))
 		goto done;

@@ -4,9 +4,11 @@
  * against its first parent under cases/) attributing creations,
  * substantive edits and reviews to people normalised through .mailmap.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "audit_internal.h"
@@ -227,96 +229,70 @@ static int load_file(const char *relpath, const char *text, size_t len, void *pa
 
 /* ---- the history walk ------------------------------------------------- */
 
+/*
+ * The walk turns each commit into event lines, one per case file it touched
+ * in a way that matters: "<flags>\t<time>\t<name>\t<email>\t<path>\n" with
+ * flags A (added), E (sections changed), V (status set to validated).  The
+ * lines are cached in <cachedir>audit-history (first line: the format and
+ * the commit they reflect), so a later run walks only the new commits.
+ */
+#define CACHE_FILE "audit-history"
+#define CACHE_MAGIC "kb-audit-history 1 "
+
 typedef struct {
-	kb_audit *a;
 	git_repository *repo;
-	size_t person;
+	kb_buf *out;         /* event lines */
+	char *name, *email;  /* current commit's author, tabs and newlines blanked */
 	int64_t time;
-	long cur;            /* case of the current file, -1 when none */
+	char *path;          /* current file, NULL when none */
 	int added;
 	size_t body_lines;   /* changed lines below the front matter */
 	int set_validated;   /* a front-matter line "status: validated" was added */
 	int fm_old, fm_new;  /* line of the closing "---" in each side, 0 none */
+	size_t walked;       /* commits diffed */
 } walk_state;
 
 /* Line number of the front matter's closing "---" in a blob, 0 when the
- * blob has no front matter (then every line is body). */
-static int fm_end(git_repository *repo, const git_diff_file *f)
+ * blob has no front matter (then every line is body) or is NULL. */
+static int fm_end(const git_blob *b)
 {
-	git_blob *b = NULL;
 	const char *p, *end, *nl;
-	int line = 1, found = 0;
+	int line = 1;
 
-	if (!(f->flags & GIT_DIFF_FLAG_EXISTS) || git_blob_lookup(&b, repo, &f->id) < 0) {
-		git_error_clear();
+	if (!b)
 		return 0;
-	}
 	p = git_blob_rawcontent(b);
 	end = p + git_blob_rawsize(b);
-	if (end - p >= 3 && !memcmp(p, "---", 3)) {
-		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-			p = nl + 1;
-			line++;
-			if (end - p >= 3 && !memcmp(p, "---", 3) &&
-			    (end - p == 3 || p[3] == '\n' || p[3] == '\r')) {
-				found = line;
-				break;
-			}
-		}
+	if (end - p < 3 || memcmp(p, "---", 3))
+		return 0;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p = nl + 1;
+		line++;
+		if (end - p >= 3 && !memcmp(p, "---", 3) &&
+		    (end - p == 3 || p[3] == '\n' || p[3] == '\r'))
+			return line;
 	}
-	git_blob_free(b);
-	return found;
+	return 0;
 }
 
-static void add_event(kb__acase *k, size_t person, int64_t time, int kind)
-{
-	if (k->nev == k->aev) {
-		k->aev = k->aev ? 2 * k->aev : 4;
-		k->ev = kb_xrealloc(k->ev, k->aev * sizeof(*k->ev));
-	}
-	k->ev[k->nev].person = person;
-	k->ev[k->nev].time = time;
-	k->ev[k->nev].kind = kind;
-	k->nev++;
-}
-
-/* Record what the commit did to the current file. */
+/* Append the event line of the current file, if it had an event. */
 static void finish_file(walk_state *w)
 {
-	kb__acase *k;
-
-	if (w->cur < 0)
+	if (!w->path)
 		return;
-	k = &w->a->cases[w->cur];
-	if (w->added && k->git_creator < 0) {
-		k->git_creator = (long)w->person;
-		k->git_created = w->time;
-	} else {
-		if (w->body_lines > 0)
-			add_event(k, w->person, w->time, KB__EV_EDIT);
-		if (w->set_validated)
-			add_event(k, w->person, w->time, KB__EV_REVIEW);
-	}
-	w->cur = -1;
+	if (w->added || w->body_lines || w->set_validated)
+		kb_buf_printf(w->out, "%s%s%s\t%lld\t%s\t%s\t%s\n", w->added ? "A" : "",
+			      w->body_lines ? "E" : "", w->set_validated ? "V" : "",
+			      (long long)w->time, w->name, w->email, w->path);
+	free(w->path);
+	w->path = NULL;
 }
 
-static int file_cb(const git_diff_delta *d, float progress, void *payload)
+static int is_case_path(const char *p)
 {
-	walk_state *w = payload;
-	const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
-	size_t idx;
+	size_t n = strlen(p);
 
-	(void)progress;
-	finish_file(w);
-	if (d->status == GIT_DELTA_DELETED || !kb__smap_get(&w->a->by_path, path, &idx))
-		return 0;
-	w->cur = (long)idx;
-	w->added = d->status == GIT_DELTA_ADDED;
-	w->body_lines = 0;
-	w->set_validated = 0;
-	w->fm_old = fm_end(w->repo, &d->old_file);
-	w->fm_new = fm_end(w->repo, &d->new_file);
-	return 0;
+	return n > 3 && !strcmp(p + n - 3, ".md") && !strchr(p, '\t') && !strchr(p, '\n');
 }
 
 static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l,
@@ -327,7 +303,7 @@ static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_di
 
 	(void)d;
 	(void)h;
-	if (w->cur < 0)
+	if (!w->path)
 		return 0;
 	if (l->origin == GIT_DIFF_LINE_ADDITION) {
 		if (l->new_lineno > w->fm_new)
@@ -342,17 +318,143 @@ static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_di
 	return 0;
 }
 
+/* One changed case file: diff the blobs line by line (old may be NULL). */
+static int diff_file(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
+		     const char *path)
+{
+	git_blob *ob = NULL, *nb = NULL;
+	int rc = 0;
+
+	if (!is_case_path(path))
+		return 0;
+	if ((eo && git_blob_lookup(&ob, w->repo, git_tree_entry_id(eo)) < 0) ||
+	    git_blob_lookup(&nb, w->repo, git_tree_entry_id(en)) < 0) {
+		rc = -1;
+		goto done;
+	}
+	w->path = kb_xstrdup(path);
+	w->added = eo == NULL;
+	w->body_lines = 0;
+	w->set_validated = 0;
+	w->fm_old = fm_end(ob);
+	w->fm_new = fm_end(nb);
+	if (git_diff_blobs(ob, path, nb, path, NULL, NULL, NULL, NULL, line_cb, w) < 0)
+		rc = -1;
+	finish_file(w);
+done:
+	git_blob_free(ob);
+	git_blob_free(nb);
+	return rc;
+}
+
+/* Git's tree order: names compared as if directories ended in '/'. */
+static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	unsigned char cx, cy;
+
+	if (c)
+		return c;
+	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
+	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
+	return (int)cx - (int)cy;
+}
+
+static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix);
+
+/* A pair of entries at the same name (eo or en may be NULL). */
+static int diff_entry(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
+		      kb_buf *prefix)
+{
+	size_t len = prefix->len;
+	int rc = 0, otree, ntree;
+
+	if (!en || (eo && git_oid_equal(git_tree_entry_id(eo), git_tree_entry_id(en))))
+		return 0;   /* deleted or unchanged: no event */
+	otree = eo && git_tree_entry_type(eo) == GIT_OBJECT_TREE;
+	ntree = git_tree_entry_type(en) == GIT_OBJECT_TREE;
+	if (eo && otree != ntree)
+		eo = NULL;
+	kb_buf_puts(prefix, git_tree_entry_name(en));
+	if (ntree) {
+		kb_buf_putc(prefix, '/');
+		rc = diff_trees(w, eo ? git_tree_entry_id(eo) : NULL, git_tree_entry_id(en), prefix);
+	} else if (git_tree_entry_type(en) == GIT_OBJECT_BLOB) {
+		rc = diff_file(w, eo, en, prefix->ptr);
+	}
+	kb_buf_truncate(prefix, len);
+	return rc;
+}
+
+/*
+ * Walk two trees side by side (both sorted in git's order) and diff the
+ * blobs that differ.  Much cheaper than git_diff_tree_to_tree() here: the
+ * walk compares ids only and builds no iterator or delta list.
+ */
+static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix)
+{
+	git_tree *to = NULL, *tn = NULL;
+	size_t i = 0, j = 0, no, nn;
+	const git_tree_entry *eo, *en;
+	int rc = 0, c;
+
+	if ((old && git_tree_lookup(&to, w->repo, old) < 0) || git_tree_lookup(&tn, w->repo, new) < 0) {
+		rc = -1;
+		goto done;
+	}
+	no = to ? git_tree_entrycount(to) : 0;
+	nn = git_tree_entrycount(tn);
+	while (rc == 0 && (i < no || j < nn)) {
+		eo = i < no ? git_tree_entry_byindex(to, i) : NULL;
+		en = j < nn ? git_tree_entry_byindex(tn, j) : NULL;
+		c = !eo ? 1 : !en ? -1 : entry_cmp(eo, en);
+		if (c < 0)
+			i++;
+		else if (c > 0)
+			rc = diff_entry(w, NULL, en, prefix), j++;
+		else
+			rc = diff_entry(w, eo, en, prefix), i++, j++;
+	}
+done:
+	git_tree_free(to);
+	git_tree_free(tn);
+	return rc;
+}
+
+/* Id of the cases/ tree of a commit's tree; 0 when there is none. */
+static int cases_tree(git_oid *out, git_tree *t)
+{
+	const git_tree_entry *e = t ? git_tree_entry_byname(t, KB_CASES_DIR) : NULL;
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return 0;
+	git_oid_cpy(out, git_tree_entry_id(e));
+	return 1;
+}
+
+/* A copy of s with tabs and line breaks blanked (they separate fields). */
+static char *field_copy(const char *s)
+{
+	char *t = kb_xstrdup(s ? s : ""), *p;
+
+	for (p = t; *p; p++)
+		if (*p == '\t' || *p == '\n' || *p == '\r')
+			*p = ' ';
+	return t;
+}
+
 /* Diff one commit against its first parent (merges are skipped: their
  * changes are attributed to the commits that made them). */
 static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 {
 	git_commit *c = NULL, *p = NULL;
 	git_tree *t = NULL, *pt = NULL;
-	git_diff *diff = NULL;
-	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
-	char *spec = KB_CASES_DIR "/";
+	kb_buf prefix = KB_BUF_INIT;
+	git_oid oid, nid;
 	const git_signature *sig;
-	int rc = 0;
+	int rc = 0, has_old;
 
 	if (git_commit_lookup(&c, w->repo, id) < 0) {
 		*incomplete = 1;
@@ -368,21 +470,27 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 		goto done;
 	}
 	sig = git_commit_author(c);
-	w->person = kb__audit_person(w->a, sig->name, sig->email);
+	w->name = field_copy(sig->name);
+	w->email = field_copy(sig->email);
 	w->time = sig->when.time;
-	w->cur = -1;
-	o.pathspec.strings = &spec;
-	o.pathspec.count = 1;
-	if (git_diff_tree_to_tree(&diff, w->repo, pt, t, &o) < 0 ||
-	    git_diff_foreach(diff, file_cb, NULL, NULL, line_cb, w) < 0) {
-		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
-				  kb__git_msg("unknown error"));
-		goto done;
+	w->walked++;
+	if (cases_tree(&nid, t)) {
+		has_old = cases_tree(&oid, pt);
+		kb_buf_puts(&prefix, KB_CASES_DIR "/");
+		if ((!has_old || !git_oid_equal(&oid, &nid)) &&
+		    diff_trees(w, has_old ? &oid : NULL, &nid, &prefix) < 0) {
+			rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
+					  kb__git_msg("unknown error"));
+			goto done;
+		}
 	}
-	finish_file(w);
 done:
+	kb_buf_release(&prefix);
+	free(w->path);
+	free(w->name);
+	free(w->email);
+	w->path = w->name = w->email = NULL;
 	git_error_clear();
-	git_diff_free(diff);
 	git_tree_free(t);
 	git_tree_free(pt);
 	git_commit_free(p);
@@ -390,36 +498,170 @@ done:
 	return rc;
 }
 
+/* Walk HEAD's commits not reachable from `since` (NULL: all), oldest first. */
+static int walk_commits(walk_state *w, const git_oid *head, const git_oid *since,
+			int *incomplete)
+{
+	git_revwalk *rw = NULL;
+	git_oid id;
+	int rc = 0, err = GIT_ITEROVER;
+
+	if (git_revwalk_new(&rw, w->repo) < 0 ||
+	    git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(rw, head) < 0 || (since && git_revwalk_hide(rw, since) < 0)) {
+		*incomplete = 1;
+		goto done;
+	}
+	while (rc == 0 && (err = git_revwalk_next(&id, rw)) == 0)
+		rc = walk_commit(w, &id, incomplete);
+	if (rc == 0 && err != GIT_ITEROVER)
+		*incomplete = 1;
+done:
+	git_error_clear();
+	git_revwalk_free(rw);
+	return rc;
+}
+
+/* Load the cache into `events` when it reflects an ancestor of (or is)
+ * HEAD; *since is that commit.  0 when there is no usable cache. */
+static int load_cache(kb_buf *events, git_oid *since, git_repository *repo, const char *path,
+		      const git_oid *head)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536], *nl;
+	size_t n;
+
+	kb_buf_clear(events);
+	if (!f)
+		return 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		kb_buf_put(events, buf, n);
+	fclose(f);
+	nl = strchr(events->ptr, '\n');
+	if (!nl || strncmp(events->ptr, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
+	    nl - events->ptr != (long)strlen(CACHE_MAGIC) + 40 ||
+	    git_oid_fromstrn(since, events->ptr + strlen(CACHE_MAGIC), 40) < 0 ||
+	    (git_oid_cmp(since, head) && git_graph_descendant_of(repo, head, since) != 1)) {
+		git_error_clear();
+		kb_buf_clear(events);
+		return 0;
+	}
+	memmove(events->ptr, nl + 1, events->len - (size_t)(nl + 1 - events->ptr) + 1);
+	events->len -= (size_t)(nl + 1 - events->ptr);
+	return 1;
+}
+
+/* Write the cache through a temporary file; a failure only costs speed. */
+static void save_cache(const char *path, const git_oid *head, const kb_buf *events)
+{
+	kb_buf tmp = KB_BUF_INIT;
+	char oid[41];
+	FILE *f;
+	int ok;
+
+	git_oid_tostr(oid, sizeof(oid), head);
+	kb_buf_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
+	if (!(f = fopen(tmp.ptr, "wb")))
+		goto done;
+	ok = fprintf(f, "%s%s\n", CACHE_MAGIC, oid) > 0 &&
+	     fwrite(events->ptr, 1, events->len, f) == events->len;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp.ptr, path) < 0)
+		remove(tmp.ptr);
+done:
+	kb_buf_release(&tmp);
+}
+
+static void add_event(kb__acase *k, size_t person, int64_t time, int kind)
+{
+	if (k->nev == k->aev) {
+		k->aev = k->aev ? 2 * k->aev : 4;
+		k->ev = kb_xrealloc(k->ev, k->aev * sizeof(*k->ev));
+	}
+	k->ev[k->nev].person = person;
+	k->ev[k->nev].time = time;
+	k->ev[k->nev].kind = kind;
+	k->nev++;
+}
+
+/* Apply one event line to the case at its path (if it exists now). */
+static void apply_event(kb_audit *a, char *line)
+{
+	char *f[5], *p = line;
+	size_t i, idx, person;
+	kb__acase *k;
+	int64_t t;
+
+	for (i = 0; i < 5; i++) {
+		f[i] = p;
+		p = i < 4 ? strchr(p, '\t') : NULL;
+		if (i < 4 && !p)
+			return;
+		if (p)
+			*p++ = '\0';
+	}
+	if (!kb__smap_get(&a->by_path, f[4], &idx))
+		return;
+	k = &a->cases[idx];
+	t = (int64_t)strtoll(f[1], NULL, 10);
+	person = kb__audit_person(a, f[2], f[3]);
+	if (strchr(f[0], 'A') && k->git_creator < 0) {
+		k->git_creator = (long)person;
+		k->git_created = t;
+		return;
+	}
+	if (strchr(f[0], 'E'))
+		add_event(k, person, t, KB__EV_EDIT);
+	if (strchr(f[0], 'V'))
+		add_event(k, person, t, KB__EV_REVIEW);
+}
+
+static void apply_events(kb_audit *a, kb_buf *events)
+{
+	char *line = events->ptr, *nl;
+
+	while ((nl = strchr(line, '\n')) != NULL) {
+		*nl = '\0';
+		apply_event(a, line);
+		*nl = '\n';
+		line = nl + 1;
+	}
+}
+
 static int walk_history(kb_audit *a)
 {
 	walk_state w;
-	git_revwalk *rw = NULL;
-	git_oid id;
-	int rc = 0, err, incomplete = 0;
+	kb_buf events = KB_BUF_INIT, cache = KB_BUF_INIT;
+	git_oid head, since;
+	int rc = 0, incomplete = 0, cached = 0;
 
 	memset(&w, 0, sizeof(w));
-	w.a = a;
 	w.repo = a->store->repo;
-	w.cur = -1;
-	if (git_revwalk_new(&rw, w.repo) < 0) {
-		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot walk history: %s",
-				  kb__git_msg("unknown error"));
-		goto done;
-	}
-	git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	if (git_revwalk_push_head(rw) < 0)
+	w.out = &events;
+	if (git_reference_name_to_id(&head, w.repo, "HEAD") < 0)
 		goto done;   /* unborn HEAD: no history */
-	while (rc == 0 && (err = git_revwalk_next(&id, rw)) == 0)
-		rc = walk_commit(&w, &id, &incomplete);
-	if (rc == 0 && err != GIT_ITEROVER)
-		incomplete = 1;
+	if (kb_store_cachedir(&cache, a->store) == 0) {
+		kb_buf_puts(&cache, CACHE_FILE);
+		cached = load_cache(&events, &since, w.repo, cache.ptr, &head);
+	} else {
+		kb_buf_clear(&cache);
+	}
+	if (!cached || git_oid_cmp(&since, &head))
+		rc = walk_commits(&w, &head, cached ? &since : NULL, &incomplete);
+	if (rc < 0)
+		goto done;
+	a->walked = w.walked;
 	if (incomplete)
 		kb_diags_add(&a->warnings, KB_DIAG_WARNING, NULL, 0,
 			     "history is incomplete (shallow clone or missing objects): "
 			     "authorship may be partial");
+	else if (cache.len && w.walked)
+		save_cache(cache.ptr, &head, &events);
+	apply_events(a, &events);
 done:
 	git_error_clear();
-	git_revwalk_free(rw);
+	kb_buf_release(&events);
+	kb_buf_release(&cache);
 	return rc;
 }
 
@@ -512,4 +754,9 @@ const kb_diags *kb_audit_warnings(const kb_audit *a)
 size_t kb_audit_case_count(const kb_audit *a)
 {
 	return a->ncases;
+}
+
+size_t kb_audit_commits_walked(const kb_audit *a)
+{
+	return a->walked;
 }

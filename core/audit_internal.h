@@ -57,6 +57,7 @@ struct kb_audit {
 	kb__smap by_person;  /* folded name -> person */
 	git_mailmap *mailmap;
 	kb_diags warnings;
+	size_t walked;       /* commits diffed (not taken from the cache) */
 };
 
 /* Trimmed, case-folded copy of s (NULL counts as ""); caller frees. */

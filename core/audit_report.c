@@ -14,6 +14,13 @@
 /* Cap on value pairs considered for empty coverage cells. */
 #define MAX_PAIRS 100000
 
+/* qsort, which must not be given a NULL array even for zero items. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static const char *nz(const char *s)
 {
 	return s ? s : "";
@@ -134,11 +141,11 @@ int kb_audit_coverage(kb_audit_coverage_report **out, kb_audit *a, const char *c
 	c->nonempty = c->count;
 	for (i = 0; i < c->count; i++)
 		c->cells[i].thin = c->cells[i].status[KB_STATUS_VALIDATED] < c->thin;
-	qsort(c->cells, c->count, sizeof(*c->cells), cmp_cell);
+	sort(c->cells, c->count, sizeof(*c->cells), cmp_cell);
 	if (nfields == 2)
 		add_empty_cells(c, &alloc, v, &seen);
 	if (c->count > c->nonempty)
-		qsort(c->cells + c->nonempty, c->count - c->nonempty, sizeof(*c->cells), cmp_cell);
+		sort(c->cells + c->nonempty, c->count - c->nonempty, sizeof(*c->cells), cmp_cell);
 	for (f = 0; f < 2; f++) {
 		kb__smap_release(&v[f].map);
 		free(v[f].shown);
@@ -162,7 +169,8 @@ void kb_audit_coverage_free(kb_audit_coverage_report *c)
 const char *kb_audit_rule_name(kb_audit_rule r)
 {
 	static const char *const names[] = { "no-symptom", "no-resolution", "old-draft", "stale",
-					     "broken-link", "unknown-status", "bad-date" };
+					     "broken-link", "unknown-status", "bad-date",
+					     "duplicate" };
 
 	return (unsigned)r < KB_AUDIT_RULE__COUNT ? names[r] : "unknown";
 }
@@ -323,6 +331,41 @@ typedef struct {
 	char **details;
 } health_priv;
 
+/*
+ * Likely duplicates: cases whose folded title, or folded symptom text, is
+ * the same as an earlier case's (path order).  Exact after folding, so it
+ * is linear; near-duplicates are left to `kb similar`.
+ */
+static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **details)
+{
+	static const char *const what[] = { "title", "symptom" };
+	kb__smap seen[2] = { { 0 }, { 0 } };
+	kb_buf d = KB_BUF_INIT;
+	size_t i, j, first;
+	char *key;
+
+	for (i = 0; i < a->ncases; i++) {
+		for (j = 0; j < 2; j++) {
+			key = kb__audit_fold(j ? kb_case_section(a->cases[i].c, KB_SECTION_SYMPTOM) :
+					     kb_case_title(a->cases[i].c));
+			if (*key && kb__smap_get(&seen[j], key, &first) &&
+			    !(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
+				cases[i].findings |= 1u << KB_AUDIT_DUPLICATE;
+				kb_buf_set(&d, details[i], strlen(details[i]));
+				note(&d, "same %s as '%s'", what[j], kb_case_id(a->cases[first].c));
+				free(details[i]);
+				details[i] = kb_buf_detach(&d);
+				cases[i].detail = details[i];
+			} else if (*key && !kb__smap_get(&seen[j], key, &first)) {
+				kb__smap_put(&seen[j], key, i);
+			}
+			free(key);
+		}
+	}
+	kb__smap_release(&seen[0]);
+	kb__smap_release(&seen[1]);
+}
+
 int kb_audit_health(kb_audit_health_report **out, kb_audit *a)
 {
 	health_priv *p = kb_xcalloc(1, sizeof(*p));
@@ -333,8 +376,10 @@ int kb_audit_health(kb_audit_health_report **out, kb_audit *a)
 	h->cases = kb_xcalloc(a->ncases + 1, sizeof(*h->cases));
 	p->details = kb_xcalloc(a->ncases + 1, sizeof(*p->details));
 	h->count = a->ncases;
-	for (i = 0; i < a->ncases; i++) {
+	for (i = 0; i < a->ncases; i++)
 		health_one(a, &a->cases[i], &h->cases[i], &p->details[i]);
+	find_duplicates(a, h->cases, p->details);
+	for (i = 0; i < a->ncases; i++) {
 		for (r = 0; r < KB_AUDIT_RULE__COUNT; r++)
 			h->rule_count[r] += (h->cases[i].findings >> r) & 1u;
 		sum += h->cases[i].score;
@@ -432,7 +477,7 @@ static void area_people(kb_audit *a, area_priv *ar, size_t *count)
 			p->people[p->npeople++].cases = count[i];
 		}
 	}
-	qsort(p->people, p->npeople, sizeof(*p->people), cmp_share);
+	sort(p->people, p->npeople, sizeof(*p->people), cmp_share);
 	p->sole = p->npeople == 1 ? p->people[0].name : NULL;
 }
 
@@ -532,7 +577,7 @@ int kb_audit_risk(kb_audit_risk_report **out, kb_audit *a, const char *leaving)
 	r = kb_xcalloc(1, sizeof(*r));
 	r->areas = kb_xcalloc(s.n + 1, sizeof(*r->areas));
 	r->leaving = who >= 0 ? a->people[who].name : NULL;
-	qsort(s.areas, s.n, sizeof(*s.areas), cmp_area);
+	sort(s.areas, s.n, sizeof(*s.areas), cmp_area);
 	for (i = 0; i < s.n; i++) {
 		area_people(a, &s.areas[i], count);
 		s.areas[i].pub.bus_factor = bus_factor(a, &s.areas[i], count);
@@ -713,8 +758,8 @@ int kb_audit_activity(kb_audit_activity_report **out, kb_audit *a)
 	s.act = kb_xcalloc(1, sizeof(*s.act));
 	for (i = 0; i < a->ncases; i++)
 		activity_case(&s, &a->cases[i]);
-	qsort(s.act->contribs, s.act->ncontribs, sizeof(*s.act->contribs), cmp_contrib);
-	qsort(s.act->newcases, s.act->nnewcases, sizeof(*s.act->newcases), cmp_new);
+	sort(s.act->contribs, s.act->ncontribs, sizeof(*s.act->contribs), cmp_contrib);
+	sort(s.act->newcases, s.act->nnewcases, sizeof(*s.act->newcases), cmp_new);
 	participation(s.act, a->npeople);
 	kb__smap_release(&s.contrib);
 	kb__smap_release(&s.newc);

@@ -49,6 +49,12 @@ void kb_audit_free(kb_audit *a);
 const kb_diags *kb_audit_warnings(const kb_audit *a);
 /* Number of cases loaded (parsed files). */
 size_t kb_audit_case_count(const kb_audit *a);
+/* Number of commits kb_audit_open() diffed: the results of earlier walks
+ * are cached in kb_store_cachedir() ("audit-history", keyed by the commit
+ * they reflect), so only commits new since then are walked (0 when HEAD
+ * has not moved).  A cache that does not reflect an ancestor of HEAD is
+ * ignored and rewritten; an incomplete history is never cached. */
+size_t kb_audit_commits_walked(const kb_audit *a);
 
 /* ---- coverage ---------------------------------------------------------- */
 
@@ -91,11 +97,12 @@ typedef enum {
 	KB_AUDIT_BROKEN_LINK,        /* links to an id no case has */
 	KB_AUDIT_UNKNOWN_STATUS,     /* status missing or not a known one */
 	KB_AUDIT_BAD_DATE,           /* created/updated not YYYY-MM-DD, or in the future */
+	KB_AUDIT_DUPLICATE,          /* likely duplicate: same title or same symptom as another */
 	KB_AUDIT_RULE__COUNT
 } kb_audit_rule;
 
 /* "no-symptom", "no-resolution", "old-draft", "stale", "broken-link",
- * "unknown-status", "bad-date". */
+ * "unknown-status", "bad-date", "duplicate". */
 const char *kb_audit_rule_name(kb_audit_rule r);
 
 typedef struct {

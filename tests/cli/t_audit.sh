@@ -75,11 +75,13 @@ test_audit_health() {
 test_audit_health_bad_input() {
 	sample_kb kb
 	write_case kb/cases/PMP-0900.md PMP-0900 "Pump odd" validatd "updated: 2999-01-01" "links: [NOPE-0001]"
+	write_case kb/cases/PMP-0901.md PMP-0901 "CHILLER TRIPS ON HIGH HEAD PRESSURE AFTER RESTART"
 	printf -- '---\nid: X-1\ntitle: a\n\ttags: b\n---\n' >kb/cases/X-1.md
 	kbrun --kb kb audit health --json
 	expect_rc 0
 	expect_err "cases/X-1.md:4:"
 	json_check '[sorted(c["findings"]) for c in d["cases"] if c["id"] == "PMP-0900"] == [["bad-date", "broken-link", "unknown-status"]]'
+	json_check '[(c["findings"], c["detail"]) for c in d["cases"] if c["id"] == "PMP-0901"] == [(["old-draft", "duplicate"], "same title as %cCHL-0001%c" % (39, 39))]'
 }
 
 test_audit_activity() {
@@ -150,4 +152,29 @@ test_audit_shallow_clone() {
 	kbrun --kb shallow audit risk
 	expect_rc 0
 	expect_out "fire alarm panel"
+}
+
+test_audit_report_html() {
+	sample_kb kb
+	kbrun --kb kb audit report --html report.html
+	expect_rc 0
+	[ -s report.html ] || fail "no report"
+	grep -q '<svg' report.html || fail "no chart"
+	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
+	grep -q '@page{size:A4' report.html || fail "no print CSS"
+	grep -q '刘强' report.html || fail "risk lacks 刘强"
+	if grep -qiE '<script|<link|https?:|url\(' report.html; then fail "external reference"; fi
+	python3 -c "import html.parser,sys; html.parser.HTMLParser().feed(open('report.html', encoding='utf-8').read())" ||
+		fail "html does not parse"
+	kbrun --kb kb audit report
+	expect_rc 2
+	kbrun --kb kb audit risk --html x.html
+	expect_rc 2
+	command -v chromium >/dev/null || skip "chromium is not installed: report checked without a browser"
+	chromium --headless --no-sandbox --disable-gpu --screenshot="$PWD/shot.png" \
+		--window-size=1240,1754 "file://$PWD/report.html" >/dev/null 2>&1 || fail "chromium failed"
+	[ "$(stat -c %s shot.png)" -gt 20000 ] || fail "blank or missing screenshot"
+	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/report.html" 2>/dev/null >dom.html ||
+		fail "chromium could not load the report"
+	grep -q 'Knowledge audit' dom.html && grep -q '<svg' dom.html || fail "page did not load: $(head -c 300 dom.html)"
 }

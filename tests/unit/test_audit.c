@@ -217,8 +217,10 @@ static void test_health_rules_and_scores(void **state)
 	(void)state;
 	assert_int_equal(kb_audit_health(&h, a), 0);
 	assert_int_equal(h->count, 7);
+	/* the fixture reuses one body: PMP-0001 repeats CHL-0001's symptom */
 	x = find_health(h, "PMP-0001");
-	assert_int_equal(x->findings, 0);
+	assert_int_equal(x->findings, BIT(KB_AUDIT_DUPLICATE));
+	assert_string_equal(x->detail, "same symptom as 'CHL-0001'");
 	assert_int_equal(x->score, 100);
 	assert_int_equal(x->age_days, 173);
 	x = find_health(h, "CHL-0001");
@@ -229,13 +231,17 @@ static void test_health_rules_and_scores(void **state)
 	assert_string_equal(x->detail, "links to missing case 'NOPE-1'");
 	assert_int_equal(x->score, 10 + 20 + 5);
 	x = find_health(h, "FAN-0002");
-	assert_int_equal(x->findings, BIT(KB_AUDIT_UNKNOWN_STATUS) | BIT(KB_AUDIT_BAD_DATE));
+	assert_int_equal(x->findings, BIT(KB_AUDIT_UNKNOWN_STATUS) | BIT(KB_AUDIT_BAD_DATE) |
+			 BIT(KB_AUDIT_DUPLICATE));
 	assert_non_null(strstr(x->detail, "created '2099-01-01' is in the future"));
 	assert_non_null(strstr(x->detail, "status 'valdated'"));
 	assert_int_equal(h->rule_count[KB_AUDIT_STALE], 1);
 	assert_int_equal(h->rule_count[KB_AUDIT_OLD_DRAFT], 1);
 	assert_int_equal(h->rule_count[KB_AUDIT_NO_SYMPTOM], 0);
 	assert_int_equal(h->rule_count[KB_AUDIT_NO_RESOLUTION], 0);
+	assert_int_equal(h->rule_count[KB_AUDIT_DUPLICATE], 5);
+	x = find_health(h, "PMP-0002");
+	assert_string_equal(x->detail, "same title as 'PMP-0001'");
 	kb_audit_health_free(h);
 	close_fixture(a, s, dir);
 }
@@ -350,6 +356,48 @@ static void test_activity_per_month(void **state)
 	close_fixture(a, s, dir);
 }
 
+/* The history cache: a second run walks nothing, one new commit is one
+ * commit walked, and the figures are those of a full walk. */
+static void test_history_cache(void **state)
+{
+	kb_store *s;
+	char *dir;
+	kb_audit *a = open_fixture(&s, &dir), *b = NULL;
+	kb_audit_options o = KB_AUDIT_OPTIONS_INIT;
+	kb_audit_risk_report *r = NULL;
+	kb_buf path = KB_BUF_INIT;
+
+	(void)state;
+	o.now = NOW;
+	assert_int_equal(kb_audit_commits_walked(a), 13);
+	assert_int_equal(kb_audit_open(&b, s, &o), 0);
+	assert_int_equal(kb_audit_commits_walked(b), 0);
+	kb_audit_free(b);
+	/* Carol rewrites PMP-0001's resolution: pump/overload is no longer Alice's alone */
+	put_case(s, "2024-05-02T10:00:00+0000", &carol, "PMP-0001",
+		 PUMP_FM "failure_mode: overload\nstatus: validated\n"
+		 "reviewer: Bob Li <bob@example.com>\ncreated: 2024-01-10\nupdated: 2024-02-01\n",
+		 "## Symptom\n\nMotor overload relay trips ten minutes after start, 12 A drawn.\n\n"
+		 "## Resolution\n\n1. Replaced the bearing.\n2. Reset the relay.\n3. Megger test.\n");
+	assert_int_equal(kb_audit_open(&b, s, &o), 0);
+	assert_int_equal(kb_audit_commits_walked(b), 1);
+	assert_int_equal(kb_audit_risk(&r, b, NULL), 0);
+	assert_string_equal(r->areas[3].failure_mode, "overload");
+	assert_null(r->areas[3].sole);
+	assert_int_equal(r->areas[3].npeople, 2);
+	kb_audit_risk_free(r);
+	kb_audit_free(b);
+	/* a damaged cache is ignored and rewritten */
+	assert_int_equal(kb_store_cachedir(&path, s), 0);
+	kb_buf_puts(&path, "audit-history");
+	tu_write_str(path.ptr, "garbage\n");
+	assert_int_equal(kb_audit_open(&b, s, &o), 0);
+	assert_int_equal(kb_audit_commits_walked(b), 14);
+	kb_audit_free(b);
+	kb_buf_release(&path);
+	close_fixture(a, s, dir);
+}
+
 static void test_empty_kb(void **state)
 {
 	char *dir = tu_mkdtemp("empty");
@@ -410,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_risk_areas_and_bus_factor),
 		cmocka_unit_test(test_risk_leaving),
 		cmocka_unit_test(test_activity_per_month),
+		cmocka_unit_test(test_history_cache),
 		cmocka_unit_test(test_empty_kb),
 		cmocka_unit_test(test_bad_arguments),
 	};
