@@ -352,7 +352,8 @@ static int set_pragmas(kb_index *idx)
 {
 	/* journal_mode answers "memory" for ":memory:"; that is fine. */
 	return exec(idx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			 " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192");
+			 " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;"
+			 " PRAGMA mmap_size=1073741824");
 }
 
 /* Open, validate, and when needed delete and recreate once. */
