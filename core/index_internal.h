@@ -64,8 +64,9 @@ double kb_index__default_weight(kb_column col);
  * The ranked query shared by search and similar: run `match` (an FTS5
  * MATCH expression that is already syntax-safe) with the filters, boosts
  * and limit of `opts`, appending hits to `out`.  Ranked by bm25(), or, when
- * `phrase_weights` is given, by kb_rank() with those per-phrase weights
- * (idf times a term weight, in millionths, space-separated).
+ * `phrase_weights` is given, by kb_rank() (BM25F, search.c) with those
+ * per-phrase weights (query tf times idf times a term weight, in
+ * millionths, space-separated).
  * `score_scale` multiplies -rank (similar uses it to normalise).  With
  * opts->explain, `terms` (may be NULL) names the phrases of `match` in
  * order; otherwise the matched text is shown.

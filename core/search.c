@@ -115,19 +115,39 @@ static void explain_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_con
 	kb_buf_release(&b);
 }
 
-/* ---- kb_rank(fts, 'w0 w1 ...', colweight0, ...): BM25 with given phrase
- * weights.  FTS5's bm25() computes each phrase's idf on its first row by
- * walking the phrase's whole doclist (xQueryPhrase), doubling the work of an
- * OR query; similar.c already knows every term's df, and passes idf times a
- * per-term weight (in millionths, so no locale touches the numbers).
- * Otherwise the formula is bm25()'s: k1 = 1.2, b = 0.75, document length
- * over all columns. */
+/* ---- kb_rank(fts, 'w0 w1 ...', colweight0, ...): BM25F with given phrase
+ * weights, for similar.c.
+ *
+ * Phrase weights: FTS5's bm25() computes each phrase's idf on its first row
+ * by walking the phrase's whole doclist (xQueryPhrase), doubling the work of
+ * an OR query; similar.c already knows every term's df, and passes the
+ * phrase's whole query-side weight (query tf times idf, see similar.c) in
+ * millionths, so no locale touches the numbers.
+ *
+ * Document side, BM25F (Robertson, Zaragoza and Taylor 2004) instead of
+ * bm25()'s formula, for two reasons measured on the evaluation sets
+ * (docs/eval.md):
+ * - Column weights are relative: each is divided by the symptom weight
+ *   (the description column), so one occurrence in the symptom counts as
+ *   tf 1 and k1 keeps its usual meaning.  bm25() multiplies the raw weights
+ *   (title 4, symptom 3) into tf before saturation, which saturates every
+ *   matched term at once and flattens both tf and the title/symptom ratio.
+ * - Length is normalised per column, against that column's average length:
+ *   a title of ten words is long for a title, short for a symptom.  bm25()
+ *   uses the length of all columns together.
+ * tf~ = sum over columns c of (w_c / w_symptom) * tf_c / (1 - b + b * len_c
+ * / avglen_c); score = sum over phrases of weight * tf~ (k1 + 1) / (tf~ + k1),
+ * with FTS5's constants k1 = 1.2, b = 0.75. */
+
+#define RANK_K1 1.2
+#define RANK_B 0.75
 
 typedef struct {
-	int n;
-	double avgdl;
+	int n, ncol;
 	double *w;      /* per phrase */
 	double *freq;   /* scratch per row */
+	double *avg;    /* per column: average length in tokens */
+	int *len;       /* scratch per row and column: length, -1 = not read */
 } rank_data;
 
 static void rank_free(void *p)
@@ -136,19 +156,17 @@ static void rank_free(void *p)
 
 	free(rd->w);
 	free(rd->freq);
+	free(rd->avg);
+	free(rd->len);
 	free(rd);
 }
 
-static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const char *spec)
+/* The phrase weights of `spec`, in millionths; missing ones are 0. */
+static void rank_parse_weights(rank_data *rd, const char *spec)
 {
-	rank_data *rd = kb_xcalloc(1, sizeof(*rd));
-	sqlite3_int64 nrow = 0, ntok = 0;
 	char *end;
 	int i;
 
-	rd->n = api->xPhraseCount(fc);
-	rd->w = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
-	rd->freq = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
 	for (i = 0; spec && i < rd->n; i++) {
 		long long v = strtoll(spec, &end, 10);
 		if (end == spec)
@@ -156,19 +174,56 @@ static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const
 		rd->w[i] = (double)v / 1e6;
 		spec = end;
 	}
+}
+
+static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const char *spec)
+{
+	rank_data *rd = kb_xcalloc(1, sizeof(*rd));
+	sqlite3_int64 nrow = 0, ntok;
+	int c;
+
+	rd->n = api->xPhraseCount(fc);
+	rd->ncol = api->xColumnCount(fc);
+	rd->w = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
+	rd->freq = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
+	rd->avg = kb_xcalloc((size_t)rd->ncol + 1, sizeof(double));
+	rd->len = kb_xcalloc((size_t)rd->ncol + 1, sizeof(int));
+	rank_parse_weights(rd, spec);
 	api->xRowCount(fc, &nrow);
-	api->xColumnTotalSize(fc, -1, &ntok);
-	rd->avgdl = nrow > 0 && ntok > 0 ? (double)ntok / (double)nrow : 1.0;
+	for (c = 0; c < rd->ncol; c++) {
+		ntok = 0;
+		api->xColumnTotalSize(fc, c, &ntok);
+		rd->avg[c] = nrow > 0 && ntok > 0 ? (double)ntok / (double)nrow : 1.0;
+	}
 	if (api->xSetAuxdata(fc, rd, rank_free) != SQLITE_OK)
 		return NULL;          /* rank_free was called */
 	return rd;
+}
+
+/* Weight of column c relative to the symptom column (arguments 1.. of
+ * kb_rank after the phrase weights); 1 when not given. */
+static double rank_colweight(int c, int nval, sqlite3_value **val)
+{
+	double ws = KB_COL_SYMPTOM + 1 < nval ? sqlite3_value_double(val[KB_COL_SYMPTOM + 1]) : 1;
+
+	if (c + 1 >= nval)
+		return 1.0;
+	return sqlite3_value_double(val[c + 1]) / (ws > 0 ? ws : 1.0);
+}
+
+/* 1 - b + b * len / avglen of column c in the current row. */
+static double rank_colnorm(const Fts5ExtensionApi *api, Fts5Context *fc, rank_data *rd, int c)
+{
+	if (rd->len[c] < 0 && api->xColumnSize(fc, c, &rd->len[c]) != SQLITE_OK)
+		rd->len[c] = 0;
+	return 1 - RANK_B + RANK_B * rd->len[c] / rd->avg[c];
 }
 
 static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
 		    int nval, sqlite3_value **val)
 {
 	rank_data *rd = api->xGetAuxdata(fc, 0);
-	int i, n, p, c, off, dl = 0;
+	int i, n, p, c, off;
 	double score = 0;
 
 	if (!rd && !(rd = rank_setup(api, fc, nval > 0 ? (const char *)sqlite3_value_text(val[0]) :
@@ -177,19 +232,20 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
 		return;
 	}
 	memset(rd->freq, 0, (size_t)rd->n * sizeof(double));
-	if (api->xInstCount(fc, &n) != SQLITE_OK || api->xColumnSize(fc, -1, &dl) != SQLITE_OK) {
+	memset(rd->len, 0xff, (size_t)rd->ncol * sizeof(int));
+	if (api->xInstCount(fc, &n) != SQLITE_OK) {
 		sqlite3_result_error(ctx, "kb_rank: cannot read instances", -1);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (api->xInst(fc, i, &p, &c, &off) != SQLITE_OK || p < 0 || p >= rd->n)
+		if (api->xInst(fc, i, &p, &c, &off) != SQLITE_OK || p < 0 || p >= rd->n || c < 0 ||
+		    c >= rd->ncol)
 			continue;
-		rd->freq[p] += c + 1 < nval ? sqlite3_value_double(val[c + 1]) : 1.0;
+		rd->freq[p] += rank_colweight(c, nval, val) / rank_colnorm(api, fc, rd, c);
 	}
 	for (i = 0; i < rd->n; i++)
 		if (rd->freq[i] > 0)
-			score += rd->w[i] * rd->freq[i] * (1.2 + 1) /
-				 (rd->freq[i] + 1.2 * (1 - 0.75 + 0.75 * dl / rd->avgdl));
+			score += rd->w[i] * rd->freq[i] * (RANK_K1 + 1) / (rd->freq[i] + RANK_K1);
 	sqlite3_result_double(ctx, -score);
 }
 

@@ -116,6 +116,20 @@ int kb_store_foreach_case_file(kb_store *s,
 /* Largest case size read by kb (bigger files are refused with KB_EINPUT). */
 #define KB_CASE_MAX_BYTES (4u * 1024 * 1024)
 
+/* ---- new ids -------------------------------------------------------------- */
+
+/* The id prefix for a new case of `equipment` (may be NULL): kb.conf
+ * equipment.<name>.prefix, else kb.idPrefix, else "KB".  The string belongs
+ * to the store's config.  Never fails. */
+const char *kb_store_id_prefix(kb_store *s, const char *equipment);
+/* Highest NNNN of the case files named <prefix>-NNNN.md into *out (0 when
+ * there is none).  Fails as kb_store_foreach_case_file(); *out is then 0. */
+int kb_store_max_id_number(long *out, kb_store *s, const char *prefix);
+/* Append the next free id for a case of `equipment` to `out`: the prefix
+ * and the number after the highest existing one, as "CHL-0010".  Fails as
+ * kb_store_foreach_case_file(); `out` is then unchanged. */
+int kb_store_next_id(kb_buf *out, kb_store *s, const char *equipment);
+
 /* ---- history ------------------------------------------------------------ */
 
 typedef struct {

@@ -2,7 +2,8 @@
  * test_similar.c - kb/index.h more-like-this: the right case among decoys
  * for English and Chinese descriptions, explanations, similar_case
  * excluding itself, normalised scores (a duplicate scores about 1),
- * filters, boosts and options, and bad input.
+ * ranking (query tf, per-column length), filters, boosts and options, and
+ * bad input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,6 +335,37 @@ static void test_terms_written_after_the_df_snapshot(void **state)
 	kb_index_close(idx);
 }
 
+/* Ranking (kb_rank, docs/internals/index.md): the description's term
+ * frequencies count, and a column's length is judged against that column's
+ * average, not against the whole case. */
+static void test_ranking_weights(void **state)
+{
+	kb_index *idx = open_filled();
+	kb_hits h = KB_HITS_INIT;
+
+	(void)state;
+	put_md(idx, "---\nid: Q-1\ntitle: Valve report\n---\n## Symptom\nThe valve leaks.\n");
+	put_md(idx, "---\nid: Q-2\ntitle: Gasket report\n---\n## Symptom\nThe gasket leaks.\n");
+	/* equal idf: the word written three times decides (a tie went to Q-1) */
+	similar_ok(idx, "gasket gasket gasket valve", NULL, &h);
+	assert_true(h.count >= 2);
+	assert_string_equal(h.items[0].id, "Q-2");
+	assert_string_equal(h.items[1].id, "Q-1");
+	kb_hits_release(&h);
+
+	/* same total length; the word in a short symptom (under a long title)
+	 * beats the word in a long symptom (under a short title) */
+	put_md(idx, "---\nid: Q-3\ntitle: Log\n---\n## Symptom\nQuuxo rattles near lift motor"
+	       " panel during weekly generator load test.\n");
+	put_md(idx, "---\nid: Q-4\ntitle: Quarterly round north plant room roof lift motor panel"
+	       " generator load\n---\n## Symptom\nQuuxo rattles.\n");
+	similar_ok(idx, "quuxo", NULL, &h);
+	assert_true(h.count >= 2);
+	assert_string_equal(h.items[0].id, "Q-4");
+	kb_hits_release(&h);
+	kb_index_close(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_chinese_description),
 		cmocka_unit_test(test_similar_case_excludes_itself),
 		cmocka_unit_test(test_scores_are_normalised),
+		cmocka_unit_test(test_ranking_weights),
 		cmocka_unit_test(test_filters_boosts_options),
 		cmocka_unit_test(test_bad_and_empty_input),
 		cmocka_unit_test(test_terms_written_after_the_df_snapshot),

@@ -1,0 +1,210 @@
+/*
+ * cmd_import.c - `kb import notes PATH...` and `kb import csv FILE`: run the
+ * import pipeline (kb/import.h) on notebooks or exports and print one line
+ * per record, a summary on stderr, or the whole result as JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "kb/import.h"
+
+static const char usage_text[] =
+	"usage: kb import notes [options] PATH...\n"
+	"       kb import csv [options] --map FIELD=COLUMN,... FILE\n\n"
+	"Turn plain-text and Markdown notebooks (files, or every *.txt and *.md below\n"
+	"a directory) into draft cases, in ONE commit \"Import N notes from FILE\".\n"
+	"Notes already imported (same source_hash) are skipped; a note similar to an\n"
+	"existing case is still created as a draft, with links and duplicate_of set.\n"
+	"Phone numbers, e-mails, resident id numbers and redact.customer names are\n"
+	"masked unless --no-redact is given.\n\n"
+	"csv: one record per row of a UTF-8 or GBK/GB18030 export (',' ';' or tab);\n"
+	"--map maps case fields (date, site, equipment, equipment_id, title, symptom,\n"
+	"checks, cause, resolution, author) to columns; default kb.conf import.csvMap.\n\n"
+	"  --split MODE     auto (default), whole, separator, heading or date\n"
+	"  --year N         year for dates written without one\n"
+	"  --dry-run        print what would happen, write nothing\n"
+	"  --no-redact      keep personal data as written\n"
+	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.5)\n"
+	"  --json           print the result as JSON\n"
+	"  --map MAP        csv: field=Column pairs separated by ','\n\n"
+	"exit: 0 something imported or everything already present, 1 nothing could be\n"
+	"imported, 2 bad input (nothing written), 3 internal error\n";
+
+typedef struct {
+	kb_import_options o;
+	int json;
+	const char *map;
+} import_args;
+
+static int parse_number(double *out, const char *name, const char *s, double lo, double hi)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || *out < lo || *out > hi)
+		return cli_usage_error("option '%s' wants a number from %g to %g, not '%s'",
+				       name, lo, hi, s);
+	return 0;
+}
+
+static int parse_args(import_args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "split", required_argument, NULL, 's' }, { "year", required_argument, NULL, 'y' },
+		{ "dry-run", no_argument, NULL, 'n' }, { "no-redact", no_argument, NULL, 'R' },
+		{ "threshold", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
+		{ "map", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	double d;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 's' && kb_notes_mode_parse(&a->o.split, optarg) < 0)
+			return cli_usage_error("unknown split mode '%s'", optarg);
+		else if (c == 'y' && parse_number(&d, "--year", optarg, 1900, 2999))
+			return CLI_USAGE;
+		else if (c == 'y')
+			a->o.year = (int)d;
+		else if (c == 'n')
+			a->o.dry_run = 1;
+		else if (c == 'R')
+			a->o.no_redact = 1;
+		else if (c == 't' && parse_number(&a->o.threshold, "--threshold", optarg, 0.01, 100))
+			return CLI_USAGE;
+		else if (c == 'j')
+			a->json = 1;
+		else if (c == 'm')
+			a->map = optarg;
+		else if (c == 'h' || c == '?') {
+			fputs(usage_text, c == 'h' ? stdout : stderr);
+			return c == 'h' ? -1 : CLI_USAGE;
+		}
+	}
+	return 0;
+}
+
+static void print_text(const kb_import_result *r, int dry_run)
+{
+	const kb_import_record *rec;
+	size_t i;
+
+	for (i = 0; i < r->count; i++) {
+		rec = &r->items[i];
+		if (rec->action == KB_IMPORT_CREATED)
+			printf("%s %s %s:%d\n", dry_run ? "would create" : "created", rec->id,
+			       rec->source, rec->line);
+		else if (rec->action == KB_IMPORT_DUPLICATE)
+			printf("duplicate of %s %s:%d (%s %s, score %.2f)\n", rec->duplicate_of,
+			       rec->source, rec->line, dry_run ? "would link" : "linked",
+			       rec->id, rec->score);
+		else
+			printf("skipped %s:%d: %s\n", rec->source, rec->line, rec->reason);
+	}
+	fprintf(stderr, "%s%zu created, %zu duplicate%s linked, %zu skipped%s\n",
+		dry_run ? "dry run: " : "", r->created, r->duplicates,
+		r->duplicates == 1 ? "" : "s", r->skipped,
+		dry_run ? ", nothing written" : "");
+}
+
+static int print_json(const kb_import_result *r, int dry_run)
+{
+	json_t *root = json_object(), *arr = json_array(), *o;
+	const kb_import_record *rec;
+	size_t i;
+
+	for (i = 0; i < r->count; i++) {
+		rec = &r->items[i];
+		o = json_object();
+		json_object_set_new(o, "action", json_string(kb_import_action_name(rec->action)));
+		json_object_set_new(o, "id", cli_json_str(rec->id));
+		json_object_set_new(o, "duplicate_of", cli_json_str(rec->duplicate_of));
+		if (rec->duplicate_of)
+			json_object_set_new(o, "score", json_real(rec->score));
+		json_object_set_new(o, "source", cli_json_str(rec->source));
+		json_object_set_new(o, "line", json_integer(rec->line));
+		json_object_set_new(o, "reason", cli_json_str(rec->reason));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "dry_run", json_boolean(dry_run));
+	json_object_set_new(root, "created", json_integer((json_int_t)r->created));
+	json_object_set_new(root, "duplicates", json_integer((json_int_t)r->duplicates));
+	json_object_set_new(root, "skipped", json_integer((json_int_t)r->skipped));
+	json_object_set_new(root, "commit", r->commit[0] ? json_string(r->commit) : json_null());
+	json_object_set_new(root, "records", arr);
+	return cli_json_print(root);
+}
+
+/* 0 when something was imported or every note was already in the KB. */
+static int exit_code(const kb_import_result *r)
+{
+	size_t i;
+
+	if (r->created || r->duplicates)
+		return CLI_OK;
+	for (i = 0; i < r->count; i++)
+		if (strncmp(r->items[i].reason, "already imported", 16))
+			return CLI_NOTHING;
+	return r->count ? CLI_OK : CLI_NOTHING;
+}
+
+static int import_notes(int argc, char **argv, int csv)
+{
+	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL };
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_author author = { 0 };
+	kb_store *s = NULL;
+	int rc;
+
+	if ((rc = parse_args(&a, argc, argv)))
+		return rc < 0 ? CLI_OK : rc;
+	if (optind == argc)
+		return cli_usage_error("import %s needs at least one file%s", argv[0],
+				       csv ? "" : " or directory");
+	if (csv && optind + 1 != argc)
+		return cli_usage_error("import csv takes one file");
+	if (!csv && a.map)
+		return cli_usage_error("--map is for import csv");
+	if ((rc = cli_open_store(&s)))
+		return rc;
+	if (!a.o.dry_run && (rc = cli_author(&author, s)))
+		goto done;
+	a.o.author = &author;
+	if ((csv ? kb_import_csv(&r, s, argv[optind], a.map, &a.o)
+		 : kb_import_notes(&r, s, (const char *const *)argv + optind,
+				   (size_t)(argc - optind), &a.o)) < 0) {
+		rc = cli_fail();
+		if (!a.o.dry_run)
+			fprintf(stderr, "kb: nothing imported\n");
+		goto done;
+	}
+	if (a.json)
+		print_json(&r, a.o.dry_run);
+	else
+		print_text(&r, a.o.dry_run);
+	rc = exit_code(&r);
+done:
+	kb_import_result_release(&r);
+	kb_author_release(&author);
+	kb_store_free(s);
+	return rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (!strcmp(argv[1], "notes"))
+		return import_notes(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "csv"))
+		return import_notes(argc - 1, argv + 1, 1);
+	return cli_usage_error("unknown import source '%s' (expected 'notes' or 'csv')", argv[1]);
+}

@@ -1,0 +1,75 @@
+/*
+ * audit_internal.h - private: the kb_audit object shared by audit.c
+ * (loading cases, the history walk, people) and audit_report.c (coverage,
+ * health, risk, activity), plus a small string map.  Not installed.
+ */
+#ifndef KB_AUDIT_INTERNAL_H
+#define KB_AUDIT_INTERNAL_H
+
+#include <git2.h>
+
+#include "kb/audit.h"
+
+/* A string -> index map with owned keys (open addressing). */
+typedef struct {
+	char **keys;
+	size_t *vals;
+	size_t cap, n;
+} kb__smap;
+
+int kb__smap_get(const kb__smap *m, const char *key, size_t *val);
+void kb__smap_put(kb__smap *m, const char *key, size_t val);
+void kb__smap_release(kb__smap *m);
+
+enum { KB__EV_EDIT = 1, KB__EV_REVIEW = 2 };
+
+typedef struct {
+	size_t person;
+	int64_t time;
+	int kind;
+} kb__event;
+
+typedef struct {
+	kb_case *c;
+	char *path;
+	long fm_author;      /* person of the front-matter author, -1 none */
+	long git_creator;    /* author of the commit adding the file, -1 unknown */
+	int64_t git_created;
+	kb__event *ev;       /* substantive edits and reviews from history */
+	size_t nev, aev;
+	size_t *who;         /* authors: creator + substantive editors, distinct */
+	size_t nwho;
+} kb__acase;
+
+typedef struct {
+	char *name;          /* after the mailmap, first spelling */
+	char *email;         /* lower case, may be "" */
+} kb__person;
+
+struct kb_audit {
+	kb_store *store;
+	kb_audit_options opts;
+	kb__acase *cases;
+	size_t ncases, acases;
+	kb__smap by_path, by_id;
+	kb__person *people;
+	size_t npeople, apeople;
+	kb__smap by_person;  /* folded name -> person */
+	git_mailmap *mailmap;
+	kb_diags warnings;
+	size_t walked;       /* commits diffed (not taken from the cache) */
+};
+
+/* Trimmed, case-folded copy of s (NULL counts as ""); caller frees. */
+char *kb__audit_fold(const char *s);
+/* Person index for a name/email after the mailmap (added when new). */
+size_t kb__audit_person(kb_audit *a, const char *name, const char *email);
+/* "YYYY-MM-DD" at 00:00 UTC into *t; -1 when not a real date. */
+int kb__audit_date(const char *s, int64_t *t);
+/* Creator person (front matter, else history; -1 unknown) and creation
+ * time (`created` unless unparsable or in the future, else history; 0 with
+ * *known = 0 when unknown). */
+long kb__audit_creator(const kb__acase *k);
+int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known);
+
+#endif

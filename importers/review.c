@@ -1,0 +1,174 @@
+/*
+ * review.c - decisions on imported drafts (kb/import.h): accept (validated,
+ * reviewer recorded), reject (archived with a reason) and merge into an
+ * existing case (sections appended, draft archived); one commit each.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kb/import.h"
+
+static void today(char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Read the draft `id`: KB_EINPUT when it is not a draft. */
+static int read_draft(kb_case **out, kb_store *s, const char *id)
+{
+	int rc = kb_store_read_case(out, s, id);
+
+	if (rc < 0)
+		return rc;
+	if (kb_case_status(*out) != KB_STATUS_DRAFT) {
+		rc = kb_error_set(KB_EINPUT, NULL, 0, "case '%s' is not a draft (status %s)", id,
+				  kb_case_get(*out, "status") ? kb_case_get(*out, "status") : "none");
+		kb_case_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Set status, reviewer and updated. */
+static void decide(kb_case *c, const char *status, const kb_author *reviewer)
+{
+	kb_buf who = KB_BUF_INIT;
+	char date[11];
+
+	kb_buf_printf(&who, "%s <%s>", reviewer->name, reviewer->email ? reviewer->email : "");
+	kb_case_set(c, "status", status);
+	kb_case_set(c, "reviewer", who.ptr);
+	today(date);
+	kb_case_set(c, "updated", date);
+	kb_buf_release(&who);
+}
+
+/* Stage the serialized cases and commit them as one commit. */
+static int commit_cases(kb_store *s, kb_case *const *cases, size_t n, const kb_author *author,
+			const char *message, char oid[41])
+{
+	kb_buf rel = KB_BUF_INIT, text = KB_BUF_INIT;
+	kb_txn *t = NULL;
+	size_t i;
+	int rc = kb_txn_begin(&t, s);
+
+	for (i = 0; i < n && rc == 0; i++) {
+		kb_buf_clear(&rel);
+		kb_buf_clear(&text);
+		kb_case_serialize(cases[i], &text);
+		if ((rc = kb_store_case_relpath(&rel, kb_case_id(cases[i]))) == 0)
+			rc = kb_txn_put(t, rel.ptr, text.ptr, text.len);
+	}
+	if (rc == 0)
+		rc = kb_txn_commit(t, author, message, oid);
+	kb_txn_free(t);
+	kb_buf_release(&rel);
+	kb_buf_release(&text);
+	return rc;
+}
+
+int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
+		     kb_diags *diags, char oid[41])
+{
+	kb_buf msg = KB_BUF_INIT, rel = KB_BUF_INIT;
+	size_t first = diags->count, errors = kb_diags_errors(diags), i;
+	kb_case *c = NULL;
+	int rc;
+
+	if ((rc = read_draft(&c, s, id)) < 0)
+		goto done;
+	decide(c, "validated", reviewer);
+	kb_case_validate(c, diags);
+	if (kb_diags_errors(diags) > errors) {
+		kb_store_case_relpath(&rel, id);
+		for (i = first; i < diags->count; i++)
+			if (!diags->items[i].path)
+				diags->items[i].path = kb_xstrdup(rel.ptr);
+		rc = kb_error_set(KB_EINVALID, rel.ptr, 0, "case '%s' cannot be validated", id);
+		goto done;
+	}
+	kb_buf_printf(&msg, "Accept %s", id);
+	rc = commit_cases(s, &c, 1, reviewer, msg.ptr, oid);
+done:
+	kb_case_free(c);
+	kb_buf_release(&msg);
+	kb_buf_release(&rel);
+	return rc;
+}
+
+int kb_review_reject(kb_store *s, const char *id, const char *reason,
+		     const kb_author *reviewer, char oid[41])
+{
+	kb_buf msg = KB_BUF_INIT;
+	kb_case *c = NULL;
+	int rc;
+
+	if (!reason || !*reason)
+		return kb_error_set(KB_EINPUT, NULL, 0, "a rejection needs a reason");
+	if ((rc = read_draft(&c, s, id)) < 0)
+		goto done;
+	decide(c, "archived", reviewer);
+	kb_case_set(c, "rejected_reason", reason);
+	kb_buf_printf(&msg, "Reject %s", id);
+	rc = commit_cases(s, &c, 1, reviewer, msg.ptr, oid);
+done:
+	kb_case_free(c);
+	kb_buf_release(&msg);
+	return rc;
+}
+
+/* Append every section of `from` to `into` and link `into` to it. */
+static void append_sections(kb_case *into, const kb_case *from)
+{
+	const char *const *links;
+	const char **all;
+	const kb_section *sec;
+	kb_buf heading = KB_BUF_INIT;
+	size_t i, n = kb_case_get_list(into, "links", &links);
+
+	for (i = 0; i < kb_case_section_count(from); i++) {
+		sec = kb_case_section_at(from, i);
+		kb_buf_clear(&heading);
+		kb_buf_printf(&heading, "%s (from %s)", sec->heading, kb_case_id(from));
+		kb_case_add_section(into, KB_SECTION_OTHER, heading.ptr, sec->body);
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(links[i], kb_case_id(from)))
+			goto done;
+	all = kb_xmalloc((n + 1) * sizeof(*all));
+	for (i = 0; i < n; i++)
+		all[i] = links[i];
+	all[n] = kb_case_id(from);
+	kb_case_set_list(into, "links", all, n + 1);
+	free(all);
+done:
+	kb_buf_release(&heading);
+}
+
+int kb_review_merge(kb_store *s, const char *id, const char *into,
+		    const kb_author *reviewer, char oid[41])
+{
+	kb_buf msg = KB_BUF_INIT;
+	kb_case *c[2] = { NULL, NULL };
+	int rc;
+
+	if (!strcmp(id, into))
+		return kb_error_set(KB_EINPUT, NULL, 0, "cannot merge '%s' into itself", id);
+	if ((rc = read_draft(&c[0], s, id)) < 0 || (rc = kb_store_read_case(&c[1], s, into)) < 0)
+		goto done;
+	append_sections(c[1], c[0]);
+	decide(c[0], "archived", reviewer);
+	kb_case_set(c[0], "duplicate_of", into);
+	kb_buf_printf(&msg, "Merge %s into %s", id, into);
+	rc = commit_cases(s, c, 2, reviewer, msg.ptr, oid);
+done:
+	kb_case_free(c[0]);
+	kb_case_free(c[1]);
+	kb_buf_release(&msg);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * kb/import.h - the import pipeline: notebooks of free-text notes become
+ * draft cases in one commit per run.  Source reader -> notes -> extraction
+ * (with abbreviation expansion) -> redaction -> de-duplication (source hash,
+ * then similar-case lookup) -> draft cases -> one kb_txn (docs/import.md).
+ *
+ * Ownership: kb_import_result is filled by kb_import_notes() and released
+ * with kb_import_result_release().
+ */
+#ifndef KB_IMPORT_H
+#define KB_IMPORT_H
+
+#include <stddef.h>
+
+#include "kb/extract.h"
+#include "kb/store.h"
+
+/* Default similarity above which a draft is a duplicate (scores are
+ * normalised so that an identical copy scores 1.0: docs/internals/index.md). */
+#define KB_IMPORT_DEFAULT_THRESHOLD 0.5
+
+typedef struct {
+	unsigned version;
+	kb_notes_mode split;       /* how files are cut into notes (default auto) */
+	int year;                  /* year for dates written without one; 0 = unknown */
+	int dry_run;               /* compute everything, write nothing */
+	int no_redact;             /* keep phone numbers, e-mails, ids, customers (explicit) */
+	double threshold;          /* duplicate score; <= 0: kb.conf import.duplicateThreshold,
+	                            * else KB_IMPORT_DEFAULT_THRESHOLD */
+	const kb_author *author;   /* commit author; required unless dry_run */
+} kb_import_options;
+
+#define KB_IMPORT_OPTIONS_VERSION 1
+#define KB_IMPORT_OPTIONS_INIT { KB_IMPORT_OPTIONS_VERSION, KB_NOTES_AUTO, 0, 0, 0, 0, NULL }
+
+typedef enum {
+	KB_IMPORT_CREATED = 0,     /* a new draft case */
+	KB_IMPORT_DUPLICATE,       /* a draft linked to an existing case (duplicate_of) */
+	KB_IMPORT_SKIPPED,         /* nothing written; see reason */
+} kb_import_action;
+
+typedef struct {
+	kb_import_action action;
+	char *id;            /* draft id (created, duplicate); NULL when skipped */
+	char *duplicate_of;  /* existing case (duplicate), or NULL */
+	double score;        /* similarity to duplicate_of */
+	char *source;        /* file the note came from */
+	int line;            /* first line of the note, 0 for a whole file */
+	char *reason;        /* why it was skipped, or NULL */
+} kb_import_record;
+
+typedef struct {
+	kb_import_record *items;   /* in source order */
+	size_t count, alloc;
+	size_t created, duplicates, skipped;
+	char commit[41];           /* the import commit; "" when nothing was written */
+} kb_import_result;
+
+#define KB_IMPORT_RESULT_INIT { NULL, 0, 0, 0, 0, 0, { 0 } }
+
+/*
+ * Import the notes of `npaths` files or directories (every *.txt and *.md
+ * below a directory, hidden entries skipped, in name order) into the KB as
+ * draft cases, in ONE commit "Import N notes from FILE" by opts->author.
+ * A note whose source_hash (of its original text) is already in the KB or
+ * earlier in the run is skipped; one whose similarity to an existing case
+ * reaches the threshold becomes a draft with `links: [ID]` and
+ * `duplicate_of: ID`.  Unless opts->no_redact, phone numbers, e-mails,
+ * resident id numbers and the kb.conf `redact.customer` names are masked
+ * before extraction, so they reach no file.
+ *
+ * `out` must be KB_IMPORT_RESULT_INIT or released.  Returns 0 (even when
+ * nothing was created: see the counts), or KB_EINPUT for a file that
+ * cannot be read as text (binary, invalid UTF-8: the message names the
+ * file and line), KB_ENOTFOUND for a missing path, KB_EIO, or a kb_txn
+ * error.  On failure nothing is written and `out` holds what was decided
+ * before the failure.
+ */
+int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths,
+		    size_t npaths, const kb_import_options *opts);
+
+/*
+ * Import the rows of the CSV file `path` (importers/csv.c) through the same
+ * pipeline, one record per row (line = row number, the header is row 1).
+ * UTF-8 (a BOM is dropped) or GBK/GB18030; ',' ';' or tab detected from the
+ * header line; quoted fields may hold delimiters and newlines.  `map` is
+ * "field=Column,..." with fields date, site, equipment, equipment_id, title,
+ * symptom, checks, cause, resolution, author; NULL: kb.conf import.csvMap.
+ * A row with another number of fields than the header is skipped ("ragged
+ * row").  KB_EINPUT, nothing written, for a mapped column missing from the
+ * header (message names column and file), an unterminated quote, a binary
+ * file or text that is neither UTF-8 nor GB18030.  Commit "Import N records
+ * from FILE".  Otherwise as kb_import_notes().
+ */
+int kb_import_csv(kb_import_result *out, kb_store *s, const char *path, const char *map,
+		  const kb_import_options *opts);
+
+/* Free every record and leave `r` as KB_IMPORT_RESULT_INIT. */
+void kb_import_result_release(kb_import_result *r);
+
+/* "created", "duplicate", "skipped". */
+const char *kb_import_action_name(kb_import_action a);
+
+/* ---- review: decisions on draft cases (importers/review.c) ----------- */
+
+/*
+ * Each decision reads the draft `id` (KB_ENOTFOUND when missing, KB_EINPUT
+ * when its status is not draft) and makes exactly one commit authored by
+ * `reviewer`; on failure nothing is written.  `oid` (may be NULL) receives
+ * the new commit.
+ *
+ * Accept: status validated, reviewer "Name <email>", updated today; the
+ * result must pass kb_case_validate() (else KB_EINVALID with every problem
+ * in `diags`, which may then not be NULL).  Commit "Accept ID".
+ */
+int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
+		     kb_diags *diags, char oid[41]);
+/* Reject: status archived, rejected_reason `reason` (KB_EINPUT when empty),
+ * reviewer and updated set.  Commit "Reject ID". */
+int kb_review_reject(kb_store *s, const char *id, const char *reason,
+		     const kb_author *reviewer, char oid[41]);
+/* Merge: every section of the draft is appended to case `into` under a
+ * heading "<heading> (from ID)" (nothing dropped), `into` gains a link to
+ * the draft, and the draft is archived with duplicate_of: INTO.  Both files
+ * in one commit "Merge ID into INTO".  KB_EINPUT when id equals into. */
+int kb_review_merge(kb_store *s, const char *id, const char *into,
+		    const kb_author *reviewer, char oid[41]);
+
+#endif

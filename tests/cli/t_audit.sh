@@ -1,0 +1,180 @@
+# t_audit.sh - `kb audit`: coverage, health, risk (with --leaving), activity
+# on the sample KB as tables, JSON and CSV; bad input and usage errors.
+
+test_audit_risk_names_single_person_knowledge() {
+	sample_kb kb
+	kbrun --kb kb audit risk
+	expect_rc 0
+	printf '%s\n' "$OUT" | grep -qE '^fire alarm panel +\(all\) +8 +1 +single person +刘强 \(8\)$' ||
+		fail "fire alarm panel row: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^cooling tower +\(all\) +8 +1 +single person +Tom Baker \(8\)$' ||
+		fail "cooling tower row: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^chiller +\(all\) +7 +2 +' || fail "chiller row: $OUT"
+}
+
+test_audit_risk_leaving() {
+	sample_kb kb
+	kbrun --kb kb audit risk --leaving "tom baker"
+	expect_rc 0
+	expect_out "cooling tower"
+	expect_out "only author"
+	expect_no_out "fire alarm panel"
+	kbrun --kb kb audit risk --leaving liu.qiang@example.com --json
+	expect_rc 0
+	json_check 'd["leaving"] == "刘强" and any(a["equipment"] == "fire alarm panel" and a["failure_mode"] is None and a["leaving_role"] == "only" for a in d["areas"])'
+	kbrun --kb kb audit risk --leaving "Nobody Here"
+	expect_rc 1
+	expect_err "no author matches 'Nobody Here'"
+}
+
+test_audit_risk_json_and_csv() {
+	sample_kb kb
+	kbrun --kb kb audit risk --json
+	expect_rc 0
+	json_check 'd["schema_version"] == 1 and d["audit"] == "risk"'
+	json_check '[a["sole_author"] for a in d["areas"] if a["failure_mode"] is None and a["sole_author"]] == ["Tom Baker", "刘强"]'
+	kbrun --kb kb audit risk --csv
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | head -n 1 | tr -d '\r')" = "equipment,failure_mode,validated,bus_factor,risk,authors" ] ||
+		fail "csv header: $OUT"
+	printf '%s\n' "$OUT" | grep -q '^fire alarm panel,(all),8,1,single person,刘强 (8)' ||
+		fail "csv row: $OUT"
+}
+
+test_audit_coverage() {
+	sample_kb kb
+	kbrun --kb kb audit coverage
+	expect_rc 0
+	printf '%s\n' "$OUT" | head -n 1 | grep -qE '^equipment +failure_mode +validated +draft' || fail "header: $OUT"
+	expect_out "empty combinations"
+	kbrun --kb kb audit coverage --by equipment --json
+	expect_rc 0
+	json_check 'd["fields"] == ["equipment"] and len(d["cells"]) == 10 and sum(c["total"] for c in d["cells"]) == 90'
+	json_check '[c["validated"] for c in d["cells"] if c["values"] == ["cooling tower"]] == [8]'
+	kbrun --kb kb audit coverage --by site,equipment --csv
+	expect_rc 0
+	printf '%s\n' "$OUT" | head -n 1 | tr -d '\r' | grep -qx 'site,equipment,validated,draft,archived,obsolete,unknown,total,note' ||
+		fail "csv header: $OUT"
+}
+
+test_audit_health() {
+	sample_kb kb
+	kbrun --kb kb audit health
+	expect_rc 0
+	expect_out "mean quality score"
+	printf '%s\n' "$OUT" | grep -qE '^AHU-0001 +validated +[0-9]+ ' || fail "row: $OUT"
+	kbrun --kb kb audit health --json --months 1000 --days 10000
+	expect_rc 0
+	json_check 'd["audit"] == "health" and len(d["cases"]) == 90 and d["summary"]["stale"] == 0 and d["summary"]["old-draft"] == 0'
+	json_check 'all(0 <= c["score"] <= 100 for c in d["cases"])'
+	kbrun --kb kb audit health --csv
+	expect_rc 0
+	printf '%s\n' "$OUT" | head -n 1 | tr -d '\r' | grep -qx 'id,status,score,age_days,findings,detail' || fail "csv header"
+}
+
+test_audit_health_bad_input() {
+	sample_kb kb
+	write_case kb/cases/PMP-0900.md PMP-0900 "Pump odd" validatd "updated: 2999-01-01" "links: [NOPE-0001]"
+	write_case kb/cases/PMP-0901.md PMP-0901 "CHILLER TRIPS ON HIGH HEAD PRESSURE AFTER RESTART"
+	printf -- '---\nid: X-1\ntitle: a\n\ttags: b\n---\n' >kb/cases/X-1.md
+	kbrun --kb kb audit health --json
+	expect_rc 0
+	expect_err "cases/X-1.md:4:"
+	json_check '[sorted(c["findings"]) for c in d["cases"] if c["id"] == "PMP-0900"] == [["bad-date", "broken-link", "unknown-status"]]'
+	json_check '[(c["findings"], c["detail"]) for c in d["cases"] if c["id"] == "PMP-0901"] == [(["old-draft", "duplicate"], "same title as %cCHL-0001%c" % (39, 39))]'
+}
+
+test_audit_activity() {
+	sample_kb kb
+	kbrun --kb kb audit activity
+	expect_rc 0
+	printf '%s\n' "$OUT" | head -n 1 | grep -qE '^month +person +created +edited +reviewed$' || fail "header: $OUT"
+	expect_out "participation"
+	expect_out "new cases per month"
+	kbrun --kb kb audit activity --json
+	expect_rc 0
+	json_check 'sum(c["created"] for c in d["contributions"]) == 90 and sum(n["created"] for n in d["new_cases"]) == 90'
+	kbrun --kb kb audit activity --csv
+	expect_rc 0
+	printf '%s\n' "$OUT" | head -n 1 | tr -d '\r' | grep -qx 'month,person,created,edited,reviewed' || fail "csv header"
+}
+
+test_audit_mailmap_and_edits() {
+	make_kb kb
+	write_case c1.md PMP-0001 "Pump trips on overload" validated "reviewer: R <r@example.com>"
+	sed -i '/^author:/d' c1.md
+	kbrun --kb kb --author "Ann Lee <ann@example.com>" add c1.md
+	expect_rc 0
+	write_case c2.md PMP-0002 "Pump seal leaks" validated "reviewer: R <r@example.com>"
+	sed -i '/^author:/d' c2.md
+	kbrun --kb kb --author "ann l <ann@old.example>" add c2.md
+	expect_rc 0
+	kbrun --kb kb audit risk --json
+	json_check '[a["bus_factor"] for a in d["areas"] if a["failure_mode"] is None] == [2] and len(d["areas"][0]["authors"]) == 2'
+	printf 'Ann Lee <ann@example.com> ann l <ann@old.example>\n' >kb/.mailmap
+	kbrun --kb kb audit risk --json
+	expect_rc 0
+	json_check 'd["areas"][0]["sole_author"] == "Ann Lee" and d["areas"][0]["validated"] == 2'
+}
+
+test_audit_empty_kb_and_usage() {
+	make_kb kb
+	for a in coverage health risk activity; do
+		kbrun --kb kb audit $a
+		expect_rc 0
+		kbrun --kb kb audit $a --json
+		expect_rc 0
+		json_check 'd["schema_version"] == 1'
+	done
+	kbrun --kb kb audit
+	expect_rc 2
+	kbrun --kb kb audit nonsense
+	expect_rc 2
+	expect_err "unknown audit 'nonsense'"
+	kbrun --kb kb audit coverage --by a,b,c
+	expect_rc 2
+	kbrun --kb kb audit health --leaving x
+	expect_rc 2
+	kbrun --kb kb audit risk --json --csv
+	expect_rc 2
+	kbrun --kb kb audit health --days 0
+	expect_rc 2
+	kbrun --kb kb audit --help
+	expect_rc 0
+	expect_out "usage: kb audit coverage"
+}
+
+test_audit_shallow_clone() {
+	sample_kb kb
+	write_case kb/cases/PMP-0901.md PMP-0901
+	kbrun --kb kb add kb/cases/PMP-0901.md
+	git clone -q --depth 1 "file://$PWD/kb" shallow 2>/dev/null || skip "git cannot make a shallow clone"
+	kbrun --kb shallow audit risk
+	expect_rc 0
+	expect_out "fire alarm panel"
+}
+
+test_audit_report_html() {
+	sample_kb kb
+	kbrun --kb kb audit report --html report.html
+	expect_rc 0
+	[ -s report.html ] || fail "no report"
+	grep -q '<svg' report.html || fail "no chart"
+	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
+	grep -q '@page{size:A4' report.html || fail "no print CSS"
+	grep -q '刘强' report.html || fail "risk lacks 刘强"
+	if grep -qiE '<script|<link|https?:|url\(' report.html; then fail "external reference"; fi
+	python3 -c "import html.parser,sys; html.parser.HTMLParser().feed(open('report.html', encoding='utf-8').read())" ||
+		fail "html does not parse"
+	kbrun --kb kb audit report
+	expect_rc 2
+	kbrun --kb kb audit risk --html x.html
+	expect_rc 2
+	command -v chromium >/dev/null || skip "chromium is not installed: report checked without a browser"
+	chromium --headless --no-sandbox --disable-gpu --screenshot="$PWD/shot.png" \
+		--window-size=1240,1754 "file://$PWD/report.html" >/dev/null 2>&1 || fail "chromium failed"
+	[ "$(stat -c %s shot.png)" -gt 20000 ] || fail "blank or missing screenshot"
+	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/report.html" 2>/dev/null >dom.html ||
+		fail "chromium could not load the report"
+	grep -q 'Knowledge audit' dom.html && grep -q '<svg' dom.html || fail "page did not load: $(head -c 300 dom.html)"
+}

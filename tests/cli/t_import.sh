@@ -1,0 +1,200 @@
+# t_import.sh - `kb import notes`: one commit per run, output lines and
+# summary, idempotent re-runs, duplicates linked, dry runs, redaction, and
+# bad input (binary, invalid UTF-8, empty, missing) leaving the KB as it was.
+
+fixture() { echo "$KB_SRCDIR/tests/fixtures/import/$1"; }
+
+test_import_notes_one_commit() {
+	make_kb kb
+	cp "$(fixture notebook.txt)" notes.txt
+	kbrun --kb kb --author "Ana Silva <ana@example.com>" import notes notes.txt
+	expect_rc 0
+	expect_out "created CHL-0001 notes.txt:1"
+	expect_out "created CHL-0002 notes.txt:3"
+	expect_out "created AHU-0001 notes.txt:5"
+	expect_err "3 created, 0 duplicates linked, 0 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected exactly one new commit"
+	[ "$(commits kb | head -1)" = "Ana Silva <ana@example.com>|Import 3 notes from notes.txt" ] ||
+		fail "$(commits kb)"
+	grep -q '^status: draft' kb/cases/CHL-0001.md || fail "not a draft"
+	grep -q '^source: notes.txt' kb/cases/CHL-0001.md || fail "no provenance"
+	git -C kb status --porcelain | grep -q . && fail "work tree not clean" || true
+}
+
+test_import_rerun_adds_nothing() {
+	make_kb kb
+	cp "$(fixture notebook.txt)" notes.txt
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	before=$(kb_state kb)
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_out "skipped notes.txt:1: already imported as CHL-0001"
+	expect_err "0 created, 0 duplicates linked, 3 skipped"
+	same_state kb "$before"
+}
+
+test_import_links_duplicate() {
+	make_kb kb
+	kbrun --kb kb import notes "$(fixture notebook.txt)"
+	cp "$(fixture again.txt)" again.txt
+	kbrun --kb kb import notes again.txt
+	expect_rc 0
+	expect_out "duplicate of CHL-0001 again.txt:1"
+	expect_out "created BLR-0001 again.txt:3"
+	grep -q '^duplicate_of: CHL-0001' kb/cases/CHL-0003.md || fail "not linked"
+	[ "$(ncommits kb)" -eq 3 ] || fail "expected one commit per run"
+}
+
+test_import_threshold_option() {
+	make_kb kb
+	kbrun --kb kb import notes "$(fixture notebook.txt)"
+	cp "$(fixture again.txt)" again.txt
+	kbrun --kb kb import notes --threshold 5 again.txt
+	expect_rc 0
+	expect_out "created CHL-0003 again.txt:1"
+	kbrun --kb kb import notes --threshold nope again.txt
+	expect_rc 2
+}
+
+test_import_dry_run_and_json() {
+	make_kb kb
+	before=$(kb_state kb)
+	kbrun --kb kb import notes --dry-run "$(fixture notebook.txt)"
+	expect_rc 0
+	expect_out "would create CHL-0001"
+	expect_err "nothing written"
+	same_state kb "$before"
+	kbrun --kb kb import notes --dry-run --json "$(fixture notebook.txt)"
+	expect_rc 0
+	json_check 'd["created"] == 3 and d["records"][2]["id"] == "AHU-0001" and d["commit"] is None'
+	same_state kb "$before"
+}
+
+test_import_directory() {
+	make_kb kb
+	mkdir in
+	cp "$(fixture notebook.txt)" in/a.txt
+	cp "$(fixture again.txt)" in/b.md
+	echo "not a note" >in/c.csv
+	kbrun --kb kb import notes in
+	expect_rc 0
+	expect_out "in/a.txt:1"
+	expect_out "in/b.md:3"
+	expect_no_out "c.csv"
+	commits kb | head -1 | grep -q "|Import 5 notes from 2 files$" || fail "$(commits kb)"
+}
+
+test_import_redacts() {
+	make_kb kb
+	git -C kb config -f kb.conf --add redact.customer "Acme Foods"
+	git -C kb commit -qam "customers"
+	kbrun --kb kb import notes "$(fixture personal.txt)"
+	expect_rc 0
+	git -C kb log -p -1 | grep -E '13812345678|li.ming@example.com|11010519491231002X|Acme Foods' &&
+		fail "personal data reached the commit" || true
+	grep -qF '[customer]' kb/cases/PMP-0001.md || fail "customer not masked"
+	kbrun --kb kb import notes --no-redact --split whole "$(fixture personal.txt)"
+	expect_rc 0
+}
+
+test_import_bad_input_writes_nothing() {
+	make_kb kb
+	before=$(kb_state kb)
+	printf 'ok\nPK\0\3\4\n' >bin.txt
+	kbrun --kb kb import notes "$(fixture notebook.txt)" bin.txt
+	expect_rc 2
+	expect_err "bin.txt:2"
+	expect_err "binary"
+	same_state kb "$before"
+	printf 'line one\ncaf\xe9\n' >latin1.txt
+	kbrun --kb kb import notes latin1.txt
+	expect_rc 2
+	expect_err "latin1.txt:2"
+	same_state kb "$before"
+	: >empty.txt
+	kbrun --kb kb import notes empty.txt
+	expect_rc 1
+	expect_out "skipped empty.txt:0: empty"
+	same_state kb "$before"
+	kbrun --kb kb import notes missing.txt
+	expect_rc 1
+	expect_err "missing.txt"
+	kbrun --kb kb import nonsense x
+	expect_rc 2
+	kbrun --kb kb import notes --split sideways x
+	expect_rc 2
+	same_state kb "$before"
+}
+
+# ---- kb import csv ------------------------------------------------------
+
+CSV_MAP=title=Summary,symptom=Problem,resolution=Fix,equipment=Asset
+
+test_import_csv_rows_one_commit() {
+	make_kb kb
+	cp "$(fixture workorders.csv)" wo.csv
+	kbrun --kb kb import csv --map "$CSV_MAP" wo.csv
+	expect_rc 0
+	expect_out "created CHL-0001 wo.csv:2"
+	expect_out "created PMP-0001 wo.csv:3"
+	expect_out "skipped wo.csv:4: ragged row: 2 fields, the header has 5"
+	grep -q '^second line' kb/cases/CHL-0001.md || fail "embedded newline lost"
+	grep -q '13812345678' kb/cases/PMP-0001.md && fail "phone not masked" || true
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 records from wo.csv" ] ||
+		fail "$(commits kb)"
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map "$CSV_MAP" wo.csv
+	expect_rc 1   # the ragged row still cannot be imported
+	expect_out "already imported as CHL-0001"
+	same_state kb "$before"
+}
+
+test_import_csv_bom_semicolon_gbk() {
+	make_kb kb
+	printf '\xEF\xBB\xBFSummary;Problem;Asset\nPump noise;"Bearing noise; vibration";Pump\n' >bom.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem,equipment=Asset bom.csv
+	expect_rc 0
+	grep -q '^title: Pump noise' kb/cases/PMP-0001.md || fail "BOM or ';' not handled"
+	grep -q 'Bearing noise; vibration' kb/cases/PMP-0001.md || fail "quoted ';' split"
+	printf '标题\t现象\n冷机跳闸\t高压报警，冷凝风机停转\n' | iconv -f UTF-8 -t GBK >gbk.csv
+	kbrun --kb kb import csv --map title=标题,symptom=现象 gbk.csv
+	expect_rc 0
+	grep -rq '高压报警，冷凝风机停转' kb/cases || fail "GBK not converted"
+}
+
+test_import_csv_config_map() {
+	make_kb kb
+	git -C kb config -f kb.conf import.csvMap "$CSV_MAP"
+	git -C kb commit -qam "csv map"
+	kbrun --kb kb import csv "$(fixture workorders.csv)"
+	expect_rc 0
+	expect_out "created CHL-0001"
+}
+
+test_import_csv_bad_input_writes_nothing() {
+	make_kb kb
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map title=Summary,symptom=Nope "$(fixture workorders.csv)"
+	expect_rc 2
+	expect_err "no column 'Nope'"
+	expect_err "workorders.csv"
+	same_state kb "$before"
+	printf 'Summary,Problem\nPump,"never closed\n' >open.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem open.csv
+	expect_rc 2
+	expect_err "open.csv"
+	expect_err "quote"
+	same_state kb "$before"
+	printf 'Summary,Problem\n\xff\xfe\xff,x\n' >bad.csv
+	kbrun --kb kb import csv --map title=Summary bad.csv
+	expect_rc 2
+	expect_err "bad.csv"
+	kbrun --kb kb import csv wo.csv
+	expect_rc 2
+	expect_err "no column map"
+	kbrun --kb kb import csv --map bogus=Summary "$(fixture workorders.csv)"
+	expect_rc 2
+	expect_err "unknown case field 'bogus'"
+	same_state kb "$before"
+}
