@@ -74,7 +74,10 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* 1 when `name` starts with one of the comma-separated prefixes in `list`. */
+/*
+ * 1 when `name` starts with one of the comma-separated prefixes in `list`;
+ * an entry ending in '$' must match the whole name ("kb similar$").
+ */
 static int selected(const char *list, const char *name)
 {
 	const char *p = list, *e;
@@ -85,7 +88,9 @@ static int selected(const char *list, const char *name)
 	while (*p) {
 		e = strchr(p, ',');
 		n = e ? (size_t)(e - p) : strlen(p);
-		if (n && !strncmp(name, p, n))
+		if (n > 1 && p[n - 1] == '$' && strlen(name) == n - 1 && !strncmp(name, p, n - 1))
+			return 1;
+		if (n && p[n - 1] != '$' && !strncmp(name, p, n))
 			return 1;
 		if (!e)
 			break;
