@@ -3,13 +3,14 @@
  * given (directories: every *.md below them), all or nothing, and commit
  * them as cases/<id>.md in one commit.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <getopt.h>
+
+#include "kb/files.h"
 
 #include "cli.h"
 #include "commands.h"
@@ -65,39 +66,12 @@ static void batch_release(add_batch *b)
 }
 
 /* 1 for a name ending in ".md". */
-static int is_md(const char *name)
+static const char *const case_exts[] = { ".md", NULL };
+
+static int push_cb(const char *path, void *payload)
 {
-	size_t n = strlen(name);
-
-	return n > 3 && !strcmp(name + n - 3, ".md");
-}
-
-/* Every *.md below dir (hidden entries skipped), in name order. */
-static int collect_dir(add_batch *b, const char *dir)
-{
-	struct dirent **ents;
-	kb_buf sub = KB_BUF_INIT;
-	struct stat st;
-	int n, i, rc = 0;
-
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0)
-		return kb_error_set(KB_EIO, dir, 0, "cannot read directory: %s", strerror(errno));
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && ents[i]->d_name[0] != '.') {
-			kb_buf_clear(&sub);
-			kb_buf_printf(&sub, "%s%s%s", dir,
-				      dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i]->d_name);
-			if (stat(sub.ptr, &st) == 0 && S_ISDIR(st.st_mode))
-				rc = collect_dir(b, sub.ptr);
-			else if (is_md(ents[i]->d_name))
-				batch_push(b, sub.ptr);
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	kb_buf_release(&sub);
-	return rc;
+	batch_push(payload, path);
+	return 0;
 }
 
 /* Gather the files named on the command line (directories: every *.md
@@ -111,12 +85,8 @@ static int collect(add_batch *b, int argc, char **argv)
 		if (stat(argv[i], &st) < 0)
 			return kb_error_set(KB_EINPUT, argv[i], 0, "cannot read: %s",
 					    strerror(errno));
-		if (S_ISDIR(st.st_mode)) {
-			if ((rc = collect_dir(b, argv[i])) < 0)
-				return rc;
-		} else {
-			batch_push(b, argv[i]);
-		}
+		if ((rc = kb_files_walk(argv[i], case_exts, push_cb, b)) < 0)
+			return rc;
 	}
 	if (b->count == 0)
 		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no case files (*.md) to add");

@@ -4,7 +4,6 @@
  * data, extract fields into draft cases, link near-duplicates of existing
  * cases, and stage every draft in one kb_txn committed at the end.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "kb/abbrev.h"
 #include "kb/config.h"
 #include "kb/extract.h"
+#include "kb/files.h"
 #include "kb/import.h"
 #include "kb/index.h"
 #include "kb/redact.h"
@@ -485,51 +485,17 @@ done:
 	return rc;
 }
 
-static int has_note_ext(const char *name)
-{
-	size_t n = strlen(name);
+static const char *const note_exts[] = { ".txt", ".md", NULL };
 
-	return (n > 4 && !strcmp(name + n - 4, ".txt")) || (n > 3 && !strcmp(name + n - 3, ".md"));
+static int import_cb(const char *path, void *payload)
+{
+	return import_file(payload, path);
 }
 
-static int import_path(import_run *run, const char *path);
-
-/* Every *.txt and *.md below dir (hidden entries skipped), in name order. */
-static int import_dir(import_run *run, const char *dir)
-{
-	struct dirent **ents = NULL;
-	kb_buf sub = KB_BUF_INIT;
-	struct stat st;
-	int i, n, rc = 0;
-
-	n = scandir(dir, &ents, NULL, alphasort);
-	if (n < 0)
-		return kb_error_set(KB_EIO, dir, 0, "cannot read directory: %s", strerror(errno));
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && ents[i]->d_name[0] != '.') {
-			kb_buf_clear(&sub);
-			kb_buf_printf(&sub, "%s%s%s", dir,
-				      dir[strlen(dir) - 1] == '/' ? "" : "/", ents[i]->d_name);
-			if (stat(sub.ptr, &st) == 0 && (S_ISDIR(st.st_mode) || has_note_ext(sub.ptr)))
-				rc = import_path(run, sub.ptr);
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	kb_buf_release(&sub);
-	return rc;
-}
-
+/* A file, or every *.txt and *.md below a directory (kb/files.h). */
 static int import_path(import_run *run, const char *path)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return kb_error_set(errno == ENOENT ? KB_ENOTFOUND : KB_EIO, path, 0,
-				    "cannot read: %s", strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return import_dir(run, path);
-	return import_file(run, path);
+	return kb_files_walk(path, note_exts, import_cb, run);
 }
 
 /* ---- the run ----------------------------------------------------------- */
