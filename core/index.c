@@ -1303,6 +1303,28 @@ static int reopen_rebuild(kb_index *idx, kb_store *s)
 	return kb_index_rebuild(idx, s, NULL, NULL);
 }
 
+/*
+ * Open the index file under the store's cache directory.  A KB whose git
+ * directory cannot be written (a read-only mount, a colleague's clone
+ * opened read-only) still answers searches: the index is then built in
+ * memory for this process, from the work tree, and thrown away at close.
+ */
+static int open_cache_file(kb_index **idx, kb_store *s, kb_buf *path,
+			   const kb_index_options *opts)
+{
+	int rc = kb_store_cachedir(path, s);
+
+	if (rc == 0 && access(path->ptr, W_OK) == 0) {
+		kb_buf_puts(path, "index.sqlite");
+		return kb_index_open(idx, path->ptr, opts);
+	}
+	if (rc == 0 || rc == KB_EIO) {
+		kb_error_clear();
+		return kb_index_open(idx, ":memory:", opts);
+	}
+	return rc;
+}
+
 int kb_index_open_store(kb_index **out, kb_store *s)
 {
 	kb_index_options opts = KB_INDEX_OPTIONS_INIT;
@@ -1313,11 +1335,10 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 
 	*out = NULL;
 	options_from_config(&opts, kb_store_config(s));
-	if ((rc = load_synonyms(&syn, s)) || (rc = kb_store_cachedir(&path, s)))
+	if ((rc = load_synonyms(&syn, s)))
 		goto done;
-	kb_buf_puts(&path, "index.sqlite");
 	opts.synonyms = syn;
-	if ((rc = kb_index_open(&idx, path.ptr, &opts)))
+	if ((rc = open_cache_file(&idx, s, &path, &opts)))
 		goto done;
 	idx->own_synonyms = syn;
 	syn = NULL;

@@ -89,3 +89,30 @@ test_read_only_kb() {
 	expect_err "read-only"
 	same_state kb "$before"
 }
+
+# Reading still works on a read-only KB: the index is built in memory.
+test_search_read_only_kb() {
+	make_kb kb
+	kbrun --kb kb add "$KB_SRCDIR/kb/cases/CHL-0001.md" "$KB_SRCDIR/kb/cases/PMP-0005.md"
+	expect_rc 0
+	rm -rf kb/.git/kb
+	before=$(kb_state kb)
+	if ! mount --bind kb kb 2>/dev/null; then
+		skip "read-only KB: 'mount --bind' is not permitted here"
+	fi
+	trap 'umount "$PWD/kb" 2>/dev/null' EXIT
+	if ! mount -o remount,ro,bind kb kb 2>/dev/null; then
+		skip "read-only KB: a read-only remount is not permitted here"
+	fi
+	kbrun --kb kb search "head pressure"
+	rc_search=$RC out_search=$OUT
+	kbrun --kb kb similar "pump seal leaking"
+	umount kb
+	trap - EXIT
+	expect_rc 0
+	expect_out "PMP-0005"
+	RC=$rc_search OUT=$out_search
+	expect_rc 0
+	expect_out "CHL-0001"
+	same_state kb "$before"
+}
