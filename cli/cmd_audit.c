@@ -890,9 +890,36 @@ static void html_single(FILE *f, const kb_audit_risk_report *r)
 		"(single-case failure modes left out).</p>\n", n);
 }
 
+/* The 20 most frequent gap groups, or a line saying there are none. */
+static void html_gaps(FILE *f, const kb_gaps_report *g)
+{
+	size_t i, j;
+
+	if (!g || !g->ngroups) {
+		fputs(g ? "<p>No failed lookups logged on this machine.</p>\n" :
+		      "<p>The gaps log could not be read.</p>\n", f);
+		return;
+	}
+	fprintf(f, "<p>%zu lookups without a useful answer on this machine, %zu groups of "
+		"wording; the most frequent:</p>\n<table>\n<tr><th>count</th><th>last seen</th>"
+		"<th>wording</th><th>other wordings</th></tr>\n", g->nevents, g->ngroups);
+	for (i = 0; i < g->ngroups && i < 20; i++) {
+		fprintf(f, "<tr><td class=\"n\">%zu</td><td>%.10s</td><td>", g->groups[i].count,
+			g->groups[i].last);
+		esc(f, g->groups[i].wording);
+		fputs("</td><td>", f);
+		for (j = 0; j < g->groups[i].nothers; j++) {
+			fputs(j ? "; " : "", f);
+			esc(f, g->groups[i].others[j]);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static void write_report(FILE *f, kb_audit *a, const kb_audit_coverage_report *c,
 			 const kb_audit_health_report *h, const kb_audit_risk_report *r,
-			 const kb_audit_activity_report *act)
+			 const kb_audit_activity_report *act, const kb_gaps_report *g)
 {
 	char today[11];
 
@@ -911,11 +938,14 @@ static void write_report(FILE *f, kb_audit *a, const kb_audit_coverage_report *c
 	svg_activity(f, act);
 	fputs("<h2>Health</h2>\n", f);
 	html_health(f, h);
+	fputs("<h2>Gaps: lookups that found nothing useful</h2>\n", f);
+	html_gaps(f, g);
 	fputs("</body>\n</html>\n", f);
 }
 
-static int run_report(kb_audit *a, const audit_args *ar)
+static int run_report(kb_audit *a, kb_store *s, const audit_args *ar)
 {
+	kb_gaps_report *g = NULL;
 	kb_audit_coverage_report *c = NULL;
 	kb_audit_health_report *h = NULL;
 	kb_audit_risk_report *r = NULL;
@@ -928,12 +958,16 @@ static int run_report(kb_audit *a, const audit_args *ar)
 		rc = cli_fail();
 		goto done;
 	}
+	if (kb_gaps_read(&g, s, NULL) == 0)
+		cli_print_diags(stderr, &g->warnings, NULL);
+	else
+		fprintf(stderr, "kb: warning: %s\n", kb_error_last()->message);
 	if (!(f = fopen(ar->html, "w"))) {
 		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
 		rc = CLI_INTERNAL;
 		goto done;
 	}
-	write_report(f, a, c, h, r, act);
+	write_report(f, a, c, h, r, act, g);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
 		rc = CLI_INTERNAL;
@@ -943,6 +977,7 @@ done:
 	kb_audit_health_free(h);
 	kb_audit_risk_free(r);
 	kb_audit_activity_free(act);
+	kb_gaps_report_free(g);
 	return rc;
 }
 
@@ -1035,7 +1070,7 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 	return 0;
 }
 
-static int run_verb(kb_audit *a, const audit_args *ar)
+static int run_verb(kb_audit *a, kb_store *s, const audit_args *ar)
 {
 	if (!strcmp(ar->verb, "coverage"))
 		return ar->json ? coverage_json_out(a, ar) : run_coverage(a, ar);
@@ -1044,7 +1079,7 @@ static int run_verb(kb_audit *a, const audit_args *ar)
 	if (!strcmp(ar->verb, "risk"))
 		return run_risk(a, ar);
 	if (!strcmp(ar->verb, "report"))
-		return run_report(a, ar);
+		return run_report(a, s, ar);
 	return run_activity(a, ar);
 }
 
@@ -1085,7 +1120,7 @@ int cmd_audit(int argc, char **argv)
 		goto done;
 	}
 	cli_print_diags(stderr, kb_audit_warnings(a), NULL);
-	rc = run_verb(a, &ar);
+	rc = run_verb(a, s, &ar);
 done:
 	kb_audit_free(a);
 	kb_store_free(s);

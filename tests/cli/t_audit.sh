@@ -155,10 +155,15 @@ test_audit_shallow_clone() {
 }
 
 test_audit_report_html() {
+	unset KB_NO_GAPS_LOG
 	sample_kb kb
+	kbrun --kb kb search flux capacitor overheating
+	expect_rc 1
 	kbrun --kb kb audit report --html report.html
 	expect_rc 0
 	[ -s report.html ] || fail "no report"
+	grep -q '<h2>Gaps: lookups that found nothing useful</h2>' report.html || fail "no gaps section"
+	grep -q '<td>flux capacitor overheating</td>' report.html || fail "gaps lack the wording"
 	grep -q '<svg' report.html || fail "no chart"
 	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
 	grep -q '@page{size:A4' report.html || fail "no print CSS"
