@@ -1,5 +1,5 @@
 /*
- * cmd_audit.c - `kb audit coverage|health|risk|activity`: the audits of
+ * cmd_audit.c - `kb audit coverage|health|risk|activity|gaps`: the audits of
  * kb/audit.h as aligned tables, JSON (docs/audit.md, schema_version 1) or
  * CSV (RFC 4180).  Findings are results, not failures: exit 0 with a table;
  * warnings (unparsable files, incomplete history) go to stderr.
@@ -9,17 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <getopt.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "kb/audit.h"
+#include "kb/gaps.h"
 
 static const char usage_text[] =
 	"usage: kb audit coverage [--by FIELD[,FIELD]] [--thin N] [--json|--csv]\n"
 	"       kb audit health [--days N] [--months N] [--json|--csv]\n"
 	"       kb audit risk [--leaving NAME] [--json|--csv]\n"
 	"       kb audit activity [--json|--csv]\n"
+	"       kb audit gaps [--since YYYY-MM-DD] [--json|--csv] [--export FILE]\n"
 	"       kb audit report --html FILE\n\n"
 	"Audits of what the team knows, computed from the cases and git history\n"
 	"(docs/audit.md):\n"
@@ -30,6 +33,9 @@ static const char usage_text[] =
 	"  risk      areas whose validated cases one person wrote, bus factor per area;\n"
 	"            --leaving NAME: areas NAME alone or mostly wrote\n"
 	"  activity  cases created, edited, reviewed per person and month\n"
+	"  gaps      searches and similar lookups that found nothing useful, logged\n"
+	"            on this machine only, grouped by wording, most frequent first;\n"
+	"            --export FILE writes the log as JSON lines to share it\n"
 	"  report    all audits in one self-contained HTML file with SVG charts\n\n"
 	"  --json    one JSON object      --csv   comma-separated values with a header\n\n"
 	"exit: 0 audit printed (even with findings), 1 --leaving names nobody,\n"
@@ -42,6 +48,8 @@ typedef struct {
 	char *by_copy;
 	const char *leaving;
 	const char *html;
+	const char *since;
+	const char *export_file;
 	int json, csv;
 	kb_audit_options opts;
 } audit_args;
@@ -565,6 +573,108 @@ done:
 	return rc;
 }
 
+/* ---- gaps -------------------------------------------------------------- */
+
+static json_t *gaps_json(const kb_gaps_report *r, const char *since)
+{
+	json_t *o = json_base("gaps"), *groups = json_array(), *x, *w;
+	size_t i, j;
+
+	json_object_set_new(o, "since", cli_json_str(since));
+	json_object_set_new(o, "events", json_integer((json_int_t)r->nevents));
+	for (i = 0; i < r->ngroups; i++) {
+		x = json_object();
+		w = json_array();
+		json_object_set_new(x, "count", json_integer((json_int_t)r->groups[i].count));
+		json_object_set_new(x, "first_seen", json_string(r->groups[i].first));
+		json_object_set_new(x, "last_seen", json_string(r->groups[i].last));
+		json_object_set_new(x, "wording", cli_json_str(r->groups[i].wording));
+		for (j = 0; j < r->groups[i].nothers; j++)
+			json_array_append_new(w, cli_json_str(r->groups[i].others[j]));
+		json_object_set_new(x, "other_wordings", w);
+		json_array_append_new(groups, x);
+	}
+	json_object_set_new(o, "groups", groups);
+	return o;
+}
+
+/* The log's events as JSON lines, one object per event. */
+static int gaps_export(const kb_gaps_report *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	json_t *x;
+	size_t i;
+	int bad = 0;
+
+	if (!f) {
+		fprintf(stderr, "kb: cannot write '%s': %s\n", path, strerror(errno));
+		return CLI_INTERNAL;
+	}
+	for (i = 0; i < r->nevents && !bad; i++) {
+		x = json_object();
+		json_object_set_new(x, "time", json_string(r->events[i].time));
+		json_object_set_new(x, "command", json_string(r->events[i].command));
+		json_object_set_new(x, "top_score", json_real(r->events[i].score));
+		json_object_set_new(x, "query", cli_json_str(r->events[i].query));
+		bad = json_dumpf(x, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF;
+		json_decref(x);
+	}
+	if (fclose(f) != 0 || bad) {
+		fprintf(stderr, "kb: cannot write '%s': %s\n", path, strerror(errno));
+		return CLI_INTERNAL;
+	}
+	fprintf(stderr, "kb: wrote %zu gap events to '%s'\n", r->nevents, path);
+	return 0;
+}
+
+static void gaps_table(const kb_gaps_report *r, int csv)
+{
+	static const char *const head[] = { "count", "first_seen", "last_seen", "wording",
+					    "other_wordings" };
+	static const int numeric[] = { 1, 0, 0, 0, 0 };
+	table t = { 5, head, numeric, NULL, 0, 0 };
+	kb_buf others = KB_BUF_INIT;
+	char b[32];
+	size_t i, j;
+
+	for (i = 0; i < r->ngroups; i++) {
+		kb_buf_clear(&others);
+		for (j = 0; j < r->groups[i].nothers; j++)
+			kb_buf_printf(&others, "%s%s", j ? " | " : "", r->groups[i].others[j]);
+		table_row(&t, num(b, r->groups[i].count), r->groups[i].first, r->groups[i].last,
+			  r->groups[i].wording, others.len ? others.ptr : "");
+	}
+	if (csv)
+		print_csv(&t);
+	else if (!r->ngroups)
+		printf("no gaps logged%s\n", getenv("KB_NO_GAPS_LOG") ? " (KB_NO_GAPS_LOG is set)" : "");
+	else
+		print_text(&t);
+	if (!csv && r->ngroups)
+		printf("\n%zu lookups without a useful answer, %zu groups of wording\n",
+		       r->nevents, r->ngroups);
+	kb_buf_release(&others);
+	table_release(&t);
+}
+
+static int run_gaps(kb_store *s, const audit_args *ar)
+{
+	kb_gaps_report *r = NULL;
+	int rc = 0;
+
+	if (kb_gaps_read(&r, s, ar->since) < 0)
+		return cli_fail();
+	cli_print_diags(stderr, &r->warnings, NULL);
+	if (ar->export_file)
+		rc = gaps_export(r, ar->export_file);
+	else if (ar->json)
+		rc = cli_json_print(gaps_json(r, ar->since));
+	else
+		gaps_table(r, ar->csv);
+	kb_gaps_report_free(r);
+	return rc;
+}
+
 /* ---- report: one self-contained HTML file ------------------------------ */
 
 static void esc(FILE *f, const char *s)
@@ -780,9 +890,36 @@ static void html_single(FILE *f, const kb_audit_risk_report *r)
 		"(single-case failure modes left out).</p>\n", n);
 }
 
+/* The 20 most frequent gap groups, or a line saying there are none. */
+static void html_gaps(FILE *f, const kb_gaps_report *g)
+{
+	size_t i, j;
+
+	if (!g || !g->ngroups) {
+		fputs(g ? "<p>No failed lookups logged on this machine.</p>\n" :
+		      "<p>The gaps log could not be read.</p>\n", f);
+		return;
+	}
+	fprintf(f, "<p>%zu lookups without a useful answer on this machine, %zu groups of "
+		"wording; the most frequent:</p>\n<table>\n<tr><th>count</th><th>last seen</th>"
+		"<th>wording</th><th>other wordings</th></tr>\n", g->nevents, g->ngroups);
+	for (i = 0; i < g->ngroups && i < 20; i++) {
+		fprintf(f, "<tr><td class=\"n\">%zu</td><td>%.10s</td><td>", g->groups[i].count,
+			g->groups[i].last);
+		esc(f, g->groups[i].wording);
+		fputs("</td><td>", f);
+		for (j = 0; j < g->groups[i].nothers; j++) {
+			fputs(j ? "; " : "", f);
+			esc(f, g->groups[i].others[j]);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static void write_report(FILE *f, kb_audit *a, const kb_audit_coverage_report *c,
 			 const kb_audit_health_report *h, const kb_audit_risk_report *r,
-			 const kb_audit_activity_report *act)
+			 const kb_audit_activity_report *act, const kb_gaps_report *g)
 {
 	char today[11];
 
@@ -801,11 +938,14 @@ static void write_report(FILE *f, kb_audit *a, const kb_audit_coverage_report *c
 	svg_activity(f, act);
 	fputs("<h2>Health</h2>\n", f);
 	html_health(f, h);
+	fputs("<h2>Gaps: lookups that found nothing useful</h2>\n", f);
+	html_gaps(f, g);
 	fputs("</body>\n</html>\n", f);
 }
 
-static int run_report(kb_audit *a, const audit_args *ar)
+static int run_report(kb_audit *a, kb_store *s, const audit_args *ar)
 {
+	kb_gaps_report *g = NULL;
 	kb_audit_coverage_report *c = NULL;
 	kb_audit_health_report *h = NULL;
 	kb_audit_risk_report *r = NULL;
@@ -818,12 +958,16 @@ static int run_report(kb_audit *a, const audit_args *ar)
 		rc = cli_fail();
 		goto done;
 	}
+	if (kb_gaps_read(&g, s, NULL) == 0)
+		cli_print_diags(stderr, &g->warnings, NULL);
+	else
+		fprintf(stderr, "kb: warning: %s\n", kb_error_last()->message);
 	if (!(f = fopen(ar->html, "w"))) {
 		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
 		rc = CLI_INTERNAL;
 		goto done;
 	}
-	write_report(f, a, c, h, r, act);
+	write_report(f, a, c, h, r, act, g);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "kb: cannot write '%s': %s\n", ar->html, strerror(errno));
 		rc = CLI_INTERNAL;
@@ -833,6 +977,7 @@ done:
 	kb_audit_health_free(h);
 	kb_audit_risk_free(r);
 	kb_audit_activity_free(act);
+	kb_gaps_report_free(g);
 	return rc;
 }
 
@@ -867,6 +1012,17 @@ static int parse_int(int *out, const char *name, const char *s)
 	return rc;
 }
 
+/* A calendar date written YYYY-MM-DD. */
+static int is_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	return end && !*end && strlen(s) == 10;
+}
+
 static int parse_options(audit_args *ar, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -874,6 +1030,7 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' }, { "months", required_argument, NULL, 'm' },
 		{ "thin", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' }, { "html", required_argument, NULL, 'H' },
+		{ "since", required_argument, NULL, 'S' }, { "export", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	int c, rc = 0;
 
@@ -888,6 +1045,8 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		case 'j': ar->json = 1; break;
 		case 'c': ar->csv = 1; break;
 		case 'H': ar->html = optarg; break;
+		case 'S': ar->since = optarg; break;
+		case 'E': ar->export_file = optarg; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		default: fputs(usage_text, stderr); return CLI_USAGE;
 		}
@@ -902,12 +1061,16 @@ static int parse_options(audit_args *ar, int argc, char **argv)
 		return cli_usage_error("--leaving is an option of 'kb audit risk'");
 	if (!strcmp(ar->verb, "report") != !!ar->html)
 		return cli_usage_error("'kb audit report' needs --html FILE, the only audit with it");
+	if ((ar->since || ar->export_file) && strcmp(ar->verb, "gaps"))
+		return cli_usage_error("--since and --export are options of 'kb audit gaps'");
+	if (ar->since && !is_date(ar->since))
+		return cli_usage_error("option '--since' wants YYYY-MM-DD, not '%s'", ar->since);
 	if (ar->nby && strcmp(ar->verb, "coverage"))
 		return cli_usage_error("--by is an option of 'kb audit coverage'");
 	return 0;
 }
 
-static int run_verb(kb_audit *a, const audit_args *ar)
+static int run_verb(kb_audit *a, kb_store *s, const audit_args *ar)
 {
 	if (!strcmp(ar->verb, "coverage"))
 		return ar->json ? coverage_json_out(a, ar) : run_coverage(a, ar);
@@ -916,14 +1079,14 @@ static int run_verb(kb_audit *a, const audit_args *ar)
 	if (!strcmp(ar->verb, "risk"))
 		return run_risk(a, ar);
 	if (!strcmp(ar->verb, "report"))
-		return run_report(a, ar);
+		return run_report(a, s, ar);
 	return run_activity(a, ar);
 }
 
 static int known_verb(const char *v)
 {
 	return !strcmp(v, "coverage") || !strcmp(v, "health") || !strcmp(v, "risk") ||
-	       !strcmp(v, "activity") || !strcmp(v, "report");
+	       !strcmp(v, "activity") || !strcmp(v, "report") || !strcmp(v, "gaps");
 }
 
 int cmd_audit(int argc, char **argv)
@@ -942,18 +1105,22 @@ int cmd_audit(int argc, char **argv)
 	}
 	ar.verb = argv[1];
 	if (!known_verb(ar.verb))
-		return cli_usage_error("unknown audit '%s' (coverage, health, risk, activity, report)",
+		return cli_usage_error("unknown audit '%s' (coverage, health, risk, activity, gaps, report)",
 				       ar.verb);
 	if ((rc = parse_options(&ar, argc - 1, argv + 1)))
 		goto done;
 	if ((rc = cli_open_store(&s)))
 		goto done;
+	if (!strcmp(ar.verb, "gaps")) {
+		rc = run_gaps(s, &ar);  /* the log only: no cases, no history */
+		goto done;
+	}
 	if (kb_audit_open(&a, s, &ar.opts) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
 	cli_print_diags(stderr, kb_audit_warnings(a), NULL);
-	rc = run_verb(a, &ar);
+	rc = run_verb(a, s, &ar);
 done:
 	kb_audit_free(a);
 	kb_store_free(s);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kb/gaps.h"
 
 static const char search_usage[] =
 	"usage: kb search [--limit N] [--equipment E] [--model M] [--site S]\n"
@@ -180,6 +181,7 @@ int cmd_search(int argc, char **argv)
 		rc = cli_fail();
 		goto done;
 	}
+	kb_gaps_record(s, "search", query.ptr, &hits);  /* best effort: docs/audit.md */
 	kb_buf_printf(&what, "'%s'", query.ptr);
 	rc = finish(&hits, &o, what.ptr);
 done:
@@ -231,6 +233,8 @@ int cmd_similar(int argc, char **argv)
 		rc = kb_index_similar_case(idx, o.case_id, &o.so, &hits);
 	else
 		rc = kb_index_similar(idx, text.ptr, &o.so, &hits);
+	if (rc == 0 && !o.case_id)
+		kb_gaps_record(s, "similar", text.ptr, &hits);  /* best effort */
 	rc = rc < 0 ? cli_fail() : finish(&hits, &o, o.case_id ? o.case_id : "the description");
 done:
 	kb_hits_release(&hits);

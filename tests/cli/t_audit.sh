@@ -155,10 +155,15 @@ test_audit_shallow_clone() {
 }
 
 test_audit_report_html() {
+	unset KB_NO_GAPS_LOG
 	sample_kb kb
+	kbrun --kb kb search flux capacitor overheating
+	expect_rc 1
 	kbrun --kb kb audit report --html report.html
 	expect_rc 0
 	[ -s report.html ] || fail "no report"
+	grep -q '<h2>Gaps: lookups that found nothing useful</h2>' report.html || fail "no gaps section"
+	grep -q '<td>flux capacitor overheating</td>' report.html || fail "gaps lack the wording"
 	grep -q '<svg' report.html || fail "no chart"
 	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
 	grep -q '@page{size:A4' report.html || fail "no print CSS"
@@ -177,4 +182,80 @@ test_audit_report_html() {
 	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/report.html" 2>/dev/null >dom.html ||
 		fail "chromium could not load the report"
 	grep -q 'Knowledge audit' dom.html && grep -q '<svg' dom.html || fail "page did not load: $(head -c 300 dom.html)"
+}
+
+# ---- gaps ----------------------------------------------------------------
+
+test_audit_gaps_groups_failed_lookups() {
+	unset KB_NO_GAPS_LOG
+	sample_kb kb
+	kbrun --kb kb search flux capacitor overheating
+	expect_rc 1
+	kbrun --kb kb search overheating of the flux capacitor
+	expect_rc 1
+	kbrun --kb kb search chiller high head pressure trip
+	expect_rc 0
+	kbrun --kb kb similar zyxxy quorbl fnord wibble
+	kbrun --kb kb similar zyxxy quorbl fnord
+	kbrun --kb kb similar --case CHL-0001
+	[ -f kb/.git/kb/gaps.log ] || fail "no log under .git"
+	[ "$(wc -l <kb/.git/kb/gaps.log)" -eq 4 ] || fail "log: $(cat kb/.git/kb/gaps.log)"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "git status: $(git -C kb status --porcelain)"
+	kbrun --kb kb audit gaps
+	expect_rc 0
+	printf '%s\n' "$OUT" | grep -qE '^ +2 +[0-9T:Z-]+ +[0-9T:Z-]+ +flux capacitor overheating +overheating of the flux capacitor$' ||
+		fail "search group: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^ +2 .* zyxxy quorbl fnord wibble +zyxxy quorbl fnord$' ||
+		fail "similar group: $OUT"
+	expect_out "4 lookups without a useful answer, 2 groups of wording"
+	kbrun --kb kb audit gaps --json
+	expect_rc 0
+	json_check 'd["schema_version"] == 1 and d["audit"] == "gaps" and d["events"] == 4'
+	json_check '[g["count"] for g in d["groups"]] == [2, 2] and d["groups"][0]["other_wordings"] == ["overheating of the flux capacitor"]'
+	kbrun --kb kb audit gaps --csv
+	expect_rc 0
+	[ "$(printf '%s\n' "$OUT" | head -n 1 | tr -d '\r')" = "count,first_seen,last_seen,wording,other_wordings" ] ||
+		fail "csv header: $OUT"
+	kbrun --kb kb audit gaps --since 2999-01-01
+	expect_rc 0
+	expect_out "no gaps logged"
+}
+
+test_audit_gaps_export_and_opt_out() {
+	unset KB_NO_GAPS_LOG
+	make_kb kb
+	kbrun --kb kb search 冷机 高压 跳闸
+	expect_rc 1
+	kbrun --kb kb audit gaps --export gaps.jsonl
+	expect_rc 0
+	expect_err "wrote 1 gap events to 'gaps.jsonl'"
+	python3 -c "import json,sys
+rows = [json.loads(l) for l in open('gaps.jsonl', encoding='utf-8')]
+assert len(rows) == 1 and rows[0]['query'] == '冷机 高压 跳闸' and rows[0]['command'] == 'search', rows" ||
+		fail "export: $(cat gaps.jsonl)"
+	KB_NO_GAPS_LOG=1 "$KB" --kb kb search nothing like this >/dev/null 2>&1
+	[ "$(wc -l <kb/.git/kb/gaps.log)" -eq 1 ] || fail "KB_NO_GAPS_LOG ignored"
+	printf 'garbage line\n' >>kb/.git/kb/gaps.log
+	kbrun --kb kb audit gaps
+	expect_rc 0
+	expect_err "malformed line skipped"
+	expect_out "冷机 高压 跳闸"
+	kbrun --kb kb audit gaps --since 2024-13-40
+	expect_rc 2
+	kbrun --kb kb audit risk --export x
+	expect_rc 2
+}
+
+test_audit_gaps_unwritable_log_never_fails_search() {
+	unset KB_NO_GAPS_LOG
+	make_kb kb
+	kbrun --kb kb search warmup
+	expect_rc 1
+	rm -f kb/.git/kb/gaps.log
+	mkdir kb/.git/kb/gaps.log   # cannot be opened for writing, even by root
+	kbrun --kb kb search something absent
+	expect_rc 1
+	expect_err "no cases match 'something absent'"
+	kbrun --kb kb similar something absent
+	expect_rc 1
 }
