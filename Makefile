@@ -15,7 +15,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := sqlite3 libgit2 libcmark yaml-0.1 libutf8proc libcurl jansson
+PKGS    := sqlite3 libgit2 libcmark yaml-0.1 libutf8proc libcurl jansson gmime-3.0
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 KB_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \

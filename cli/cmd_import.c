@@ -1,6 +1,7 @@
 /*
- * cmd_import.c - `kb import notes PATH...` and `kb import csv FILE`: run the
- * import pipeline (kb/import.h) on notebooks or exports and print one line
+ * cmd_import.c - `kb import notes PATH...`, `kb import csv FILE` and
+ * `kb import mail FILE|DIR...`: run the import pipeline (kb/import.h) on
+ * notebooks, exports or mail and print one line
  * per record, a summary on stderr, or the whole result as JSON.
  */
 #include <errno.h>
@@ -15,7 +16,8 @@
 
 static const char usage_text[] =
 	"usage: kb import notes [options] PATH...\n"
-	"       kb import csv [options] --map FIELD=COLUMN,... FILE\n\n"
+	"       kb import csv [options] --map FIELD=COLUMN,... FILE\n"
+	"       kb import mail [options] FILE|DIR...\n\n"
 	"Turn plain-text and Markdown notebooks (files, or every *.txt and *.md below\n"
 	"a directory) into draft cases, in ONE commit \"Import N notes from FILE\".\n"
 	"Notes already imported (same source_hash) are skipped; a note similar to an\n"
@@ -25,6 +27,9 @@ static const char usage_text[] =
 	"csv: one record per row of a UTF-8 or GBK/GB18030 export (',' ';' or tab);\n"
 	"--map maps case fields (date, site, equipment, equipment_id, title, symptom,\n"
 	"checks, cause, resolution, author) to columns; default kb.conf import.csvMap.\n\n"
+	"mail: .eml and mbox files (or every *.eml, *.mbox, *.mbx below a directory);\n"
+	"a thread (References/In-Reply-To, else the subject without Re:/Fwd:) is one\n"
+	"draft, its messages oldest first without quoted '>' lines.\n\n"
 	"  --split MODE     auto (default), whole, separator, heading or date\n"
 	"  --year N         year for dates written without one\n"
 	"  --dry-run        print what would happen, write nothing\n"
@@ -154,7 +159,9 @@ static int exit_code(const kb_import_result *r)
 	return r->count ? CLI_OK : CLI_NOTHING;
 }
 
-static int import_notes(int argc, char **argv, int csv)
+enum { SRC_NOTES, SRC_CSV, SRC_MAIL };
+
+static int import_notes(int argc, char **argv, int src)
 {
 	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL };
 	kb_import_result r = KB_IMPORT_RESULT_INIT;
@@ -166,19 +173,25 @@ static int import_notes(int argc, char **argv, int csv)
 		return rc < 0 ? CLI_OK : rc;
 	if (optind == argc)
 		return cli_usage_error("import %s needs at least one file%s", argv[0],
-				       csv ? "" : " or directory");
-	if (csv && optind + 1 != argc)
+				       src == SRC_CSV ? "" : " or directory");
+	if (src == SRC_CSV && optind + 1 != argc)
 		return cli_usage_error("import csv takes one file");
-	if (!csv && a.map)
+	if (src != SRC_CSV && a.map)
 		return cli_usage_error("--map is for import csv");
 	if ((rc = cli_open_store(&s)))
 		return rc;
 	if (!a.o.dry_run && (rc = cli_author(&author, s)))
 		goto done;
 	a.o.author = &author;
-	if ((csv ? kb_import_csv(&r, s, argv[optind], a.map, &a.o)
-		 : kb_import_notes(&r, s, (const char *const *)argv + optind,
-				   (size_t)(argc - optind), &a.o)) < 0) {
+	if (src == SRC_CSV)
+		rc = kb_import_csv(&r, s, argv[optind], a.map, &a.o);
+	else if (src == SRC_MAIL)
+		rc = kb_import_mail(&r, s, (const char *const *)argv + optind,
+				    (size_t)(argc - optind), &a.o);
+	else
+		rc = kb_import_notes(&r, s, (const char *const *)argv + optind,
+				     (size_t)(argc - optind), &a.o);
+	if (rc < 0) {
 		rc = cli_fail();
 		if (!a.o.dry_run)
 			fprintf(stderr, "kb: nothing imported\n");
@@ -203,8 +216,11 @@ int cmd_import(int argc, char **argv)
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
 	if (!strcmp(argv[1], "notes"))
-		return import_notes(argc - 1, argv + 1, 0);
+		return import_notes(argc - 1, argv + 1, SRC_NOTES);
 	if (!strcmp(argv[1], "csv"))
-		return import_notes(argc - 1, argv + 1, 1);
-	return cli_usage_error("unknown import source '%s' (expected 'notes' or 'csv')", argv[1]);
+		return import_notes(argc - 1, argv + 1, SRC_CSV);
+	if (!strcmp(argv[1], "mail"))
+		return import_notes(argc - 1, argv + 1, SRC_MAIL);
+	return cli_usage_error("unknown import source '%s' (expected 'notes', 'csv' or 'mail')",
+			       argv[1]);
 }

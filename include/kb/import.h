@@ -95,6 +95,24 @@ int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths
 int kb_import_csv(kb_import_result *out, kb_store *s, const char *path, const char *map,
 		  const kb_import_options *opts);
 
+/*
+ * Import mail (importers/mail.c): `npaths` .eml or mbox files, or
+ * directories (every *.eml, *.mbox and *.mbx below).  A file starting with
+ * "From " is an mbox.  Messages are grouped into threads by Message-ID,
+ * References and In-Reply-To, else by Subject without Re:/Fwd:/回复:/转发:;
+ * each thread becomes ONE record (subject, then each message "From, date:"
+ * and its text oldest first, quoted "> " lines dropped): the text/plain part
+ * of each message, else its text/html without tags, decoded and converted
+ * to UTF-8.  Record source is the file of the thread's first message, line
+ * its message number (.eml) or the line of its mbox "From " separator.
+ * KB_EINPUT, nothing written, for an empty or binary file, a file that is
+ * not mail, or a broken MIME structure (missing boundary, truncated):
+ * the message names the file.  Commit "Import N threads from FILE".
+ * Otherwise as kb_import_notes().
+ */
+int kb_import_mail(kb_import_result *out, kb_store *s, const char *const *paths,
+		   size_t npaths, const kb_import_options *opts);
+
 /* Free every record and leave `r` as KB_IMPORT_RESULT_INIT. */
 void kb_import_result_release(kb_import_result *r);
 

@@ -1,6 +1,7 @@
-# t_import.sh - `kb import notes`: one commit per run, output lines and
-# summary, idempotent re-runs, duplicates linked, dry runs, redaction, and
-# bad input (binary, invalid UTF-8, empty, missing) leaving the KB as it was.
+# t_import.sh - `kb import notes`, `kb import csv` and `kb import mail`: one
+# commit per run, output lines and summary, idempotent re-runs, duplicates
+# linked, dry runs, redaction, mail threads, and bad input (binary, invalid
+# UTF-8, empty, missing, broken MIME) leaving the KB as it was.
 
 fixture() { echo "$KB_SRCDIR/tests/fixtures/import/$1"; }
 
@@ -196,5 +197,75 @@ test_import_csv_bad_input_writes_nothing() {
 	kbrun --kb kb import csv --map bogus=Summary "$(fixture workorders.csv)"
 	expect_rc 2
 	expect_err "unknown case field 'bogus'"
+	same_state kb "$before"
+}
+
+# ---- kb import mail -----------------------------------------------------
+
+test_import_mail_threads_one_commit() {
+	make_kb kb
+	cp -r "$(fixture mail)" mail
+	kbrun --kb kb import mail --dry-run mail
+	expect_rc 0
+	expect_out "would create CHL-0001 mail/thread/b-start.eml:1"
+	[ "$(ncommits kb)" -eq 1 ] || fail "dry run wrote"
+	kbrun --kb kb import mail mail
+	expect_rc 0
+	expect_out "created CHL-0001 mail/thread/b-start.eml:1"
+	expect_out "created AHU-0001 mail/threads.mbox:1"
+	expect_out "mail/threads.mbox:11"
+	expect_out "mail/threads.mbox:49"
+	expect_out "created CHL-0002 mail/zh-gb2312.eml:1"
+	expect_err "5 created, 0 duplicates linked, 0 skipped"
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 5 threads from 5 files" ] ||
+		fail "$(commits kb)"
+	# the 3-message thread: one case, oldest first, quotes and HTML copy dropped
+	f=kb/cases/CHL-0001.md
+	grep -q '^status: draft' $f || fail "not a draft"
+	grep -q '^source: mail/thread/b-start.eml' $f || fail "no provenance"
+	[ "$(grep -n 'tripped on HP again' $f | cut -d: -f1)" -lt \
+	  "$(grep -n 'fan 2 motor burnt out\.' $f | cut -d: -f1)" ] || fail "not oldest first"
+	grep -q 'running normally since — no trip' $f || fail "quoted-printable not decoded"
+	grep -q '^>' $f && fail "quoted reply kept"
+	grep -q 'HTML copy' $f && fail "text/html used beside text/plain"
+	grep -q 'zhang@plant3' $f && fail "address not redacted"
+	# GB2312 base64 body and RFC 2047 subject
+	grep -q '2号风机电机烧毁，更换后正常' kb/cases/CHL-0002.md || fail "GB2312 body not converted"
+	grep -q '^3号楼2号冷机高压跳闸' kb/cases/CHL-0002.md || fail "encoded subject lost"
+	# mbox: GBK quoted-printable, 回复: joins by subject, HTML stripped
+	grep -rq '轴承异响' kb/cases || fail "GBK quoted-printable not converted"
+	grep -rq '复查：振动值正常' kb/cases || fail "回复: reply not in its thread"
+	grep -rq 'low water alarm & burner lockout' kb/cases || fail "HTML not stripped"
+	grep -rq 'color:red' kb/cases && fail "style kept"
+	before=$(kb_state kb)
+	kbrun --kb kb import mail mail
+	expect_rc 0
+	expect_out "already imported as CHL-0001"
+	same_state kb "$before"
+}
+
+test_import_mail_bad_input_writes_nothing() {
+	make_kb kb
+	before=$(kb_state kb)
+	cp "$(fixture mail-bad/broken-boundary.mbox)" broken.mbox
+	kbrun --kb kb import mail "$(fixture mail/zh-gb2312.eml)" broken.mbox
+	expect_rc 2
+	expect_err "broken.mbox:9: broken MIME structure in message 2"
+	expect_err "nothing imported"
+	same_state kb "$before"
+	: >empty.eml
+	kbrun --kb kb import mail empty.eml
+	expect_rc 2
+	expect_err "empty.eml: empty file"
+	printf 'From: a\n\001\000\002' >bin.eml
+	kbrun --kb kb import mail bin.eml
+	expect_rc 2
+	expect_err "bin.eml: binary file"
+	echo "no headers here" >plain.eml
+	kbrun --kb kb import mail plain.eml
+	expect_rc 2
+	expect_err "plain.eml"
+	kbrun --kb kb import mail missing.eml
+	expect_rc 1
 	same_state kb "$before"
 }
