@@ -217,7 +217,8 @@ int kb_summary_get(kb_summary *out, kb_store *s)
 	memset(out, 0, sizeof(*out));
 	if ((rc = kb_store_foreach_case_file(s, count_one, out)) < 0)
 		goto done;
-	qsort(out->drafts, out->ndrafts, sizeof(*out->drafts), draft_cmp);
+	if (out->ndrafts)
+		qsort(out->drafts, out->ndrafts, sizeof(*out->drafts), draft_cmp);
 	rc = kb_store_head(s, out->head);
 	if (rc == KB_ENOTFOUND) {
 		out->head[0] = '\0';

@@ -160,7 +160,8 @@ int kb_links_get(kb_link **out, size_t *n, kb_store *s, const char *id)
 	nout = x.n;
 	if ((rc = kb_store_foreach_case_file(s, scan_one, &x)) < 0)
 		goto done;
-	qsort(x.links + nout, x.n - nout, sizeof(*x.links), incoming_cmp);
+	if (x.n > nout)
+		qsort(x.links + nout, x.n - nout, sizeof(*x.links), incoming_cmp);
 	*out = x.links;
 	*n = x.n;
 	x.links = NULL;

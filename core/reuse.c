@@ -226,6 +226,8 @@ const kb_reuse_count *kb_reuse_find(const kb_reuse_count *counts_, size_t n, con
 {
 	kb_reuse_count key;
 
+	if (n == 0)
+		return NULL;   /* bsearch() wants a valid array even when empty */
 	key.id = (char *)id;
 	return bsearch(&key, counts_, n, sizeof(*counts_), count_cmp);
 }
