@@ -1,6 +1,7 @@
 /*
- * cmd_show.c - reading one case: `kb show ID` (text, --html, --json) and
- * `kb log ID` (the commits that changed it).
+ * cmd_show.c - reading one case: `kb show ID` (text, --html, --json, with
+ * its links both ways and reuse count) and `kb log ID` (the commits that
+ * changed it).
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,11 +10,14 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kb/lifecycle.h"
 
 static const char show_usage[] =
 	"usage: kb show [--html | --json] ID\n\n"
 	"Print the case cases/ID.md of the work tree: the front matter as aligned\n"
-	"\"key: value\" lines, then the sections as Markdown.\n\n"
+	"\"key: value\" lines, its links both ways (\"-> B (type)\" outgoing,\n"
+	"\"<- C (type)\" incoming) and \"used N times (last DATE)\" when recorded,\n"
+	"then the sections as Markdown.\n\n"
 	"  --html   render the case as HTML\n"
 	"  --json   print the fields and sections as JSON (docs/json.md)\n\n"
 	"exit: 0 ok, 1 no such case, 2 the file does not parse or usage error\n";
@@ -96,8 +100,28 @@ static const char *markdown_body(const kb_buf *file)
 	return p;
 }
 
+/* What `kb show` adds to the file: links both ways and reuse. */
+typedef struct {
+	kb_link *links;
+	size_t nlinks;
+	const kb_reuse_count *reuse;   /* NULL when never used */
+} show_extra;
+
+/* Links as "-> B (type)" / "<- C (type)" lines, then the reuse line. */
+static void extra_text(const show_extra *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nlinks; i++)
+		printf("%s %s %s (%s)\n", i ? "      " : "links:", x->links[i].incoming ? "<-" : "->",
+		       x->links[i].id, kb_link_type_name(x->links[i].type));
+	if (x->reuse)
+		printf("used %zu time%s (last %s)\n", x->reuse->count, x->reuse->count == 1 ? "" : "s",
+		       x->reuse->last);
+}
+
 /* Front matter as aligned "key: value" lines, then the Markdown body. */
-static void show_text(const kb_case *c)
+static void show_text(const kb_case *c, const show_extra *x)
 {
 	kb_buf v = KB_BUF_INIT, file = KB_BUF_INIT;
 	size_t i, w = 0, nkeys = kb_case_key_count(c);
@@ -112,6 +136,9 @@ static void show_text(const kb_case *c)
 		printf("%s:%*s%s\n", kb_case_key_at(c, i),
 		       (int)(w + 1 - strlen(kb_case_key_at(c, i))), "", v.ptr);
 	}
+	if (x->nlinks || x->reuse)
+		printf("\n");
+	extra_text(x);
 	kb_case_serialize(c, &file);
 	body = markdown_body(&file);
 	if (*body)
@@ -137,8 +164,24 @@ static json_t *field_json(const kb_case *c, const char *key)
 	return arr;
 }
 
+/* "links": [{"id", "type", "direction": "out"|"in"}]. */
+static json_t *links_json(const show_extra *x)
+{
+	json_t *arr = json_array(), *l;
+	size_t i;
+
+	for (i = 0; i < x->nlinks; i++) {
+		l = json_object();
+		json_object_set_new(l, "id", cli_json_str(x->links[i].id));
+		json_object_set_new(l, "type", json_string(kb_link_type_name(x->links[i].type)));
+		json_object_set_new(l, "direction", json_string(x->links[i].incoming ? "in" : "out"));
+		json_array_append_new(arr, l);
+	}
+	return arr;
+}
+
 /* `kb show --json` (docs/json.md). */
-static int show_json(const kb_case *c, const char *relpath)
+static int show_json(const kb_case *c, const char *relpath, const show_extra *x)
 {
 	json_t *o = json_object(), *fields = json_object(), *secs = json_array(), *so;
 	kb_buf file = KB_BUF_INIT;
@@ -163,6 +206,11 @@ static int show_json(const kb_case *c, const char *relpath)
 	json_object_set_new(o, "status", json_string(kb_status_name(kb_case_status(c))));
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "sections", secs);
+	json_object_set_new(o, "links", links_json(x));
+	so = json_object();
+	json_object_set_new(so, "count", json_integer(x->reuse ? (json_int_t)x->reuse->count : 0));
+	json_object_set_new(so, "last", x->reuse ? json_string(x->reuse->last) : json_null());
+	json_object_set_new(o, "reuse", so);
 	kb_case_serialize(c, &file);
 	json_object_set_new(o, "body", cli_json_str(markdown_body(&file)));
 	kb_buf_release(&file);
@@ -173,6 +221,9 @@ int cmd_show(int argc, char **argv)
 {
 	int html = 0, json = 0, rc;
 	kb_buf rel = KB_BUF_INIT, out = KB_BUF_INIT;
+	show_extra x = { NULL, 0, NULL };
+	kb_reuse_count *counts = NULL;
+	size_t ncounts = 0;
 	const char *id = NULL;
 	kb_store *s = NULL;
 	kb_case *c = NULL;
@@ -187,15 +238,23 @@ int cmd_show(int argc, char **argv)
 		rc = cli_fail();
 		goto done;
 	}
+	if (!html && (kb_links_get(&x.links, &x.nlinks, s, id) < 0 ||
+		      kb_reuse_counts(&counts, &ncounts, s) < 0)) {
+		rc = cli_fail();
+		goto done;
+	}
+	x.reuse = kb_reuse_find(counts, ncounts, id);
 	if (json) {
-		rc = show_json(c, rel.ptr);
+		rc = show_json(c, rel.ptr, &x);
 	} else if (html) {
 		kb_case_render_html(c, &out);
 		fwrite(out.ptr, 1, out.len, stdout);
 	} else {
-		show_text(c);
+		show_text(c, &x);
 	}
 done:
+	kb_links_free(x.links, x.nlinks);
+	kb_reuse_counts_free(counts, ncounts);
 	kb_case_free(c);
 	kb_store_free(s);
 	kb_buf_release(&rel);

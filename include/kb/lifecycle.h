@@ -1,0 +1,136 @@
+/*
+ * kb/lifecycle.h - team workflow on a knowledge base: status transitions
+ * (draft -> validated -> archived, obsolete, restore), typed links between
+ * cases, a summary of the KB (`kb status`) and reuse records (`kb used`).
+ * Every write is exactly one commit; on failure nothing is written.
+ */
+#ifndef KB_LIFECYCLE_H
+#define KB_LIFECYCLE_H
+
+#include <stddef.h>
+
+#include "kb/case.h"
+#include "kb/store.h"
+
+/* ---- transitions (core/lifecycle.c) ------------------------------------ */
+
+/*
+ * 0 when a case may go from `from` to `to`, else KB_EINPUT with a message
+ * naming both.  Allowed: draft -> validated, validated -> archived,
+ * validated -> obsolete, archived -> validated ("restore").
+ */
+int kb_lifecycle_check(kb_status from, kb_status to);
+
+/*
+ * Move case `id` to status `to` by `who`, in one commit:
+ *   validated: reviewer "Name <email>" and validated (today) are set, the
+ *     case must then pass kb_case_validate() (else KB_EINVALID, problems in
+ *     `diags`, which may be NULL); commit "Validate ID" (or "Restore ID" from
+ *     archived) with a trailer "Validated-by: Name <email>";
+ *   archived: commit "Archive ID";
+ *   obsolete: `superseded_by` must name another existing case (KB_EINPUT
+ *     otherwise); commit "Mark ID obsolete".
+ * `updated` is set to today.  KB_ENOTFOUND when `id` is missing, KB_EINPUT
+ * for a refused transition.  `oid` (may be NULL) receives the commit.
+ * On failure nothing is written.
+ */
+int kb_lifecycle_set(kb_store *s, const char *id, kb_status to, const char *superseded_by,
+		     const kb_author *who, kb_diags *diags, char oid[41]);
+
+/* ---- summary (core/lifecycle.c) ---------------------------------------- */
+
+typedef struct {
+	char *id;
+	char *title;
+	char *created;          /* "" when missing */
+} kb_summary_case;
+
+typedef struct {
+	size_t counts[KB_STATUS_OBSOLETE + 1];   /* indexed by kb_status */
+	size_t total;
+	kb_summary_case *drafts; /* every draft, oldest `created` first, then id */
+	size_t ndrafts;
+	char **edited;          /* case files with uncommitted changes, sorted, unique */
+	size_t nedited;
+	char head[41];          /* HEAD's commit, "" on an unborn branch */
+} kb_summary;
+
+/* Fill *out for the KB (files that do not parse count as unknown).  Free
+ * with kb_summary_release(), also after a failure (then empty). */
+int kb_summary_get(kb_summary *out, kb_store *s);
+void kb_summary_release(kb_summary *sum);
+
+/* ---- links (core/links.c) ---------------------------------------------- */
+
+typedef enum {
+	KB_LINK_RELATED = 0,     /* links: [B] */
+	KB_LINK_DUPLICATE_OF,    /* duplicate_of: B */
+	KB_LINK_SUPERSEDES,      /* supersedes: B */
+	KB_LINK_CAUSED_BY,       /* caused_by: B */
+	KB_LINK__COUNT
+} kb_link_type;
+
+/* "related", "duplicate-of", "supersedes", "caused-by"; the parse returns
+ * -1 for anything else. */
+const char *kb_link_type_name(kb_link_type t);
+int kb_link_type_parse(const char *s);
+/* The front-matter key holding links of type t ("links", "duplicate_of"...). */
+const char *kb_link_type_key(kb_link_type t);
+
+/*
+ * Link case `from` to case `to`, stored in `from`'s front matter, in one
+ * commit "Link FROM to TO (TYPE)" by `who`.  KB_EINPUT (nothing written)
+ * when either id is unknown, from equals to, or `from` already links to
+ * `to` by any type.  `oid` may be NULL.
+ */
+int kb_link_add(kb_store *s, const char *from, const char *to, kb_link_type type,
+		const kb_author *who, char oid[41]);
+
+typedef struct {
+	char *id;               /* the other case */
+	kb_link_type type;
+	int incoming;           /* 1: the other case links to this one */
+} kb_link;
+
+/*
+ * Links of case `id` both ways: outgoing from its front matter first (in
+ * type order), then incoming found by scanning the other case files (only
+ * files whose text contains the id are parsed), sorted by id.  *out is an
+ * array of *n links; free with kb_links_free().  KB_ENOTFOUND when the
+ * case is missing; on failure *out is NULL and *n 0.
+ */
+int kb_links_get(kb_link **out, size_t *n, kb_store *s, const char *id);
+void kb_links_free(kb_link *links, size_t n);
+
+/* ---- reuse (core/reuse.c) ---------------------------------------------- */
+
+#define KB_REUSE_DIR "reuse"
+
+/*
+ * Record that case `id` solved a new fault: one line "DATE\tID\tTICKET\tNOTE"
+ * (fields escaped: backslash, tab, CR and LF as \\ \t \r \n) appended to
+ * reuse/<slug of who's email>.log, in one commit "Record reuse of ID".
+ * The first write also adds reuse/.gitattributes ("*.log merge=union") so
+ * concurrent appends merge.  `ticket` and `note` may be NULL.  KB_ENOTFOUND
+ * when the case is missing.  Nothing is written on failure.
+ */
+int kb_reuse_record(kb_store *s, const char *id, const char *ticket, const char *note,
+		    const kb_author *who, char oid[41]);
+
+typedef struct {
+	char *id;
+	size_t count;
+	char last[11];          /* latest date recorded, YYYY-MM-DD */
+} kb_reuse_count;
+
+/*
+ * Reuse counts of every case named in any reuse/<slug>.log file, sorted by id.
+ * Free with kb_reuse_counts_free().  Malformed lines are skipped.  No
+ * reuse directory gives 0 entries.  On failure *out is NULL and *n 0.
+ */
+int kb_reuse_counts(kb_reuse_count **out, size_t *n, kb_store *s);
+/* The entry for `id` in a sorted array, or NULL. */
+const kb_reuse_count *kb_reuse_find(const kb_reuse_count *counts, size_t n, const char *id);
+void kb_reuse_counts_free(kb_reuse_count *counts, size_t n);
+
+#endif
