@@ -240,26 +240,22 @@ static int valid_time(const char *t, size_t len)
 	return 1;
 }
 
-/* Parse one line (without its newline) into an event; 0 or -1 with a
- * reason in *why. */
-static int parse_line(reader *rd, const char *p, size_t len, const char *since,
-		      const char **why)
+/* Split a line into its four tab-separated fields and check the first
+ * three; 0, or -1 with a reason in *why. */
+static int split_fields(const char *f[4], size_t flen[4], double *score, const char *p,
+			size_t len, const char **why)
 {
-	const char *f[4], *end = p + len, *t;
-	size_t flen[4], i;
-	kb_buf q = KB_BUF_INIT;
-	kb_gaps_event *e;
+	const char *end = p + len, *t = p, *tab;
 	char num[32], *stop;
-	double score;
+	size_t i;
 
-	for (i = 0, t = p; i < 4; i++) {
-		const char *tab = i < 3 ? memchr(t, '\t', (size_t)(end - t)) : end;
-
-		if (!tab || (i == 3 && memchr(t, '\t', (size_t)(end - t))))
+	for (i = 0; i < 4; i++) {
+		tab = memchr(t, '\t', (size_t)(end - t));
+		if (i < 3 ? !tab : tab != NULL)
 			return *why = "not four tab-separated fields", -1;
 		f[i] = t;
-		flen[i] = (size_t)(tab - t);
-		t = tab + 1;
+		flen[i] = (size_t)((i < 3 ? tab : end) - t);
+		t = f[i] + flen[i] + 1;
 	}
 	if (!valid_time(f[0], flen[0]))
 		return *why = "bad time", -1;
@@ -270,25 +266,43 @@ static int parse_line(reader *rd, const char *p, size_t len, const char *since,
 		return *why = "bad score", -1;
 	memcpy(num, f[2], flen[2]);
 	num[flen[2]] = '\0';
-	score = strtod(num, &stop);
-	if (*stop || score < 0)
+	*score = strtod(num, &stop);
+	if (*stop || !(*score >= 0 && *score <= 1e9))   /* also rejects nan */
 		return *why = "bad score", -1;
+	return 0;
+}
+
+/* Parse one line (without its newline) into an event, unless it is older
+ * than `since`; 0, or -1 with a reason in *why (nothing added). */
+static int parse_line(reader *rd, const char *p, size_t len, const char *since,
+		      const char **why)
+{
+	const char *f[4];
+	size_t flen[4];
+	kb_buf q = KB_BUF_INIT;
+	kb_gaps_event *e;
+	double score;
+	int rc = -1;
+
+	if (split_fields(f, flen, &score, p, len, why) < 0)
+		goto done;
 	if (unescape(&q, f[3], flen[3]) < 0 || q.len == 0 || memchr(q.ptr, '\0', q.len) ||
 	    kb_utf8_check(q.ptr, q.len, NULL) < 0) {
-		kb_buf_release(&q);
-		return *why = "bad query text", -1;
+		*why = "bad query text";
+		goto done;
 	}
-	if (since && strncmp(f[0], since, 10) < 0) {
-		kb_buf_release(&q);
-		return 0;
-	}
+	rc = 0;
+	if (since && strncmp(f[0], since, 10) < 0)
+		goto done;
 	rd->r->events = kb_xrealloc(rd->r->events, (rd->r->nevents + 1) * sizeof(*e));
 	e = &rd->r->events[rd->r->nevents++];
 	e->time = keep(rd, kb_xstrndup(f[0], flen[0]));
-	e->command = f[1][1] == 'e' ? "search" : "similar";
+	e->command = flen[1] == 6 ? "search" : "similar";
 	e->score = score;
 	e->query = keep(rd, kb_buf_detach(&q));
-	return 0;
+done:
+	kb_buf_release(&q);
+	return rc;
 }
 
 static void parse_text(reader *rd, const char *text, size_t len, const char *path,

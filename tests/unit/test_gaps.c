@@ -198,6 +198,7 @@ static const char bad_log[] =
 	"yesterday\tsearch\t0.000\tbad time\n"
 	"2026-01-05T08:00:00Z\treindex\t0.000\tbad command\n"
 	"2026-01-05T08:00:00Z\tsearch\tabc\tbad score\n"
+	"2026-01-05T08:00:00Z\tsearch\tnan\tnot a number\n"
 	"2026-01-05T08:00:00Z\tsearch\t0.000\n"
 	"2026-01-05T08:00:00Z\tsearch\t0.000\tbad \\q escape\n"
 	"2026-01-05T08:00:00Z\tsearch\t0.000\tbad \xff utf-8\n"
@@ -215,11 +216,11 @@ static void test_malformed_lines(void **state)
 	assert_int_equal(kb_gaps_parse(&r, bad_log, sizeof(bad_log) - 1, "gaps.log", NULL), 0);
 	assert_int_equal(r->nevents, 2);
 	assert_string_equal(r->events[1].query, "good two");
-	assert_int_equal(r->warnings.count, 9);
+	assert_int_equal(r->warnings.count, 10);
 	for (i = 0; i < r->warnings.count; i++)
 		assert_int_equal(r->warnings.items[i].severity, KB_DIAG_WARNING);
 	assert_int_equal(r->warnings.items[0].line, 2);
-	assert_non_null(strstr(r->warnings.items[8].message, "truncated"));
+	assert_non_null(strstr(r->warnings.items[9].message, "truncated"));
 	kb_gaps_report_free(r);
 }
 
