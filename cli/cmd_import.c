@@ -1,7 +1,8 @@
 /*
  * cmd_import.c - `kb import notes PATH...`, `kb import csv FILE` and
- * `kb import mail FILE|DIR...`: run the import pipeline (kb/import.h) on
- * notebooks, exports or mail and print one line
+ * `kb import mail FILE|DIR...`, `kb import http URL`: run the import
+ * pipeline (kb/import.h) on notebooks, exports, mail or a JSON source and
+ * print one line
  * per record, a summary on stderr, or the whole result as JSON.
  */
 #include <errno.h>
@@ -17,7 +18,8 @@
 static const char usage_text[] =
 	"usage: kb import notes [options] PATH...\n"
 	"       kb import csv [options] --map FIELD=COLUMN,... FILE\n"
-	"       kb import mail [options] FILE|DIR...\n\n"
+	"       kb import mail [options] FILE|DIR...\n"
+	"       kb import http [options] --map FIELD=KEY,... URL\n\n"
 	"Turn plain-text and Markdown notebooks (files, or every *.txt and *.md below\n"
 	"a directory) into draft cases, in ONE commit \"Import N notes from FILE\".\n"
 	"Notes already imported (same source_hash) are skipped; a note similar to an\n"
@@ -30,13 +32,19 @@ static const char usage_text[] =
 	"mail: .eml and mbox files (or every *.eml, *.mbox, *.mbx below a directory);\n"
 	"a thread (References/In-Reply-To, else the subject without Re:/Fwd:) is one\n"
 	"draft, its messages oldest first without quoted '>' lines.\n\n"
+	"http: a JSON array of objects (or one under items, data or results) from a\n"
+	"REST source; --map maps case fields to members; TLS verified, 3 retries.\n\n"
 	"  --split MODE     auto (default), whole, separator, heading or date\n"
 	"  --year N         year for dates written without one\n"
 	"  --dry-run        print what would happen, write nothing\n"
 	"  --no-redact      keep personal data as written\n"
 	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.5)\n"
 	"  --json           print the result as JSON\n"
-	"  --map MAP        csv: field=Column pairs separated by ','\n\n"
+	"  --map MAP        csv, http: field=Column pairs separated by ','\n"
+	"  --token-env VAR  http: bearer token from environment variable VAR\n"
+	"  --page-param P   http: request ?P=1, 2, ... until an empty page\n"
+	"  --max-pages N    http: stop after N pages (default 1000)\n"
+	"  --timeout S      http: seconds per request (default 30)\n\n"
 	"exit: 0 something imported or everything already present, 1 nothing could be\n"
 	"imported, 2 bad input (nothing written), 3 internal error\n";
 
@@ -44,6 +52,8 @@ typedef struct {
 	kb_import_options o;
 	int json;
 	const char *map;
+	kb_import_http_options h;
+	const char *token_env;
 } import_args;
 
 static int parse_number(double *out, const char *name, const char *s, double lo, double hi)
@@ -64,7 +74,11 @@ static int parse_args(import_args *a, int argc, char **argv)
 		{ "split", required_argument, NULL, 's' }, { "year", required_argument, NULL, 'y' },
 		{ "dry-run", no_argument, NULL, 'n' }, { "no-redact", no_argument, NULL, 'R' },
 		{ "threshold", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "map", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 }
+		{ "map", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' },
+		{ "token-env", required_argument, NULL, 'T' },
+		{ "page-param", required_argument, NULL, 'P' },
+		{ "max-pages", required_argument, NULL, 'M' },
+		{ "timeout", required_argument, NULL, 'o' }, { 0 }
 	};
 	double d;
 	int c;
@@ -87,6 +101,18 @@ static int parse_args(import_args *a, int argc, char **argv)
 			a->json = 1;
 		else if (c == 'm')
 			a->map = optarg;
+		else if (c == 'T')
+			a->token_env = optarg;
+		else if (c == 'P')
+			a->h.page_param = optarg;
+		else if (c == 'M' && parse_number(&d, "--max-pages", optarg, 1, 1000000))
+			return CLI_USAGE;
+		else if (c == 'M')
+			a->h.max_pages = (int)d;
+		else if (c == 'o' && parse_number(&d, "--timeout", optarg, 0.1, 3600))
+			return CLI_USAGE;
+		else if (c == 'o')
+			a->h.timeout_ms = (long)(d * 1000);
 		else if (c == 'h' || c == '?') {
 			fputs(usage_text, c == 'h' ? stdout : stderr);
 			return c == 'h' ? -1 : CLI_USAGE;
@@ -159,11 +185,11 @@ static int exit_code(const kb_import_result *r)
 	return r->count ? CLI_OK : CLI_NOTHING;
 }
 
-enum { SRC_NOTES, SRC_CSV, SRC_MAIL };
+enum { SRC_NOTES, SRC_CSV, SRC_MAIL, SRC_HTTP };
 
 static int import_notes(int argc, char **argv, int src)
 {
-	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL };
+	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL, KB_IMPORT_HTTP_OPTIONS_INIT, NULL };
 	kb_import_result r = KB_IMPORT_RESULT_INIT;
 	kb_author author = { 0 };
 	kb_store *s = NULL;
@@ -173,18 +199,26 @@ static int import_notes(int argc, char **argv, int src)
 		return rc < 0 ? CLI_OK : rc;
 	if (optind == argc)
 		return cli_usage_error("import %s needs at least one file%s", argv[0],
-				       src == SRC_CSV ? "" : " or directory");
-	if (src == SRC_CSV && optind + 1 != argc)
-		return cli_usage_error("import csv takes one file");
-	if (src != SRC_CSV && a.map)
-		return cli_usage_error("--map is for import csv");
+				       src == SRC_CSV ? "" : src == SRC_HTTP ? " (a URL)" : " or directory");
+	if ((src == SRC_CSV || src == SRC_HTTP) && optind + 1 != argc)
+		return cli_usage_error("import %s takes one %s", argv[0], src == SRC_CSV ? "file" : "URL");
+	if (src != SRC_CSV && src != SRC_HTTP && a.map)
+		return cli_usage_error("--map is for import csv and import http");
+	if (src != SRC_HTTP && (a.token_env || a.h.page_param || a.h.max_pages || a.h.timeout_ms))
+		return cli_usage_error("--token-env, --page-param, --max-pages and --timeout are for import http");
+	if (a.token_env && !(a.h.token = getenv(a.token_env)))
+		return cli_usage_error("environment variable '%s' (--token-env) is not set", a.token_env);
 	if ((rc = cli_open_store(&s)))
 		return rc;
 	if (!a.o.dry_run && (rc = cli_author(&author, s)))
 		goto done;
 	a.o.author = &author;
+	a.h.url = argv[optind];
+	a.h.map = a.map;
 	if (src == SRC_CSV)
 		rc = kb_import_csv(&r, s, argv[optind], a.map, &a.o);
+	else if (src == SRC_HTTP)
+		rc = kb_import_http(&r, s, &a.h, &a.o);
 	else if (src == SRC_MAIL)
 		rc = kb_import_mail(&r, s, (const char *const *)argv + optind,
 				    (size_t)(argc - optind), &a.o);
@@ -221,6 +255,8 @@ int cmd_import(int argc, char **argv)
 		return import_notes(argc - 1, argv + 1, SRC_CSV);
 	if (!strcmp(argv[1], "mail"))
 		return import_notes(argc - 1, argv + 1, SRC_MAIL);
-	return cli_usage_error("unknown import source '%s' (expected 'notes', 'csv' or 'mail')",
+	if (!strcmp(argv[1], "http"))
+		return import_notes(argc - 1, argv + 1, SRC_HTTP);
+	return cli_usage_error("unknown import source '%s' (expected 'notes', 'csv', 'mail' or 'http')",
 			       argv[1]);
 }

@@ -184,10 +184,8 @@ static void add_id(mail_msg *m, const char *id)
 {
 	if (!id || !*id)
 		return;
-	m->ids = realloc(m->ids, (m->nids + 1) * sizeof(*m->ids));
-	if (!m->ids)
-		abort();
-	m->ids[m->nids++] = strdup(id);
+	m->ids = kb_xrealloc(m->ids, (m->nids + 1) * sizeof(*m->ids));
+	m->ids[m->nids++] = kb_xstrdup(id);
 }
 
 static void add_refs(mail_msg *m, GMimeMessage *msg, const char *header)
@@ -211,7 +209,7 @@ static char *address_text(InternetAddressList *l)
 {
 	char *s = l && internet_address_list_length(l) ? internet_address_list_to_string(l, NULL, FALSE)
 						       : NULL;
-	char *copy = strdup(s ? s : "");
+	char *copy = kb_xstrdup(s ? s : "");
 
 	g_free(s);
 	return copy;
@@ -236,19 +234,17 @@ static void add_message(mail_list *l, GMimeMessage *msg, const char *path, int l
 
 	if (l->count == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 16;
-		l->items = realloc(l->items, l->alloc * sizeof(*l->items));
-		if (!l->items)
-			abort();
+		l->items = kb_xrealloc(l->items, l->alloc * sizeof(*l->items));
 	}
 	m = &l->items[l->count];
 	memset(m, 0, sizeof(*m));
-	m->source = strdup(path);
+	m->source = kb_xstrdup(path);
 	m->line = line;
 	m->order = m->group = l->count++;
 	m->date = date ? g_date_time_to_unix(date) : 0;
 	m->when = date ? g_date_time_format(date, "%Y-%m-%d %H:%M %z") : g_strdup("undated");
 	m->from = address_text(g_mime_message_get_from(msg));
-	m->subject = strdup(subject ? subject : "");
+	m->subject = kb_xstrdup(subject ? subject : "");
 	m->subject_key = subject_key(subject);
 	m->body = message_body(msg);
 	add_id(m, g_mime_message_get_message_id(msg));

@@ -512,7 +512,7 @@ static int commit_run(import_run *run)
 	if (!run->o->author)
 		return kb_error_set(KB_EINPUT, NULL, 0, "an import needs an author");
 	base = strrchr(run->first_file, '/');
-	base = base && base[1] ? base + 1 : run->first_file;
+	base = base && base[1] && !strstr(run->first_file, "://") ? base + 1 : run->first_file;
 	if (run->nfiles == 1)
 		kb_buf_printf(&msg, "Import %zu %s%s from %s", n, run->noun, n == 1 ? "" : "s",
 			      base);

@@ -113,6 +113,37 @@ int kb_import_csv(kb_import_result *out, kb_store *s, const char *path, const ch
 int kb_import_mail(kb_import_result *out, kb_store *s, const char *const *paths,
 		   size_t npaths, const kb_import_options *opts);
 
+/* Where and how kb_import_http() reads; strings are borrowed. */
+typedef struct {
+	unsigned version;
+	const char *url;           /* http:// or https:// */
+	const char *map;           /* "title=summary,symptom=description,..." (required) */
+	const char *token;         /* bearer token, or NULL (the CLI reads it from --token-env) */
+	const char *page_param;    /* "page": ?page=1, 2, ... until an empty page; NULL: one GET */
+	int max_pages;             /* 0: 1000 */
+	long connect_timeout_ms;   /* 0: 10 s */
+	long timeout_ms;           /* whole request; 0: 30 s */
+	int retries;               /* on timeouts and 5xx, backoff 250 ms doubling; 0: 3, < 0: none */
+} kb_import_http_options;
+
+#define KB_IMPORT_HTTP_OPTIONS_VERSION 1
+#define KB_IMPORT_HTTP_OPTIONS_INIT { KB_IMPORT_HTTP_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
+
+/*
+ * Import the records of a JSON REST source (importers/http.c): each page is
+ * an array of objects, or an object with that array under "items", "data"
+ * or "results".  Fields are taken from the mapped members (as in
+ * kb_import_csv(), no free-text extraction); the original text is every
+ * scalar member as "key: value".  Record source is h->url, line the record
+ * number in the run.  TLS is verified, redirects are followed up to 5.
+ * KB_EINPUT, nothing written, for a request that fails after the retries
+ * (HTTP status other than 200, timeout, redirect loop, truncated body) or a
+ * page that is not JSON or holds no array: the message names the URL.
+ * Commit "Import N records from URL" (the whole URL).  Otherwise as kb_import_notes().
+ */
+int kb_import_http(kb_import_result *out, kb_store *s, const kb_import_http_options *h,
+		   const kb_import_options *opts);
+
 /* Free every record and leave `r` as KB_IMPORT_RESULT_INIT. */
 void kb_import_result_release(kb_import_result *r);
 

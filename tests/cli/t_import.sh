@@ -269,3 +269,77 @@ test_import_mail_bad_input_writes_nothing() {
 	expect_rc 1
 	same_state kb "$before"
 }
+
+# ---- kb import http -----------------------------------------------------
+
+HTTP_MAP=title=summary,symptom=description,resolution=fix,equipment=asset
+
+# Start tests/fixtures/import/http/server.py on a free 127.0.0.1 port for at
+# most 40 s; sets PORT and SERVER_PID.
+start_server() {
+	command -v python3 >/dev/null || skip "no python3 for the test HTTP server"
+	python3 "$(fixture http/server.py)" "$PWD/port" 40 &
+	SERVER_PID=$!
+	for _ in $(seq 50); do [ -f port ] && break; sleep 0.1; done
+	[ -f port ] || fail "test HTTP server did not start"
+	PORT=$(cat port)
+}
+
+test_import_http_pages_token_one_commit() {
+	make_kb kb
+	start_server
+	url="http://127.0.0.1:$PORT/orders"
+	kbrun --kb kb import http --map "$HTTP_MAP" --page-param page "$url"
+	expect_rc 2
+	expect_err "HTTP status 401"
+	export KB_TEST_TOKEN=s3cret
+	kbrun --kb kb import http --map "$HTTP_MAP" --token-env KB_TEST_TOKEN --page-param page --dry-run "$url"
+	expect_rc 0
+	[ "$(ncommits kb)" -eq 1 ] || fail "dry run wrote"
+	kbrun --kb kb import http --map "$HTTP_MAP" --token-env KB_TEST_TOKEN --page-param page "$url"
+	expect_rc 0
+	expect_out "created CHL-0001 $url:1"
+	expect_out "created PMP-0001 $url:2"
+	expect_out "created AHU-0001 $url:3"
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 3 records from $url" ] ||
+		fail "$(commits kb)"
+	grep -q '^title: Chiller 2 high pressure trip' kb/cases/CHL-0001.md || fail "title not mapped"
+	grep -q '更换轴承' kb/cases/PMP-0001.md || fail "UTF-8 lost"
+	grep -rq 'zhang@plant3' kb/cases && fail "address not redacted"
+	before=$(kb_state kb)
+	kbrun --kb kb import http --map "$HTTP_MAP" --token-env KB_TEST_TOKEN --page-param page "$url"
+	expect_rc 0
+	expect_out "already imported as CHL-0001"
+	same_state kb "$before"
+	kbrun --kb kb import http --map "$HTTP_MAP" --token-env KB_NO_SUCH_VAR "$url"
+	expect_rc 2
+	expect_err "'KB_NO_SUCH_VAR'"
+	kill "$SERVER_PID" 2>/dev/null || true
+}
+
+test_import_http_bad_sources_write_nothing() {
+	make_kb kb
+	start_server
+	before=$(kb_state kb)
+	base="http://127.0.0.1:$PORT"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/500"
+	expect_rc 2
+	expect_err "$base/500: HTTP status 500 (after retries)"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/html"
+	expect_rc 2
+	expect_err "not JSON"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/truncated"
+	expect_rc 2
+	expect_err "$base/truncated: request failed"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/loop"
+	expect_rc 2
+	expect_err "redirects"
+	kbrun --kb kb import http --map "$HTTP_MAP" --timeout 0.5 "$base/slow"
+	expect_rc 2
+	expect_err "timed out"
+	kbrun --kb kb import http --map bogus=x "$base/orders"
+	expect_rc 2
+	expect_err "unknown case field 'bogus'"
+	same_state kb "$before"
+	kill "$SERVER_PID" 2>/dev/null || true
+}
