@@ -12,12 +12,8 @@
 
 #include "import_internal.h"
 
-/* Case fields a column can be mapped to, in kb_extraction order. */
-static const char *const field_names[] = {
-	"date", "site", "equipment", "equipment_id", "title", "symptom", "checks", "cause",
-	"resolution", "author",
-};
-#define NFIELDS (sizeof(field_names) / sizeof(field_names[0]))
+#define NFIELDS IMPORT_NFIELDS
+#define field_names kb__import_field_names
 
 typedef struct {
 	import_run *run;
@@ -34,38 +30,10 @@ typedef struct {
 
 /* ---- the column map ---------------------------------------------------- */
 
-static int field_index(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < NFIELDS; i++)
-		if (strlen(field_names[i]) == len && !memcmp(field_names[i], name, len))
-			return (int)i;
-	return -1;
-}
-
 /* "title=Summary,symptom=Problem" into st->map_col. */
 static int parse_map(csv_state *st, const char *map)
 {
-	const char *p = map, *end, *eq;
-	int f;
-
-	while (*p) {
-		end = strchr(p, ',');
-		end = end ? end : p + strlen(p);
-		eq = memchr(p, '=', (size_t)(end - p));
-		if (!eq || eq == p || eq + 1 == end)
-			return kb_error_set(KB_EINPUT, NULL, 0,
-					    "bad column map entry '%.*s' (want field=Column)",
-					    (int)(end - p), p);
-		if ((f = field_index(p, (size_t)(eq - p))) < 0)
-			return kb_error_set(KB_EINPUT, NULL, 0, "unknown case field '%.*s' in column map",
-					    (int)(eq - p), p);
-		free(st->map_col[f]);
-		st->map_col[f] = kb_xstrndup(eq + 1, (size_t)(end - eq - 1));
-		p = *end ? end + 1 : end;
-	}
-	return 0;
+	return kb__import_parse_map(st->map_col, map, "column map", "Column");
 }
 
 /* ---- rows -------------------------------------------------------------- */
@@ -102,12 +70,12 @@ static void lower_ascii(char *s)
 static int import_row(csv_state *st)
 {
 	kb_extraction x = { 0 };
-	char **slot[NFIELDS] = { &x.date, &x.site, &x.equipment, &x.equipment_id, &x.title,
-				 &x.symptom, &x.checks, &x.cause, &x.resolution, &x.author };
+	char **slot[NFIELDS];
 	kb_buf text = KB_BUF_INIT;
 	size_t i, f;
 	int rc;
 
+	kb__import_field_slots(&x, slot);
 	if (st->nrow != st->nheader) {
 		kb_buf_printf(&text, "ragged row: %zu fields, the header has %zu", st->nrow,
 			      st->nheader);

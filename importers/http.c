@@ -14,11 +14,7 @@
 
 #include "import_internal.h"
 
-static const char *const field_names[] = {
-	"date", "site", "equipment", "equipment_id", "title", "symptom", "checks", "cause",
-	"resolution", "author",
-};
-#define NFIELDS (sizeof(field_names) / sizeof(field_names[0]))
+#define NFIELDS IMPORT_NFIELDS
 
 typedef struct {
 	import_run *run;
@@ -30,29 +26,7 @@ typedef struct {
 /* "title=summary,symptom=description" into st->key. */
 static int parse_map(http_state *st, const char *map)
 {
-	const char *p = map, *end, *eq;
-	size_t f;
-
-	while (*p) {
-		end = strchr(p, ',');
-		end = end ? end : p + strlen(p);
-		eq = memchr(p, '=', (size_t)(end - p));
-		if (!eq || eq == p || eq + 1 == end)
-			return kb_error_set(KB_EINPUT, NULL, 0,
-					    "bad field map entry '%.*s' (want field=key)",
-					    (int)(end - p), p);
-		for (f = 0; f < NFIELDS; f++)
-			if (strlen(field_names[f]) == (size_t)(eq - p) &&
-			    !memcmp(field_names[f], p, (size_t)(eq - p)))
-				break;
-		if (f == NFIELDS)
-			return kb_error_set(KB_EINPUT, NULL, 0, "unknown case field '%.*s' in field map",
-					    (int)(eq - p), p);
-		free(st->key[f]);
-		st->key[f] = kb_xstrndup(eq + 1, (size_t)(end - eq - 1));
-		p = *end ? end + 1 : end;
-	}
-	return 0;
+	return kb__import_parse_map(st->key, map, "field map", "key");
 }
 
 /* ---- fetching ------------------------------------------------------------ */
@@ -167,8 +141,7 @@ static void lower_ascii(char *s)
 static int import_object(http_state *st, json_t *obj)
 {
 	kb_extraction x = { 0 };
-	char **slot[NFIELDS] = { &x.date, &x.site, &x.equipment, &x.equipment_id, &x.title,
-				 &x.symptom, &x.checks, &x.cause, &x.resolution, &x.author };
+	char **slot[NFIELDS];
 	kb_buf text = KB_BUF_INIT;
 	const char *k;
 	json_t *v;
@@ -176,6 +149,7 @@ static int import_object(http_state *st, json_t *obj)
 	size_t f;
 	int rc = 0;
 
+	kb__import_field_slots(&x, slot);
 	st->nrecord++;
 	if (!json_is_object(obj)) {
 		kb__import_skip(st->run->r, st->h->url, st->nrecord, "not a JSON object");

@@ -66,4 +66,19 @@ int kb__import_end(import_run *run, int rc);
 /* Append a skipped record. */
 void kb__import_skip(kb_import_result *r, const char *source, int line, const char *reason);
 
+/* ---- field maps of structured sources (fieldmap.c) --------------------- */
+
+#define IMPORT_NFIELDS 10
+/* Case fields a column or member can be mapped to, in kb_extraction order. */
+extern const char *const kb__import_field_names[IMPORT_NFIELDS];
+/* Index of a field name of `len` bytes, or -1. */
+int kb__import_field_index(const char *name, size_t len);
+/* Parse "title=Summary,symptom=Problem" into names[] (owned strings, an
+ * earlier value replaced).  `what` ("column map") and `rhs` ("Column") word
+ * the KB_EINPUT messages.  On failure names[] keeps what was parsed. */
+int kb__import_parse_map(char *names[IMPORT_NFIELDS], const char *map, const char *what,
+			 const char *rhs);
+/* The address of each field's string in `x`, in field order. */
+void kb__import_field_slots(kb_extraction *x, char **slot[IMPORT_NFIELDS]);
+
 #endif
