@@ -233,17 +233,5 @@ int main(void)
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_malformed_lines),
 	};
-	char *home = tu_mkdtemp("home");
-	int rc;
-
-	setenv("HOME", home, 1);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	unsetenv("XDG_CONFIG_HOME");
-	unsetenv("KB_NO_GAPS_LOG");
-	unsetenv("GIT_AUTHOR_DATE");
-	unsetenv("GIT_COMMITTER_DATE");
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	tu_rmtree(home);
-	free(home);
-	return rc;
+	return tu_run_isolated(tests);
 }

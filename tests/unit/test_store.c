@@ -981,20 +981,5 @@ int main(void)
 		cmocka_unit_test(test_changes_tree_and_workdir),
 		cmocka_unit_test(test_changes_ignore_symlinks_and_other_files),
 	};
-	char *home = tu_mkdtemp("home");
-	int rc;
-
-	setenv("HOME", home, 1);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	unsetenv("XDG_CONFIG_HOME");
-	unsetenv("KB_AUTHOR");
-	unsetenv("GIT_AUTHOR_NAME");
-	unsetenv("GIT_AUTHOR_EMAIL");
-	unsetenv("GIT_AUTHOR_DATE");
-	unsetenv("GIT_DIR");
-	unsetenv("GIT_WORK_TREE");
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	tu_rmtree(home);
-	free(home);
-	return rc;
+	return tu_run_isolated(tests);
 }

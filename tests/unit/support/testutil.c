@@ -97,3 +97,24 @@ void tu_git_identity(void)
 	setenv("GIT_COMMITTER_EMAIL", "test@example.com", 1);
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 }
+
+int tu_run_isolated_n(const char *name, const struct CMUnitTest *tests, size_t count)
+{
+	static const char *const leaky[] = {
+		"XDG_CONFIG_HOME", "KB_AUTHOR", "KB_NO_GAPS_LOG", "GIT_AUTHOR_NAME",
+		"GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "GIT_DIR",
+		"GIT_WORK_TREE",
+	};
+	char *home = tu_mkdtemp("home");
+	size_t i;
+	int rc;
+
+	setenv("HOME", home, 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	for (i = 0; i < sizeof(leaky) / sizeof(leaky[0]); i++)
+		unsetenv(leaky[i]);
+	rc = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+	tu_rmtree(home);
+	free(home);
+	return rc;
+}

@@ -27,6 +27,14 @@ char *tu_read_file(const char *path, size_t *len);
 int tu_sh(kb_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Absolute path of a file in the source tree (e.g. "kb/cases"); static buffer. */
 const char *tu_srcpath(const char *rel);
+/* Run a cmocka group with HOME set to a fresh empty directory (removed
+ * afterwards), GIT_CONFIG_NOSYSTEM=1, and none of the environment variables
+ * that would let the machine's identity, dates or repository leak into the
+ * tests (KB_AUTHOR, KB_NO_GAPS_LOG, GIT_AUTHOR_NAME/EMAIL/DATE,
+ * GIT_COMMITTER_DATE, GIT_DIR, GIT_WORK_TREE, XDG_CONFIG_HOME). */
+#define tu_run_isolated(tests) \
+	tu_run_isolated_n(#tests, (tests), sizeof(tests) / sizeof((tests)[0]))
+int tu_run_isolated_n(const char *name, const struct CMUnitTest *tests, size_t count);
 /* Set git identity env vars so commits work on a bare machine. */
 void tu_git_identity(void);
 
