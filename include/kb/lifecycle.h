@@ -37,6 +37,26 @@ int kb_lifecycle_check(kb_status from, kb_status to);
 int kb_lifecycle_set(kb_store *s, const char *id, kb_status to, const char *superseded_by,
 		     const kb_author *who, kb_diags *diags, char oid[41]);
 
+/* ---- merge conflicts left for review (core/conflicts.c) ----------------- */
+
+typedef struct {
+	char *id;
+	char *title;
+	char *path;             /* relative to the work tree */
+	char **names;           /* the keys and sections in conflict (kb/merge.h) */
+	size_t nnames;
+} kb_conflict_case;
+
+/*
+ * Every case file of the work tree whose front matter lists unresolved
+ * merge conflicts (the "conflicts" key, see kb/merge.h), in path order.
+ * Files that do not parse are skipped.  *out is an array of *n entries;
+ * free with kb_conflicts_list_free().  On failure (a case file that cannot
+ * be read) *out is NULL and *n 0.
+ */
+int kb_conflicts_list(kb_conflict_case **out, size_t *n, kb_store *s);
+void kb_conflicts_list_free(kb_conflict_case *v, size_t n);
+
 /* ---- summary (core/lifecycle.c) ---------------------------------------- */
 
 typedef struct {
