@@ -5,6 +5,7 @@
  * (`git credential fill`) or ssh-agent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +166,14 @@ static int credential_fill(kb_buf *user, kb_buf *pass, const char *url)
 	if (pid < 0)
 		goto done;
 	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);  /* "terminal prompts disabled" is ours to say */
+		if (devnull > 2)
+			close(devnull);
 		close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
 		/* never wait for a password on a terminal from inside a sync */
 		setenv("GIT_TERMINAL_PROMPT", "0", 1);
