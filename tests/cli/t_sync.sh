@@ -277,4 +277,14 @@ test_disk_full_then_retry() {
 	same_state b "$before"
 	sync_in b; expect_rc 0
 	[ -f b/cases/P-0001.md ] || fail "retry incomplete"
+	# the objects are here (fetched), the work-tree file is what cannot be written
+	head -c 300000 /dev/urandom | base64 >>a/cases/P-0001.md
+	git -C a commit -qam bigger; sync_in a
+	git -C b fetch -q origin
+	before=$(kb_state b)
+	(cd b && trap '' XFSZ && ulimit -f 500 && exec "$KB" sync) >out 2>err && fail "sync passed the limit"
+	grep -q "cannot write 'cases/P-0001.md': File too large" err || fail "no clear message: $(cat err)"
+	same_state b "$before"
+	sync_in b; expect_rc 0
+	cmp -s a/cases/P-0001.md b/cases/P-0001.md || fail "retry incomplete"
 }
