@@ -469,11 +469,11 @@ static int case_text(kb_index *idx, const char *id, kb_buf *text, sqlite3_int64 
 	return rc;
 }
 
-int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
-			  kb_hits *out)
+int kb_index__similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			   int expand, kb_hits *out)
 {
 	kb_search_options o = KB_SEARCH_OPTIONS_INIT;
-	kb_buf text = KB_BUF_INIT;
+	kb_buf text = KB_BUF_INIT, extra = KB_BUF_INIT;
 	char *equipment = NULL, *model = NULL;
 	sqlite3_int64 rowid = 0;
 	int rc;
@@ -482,6 +482,8 @@ int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options
 		o = *opts;
 	if ((rc = case_text(idx, id, &text, &rowid, &equipment, &model)))
 		goto done;
+	if (expand && kb_synonyms_expand(&extra, idx->synonyms, text.ptr, text.len) > 0)
+		kb_buf_printf(&text, "%s\n", extra.ptr);
 	o.exclude_id = id;
 	if (!o.boost_equipment)
 		o.boost_equipment = equipment;
@@ -492,5 +494,12 @@ done:
 	free(equipment);
 	free(model);
 	kb_buf_release(&text);
+	kb_buf_release(&extra);
 	return rc;
+}
+
+int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			  kb_hits *out)
+{
+	return kb_index__similar_case(idx, id, opts, 0, out);
 }
