@@ -268,6 +268,8 @@ static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_op
 		max_df = MIN_DF_CUTOFF;
 	if (budget < MIN_POSTINGS)
 		budget = MIN_POSTINGS;
+	if (o->max_postings)
+		budget = (double)o->max_postings;
 	for (i = 0; i < t->n; i++) {
 		term *x = &t->v[i];
 		x->weight = x->df > 0 && (double)x->df <= max_df ?

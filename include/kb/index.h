@@ -138,6 +138,8 @@ typedef struct {
 	/* kb_index_similar tuning (added; 0 = default): */
 	int cjk_unigrams;          /* single CJK characters as terms: 0/1 keep, -1 drop */
 	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
+	size_t max_postings;       /* most postings (sum of the terms' df) a query may walk;
+				      0 = 0.3 per case, at least 20,000 */
 } kb_search_options;
 
 #define KB_SEARCH_OPTIONS_VERSION 1
