@@ -46,6 +46,7 @@ typedef struct {
 	size_t nfiles;
 	char *first_file;      /* owned copy */
 	const char *noun;      /* "note", "record": the commit message */
+	kb_import_progress progress; /* bytes and totals kept up to date by the sources */
 } import_run;
 
 /* Start a run: load dictionary, redactor, known hashes, index, and begin
@@ -63,6 +64,12 @@ void kb__import_source(import_run *run, const char *path);
 int kb__import_read(kb_buf *out, const char *path);
 /* Commit when rc is 0 and something was staged, then free the run. */
 int kb__import_end(import_run *run, int rc);
+/* Sum the sizes of the files below `paths` with these extensions (NULL:
+ * every file) into run->progress.bytes_total. */
+void kb__import_size_paths(import_run *run, const char *const *paths, size_t n,
+			   const char *const *exts);
+/* Tell the progress callback where the run is. */
+void kb__import_report(import_run *run, int finished);
 /* Append a skipped record. */
 void kb__import_skip(kb_import_result *r, const char *source, int line, const char *reason);
 

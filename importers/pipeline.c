@@ -211,7 +211,8 @@ static int setup(import_run *run)
 		return rc;
 	if ((rc = kb_index_open_store(&run->idx, run->s)) < 0)
 		return rc;
-	if (!run->o->dry_run && (rc = kb_txn_begin(&run->txn, run->s)) < 0)
+	if (!run->o->dry_run && ((rc = kb_txn_begin(&run->txn, run->s)) < 0 ||
+				 (rc = kb_txn_set_bulk(run->txn)) < 0))
 		return rc;
 	return 0;
 }
@@ -371,8 +372,41 @@ done:
 	return rc;
 }
 
+/* ---- progress -------------------------------------------------------- */
+
+void kb__import_report(import_run *run, int finished)
+{
+	run->progress.records = run->r->count;
+	run->progress.finished = finished;
+	if (finished && run->progress.bytes_total)
+		run->progress.bytes = run->progress.bytes_total;
+	if (run->o->progress)
+		run->o->progress(&run->progress, run->o->progress_payload);
+}
+
+static int size_cb(const char *path, void *payload)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		((import_run *)payload)->progress.bytes_total += (unsigned long long)st.st_size;
+	return 0;
+}
+
+void kb__import_size_paths(import_run *run, const char *const *paths, size_t n,
+			   const char *const *exts)
+{
+	size_t i;
+
+	if (!run->o->progress)
+		return;
+	for (i = 0; i < n; i++)
+		kb_files_walk(paths[i], exts, size_cb, run);
+	kb_error_clear();
+}
+
 /* Build the draft of one record, stage it, and record the decision. */
-int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+static int import_record(import_run *run, const char *path, int line, const char *orig,
 		      size_t len, const kb_extraction *fields)
 {
 	kb_extraction x = { 0 };
@@ -408,6 +442,16 @@ done:
 	kb_extraction_release(&x);
 	kb_buf_release(&text);
 	kb_buf_release(&id);
+	return rc;
+}
+
+int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+		      size_t len, const kb_extraction *fields)
+{
+	int rc = import_record(run, path, line, orig, len, fields);
+
+	if (rc == 0)
+		kb__import_report(run, 0);
 	return rc;
 }
 
@@ -458,6 +502,7 @@ static int import_file(import_run *run, const char *path)
 {
 	kb_notes notes = KB_NOTES_INIT;
 	kb_buf text = KB_BUF_INIT;
+	unsigned long long base = run->progress.bytes;
 	const char *nul;
 	size_t i;
 	int rc;
@@ -476,9 +521,12 @@ static int import_file(import_run *run, const char *path)
 	}
 	if (notes.count == 0)
 		kb__import_skip(run->r, path, 0, "empty");
-	for (i = 0; i < notes.count && rc == 0; i++)
+	for (i = 0; i < notes.count && rc == 0; i++) {
+		run->progress.bytes = base + text.len * (i + 1) / notes.count;
 		rc = kb__import_record(run, path, notes.items[i].line, notes.items[i].text,
 				       notes.items[i].len, NULL);
+	}
+	run->progress.bytes = base + text.len;
 done:
 	kb_notes_release(&notes);
 	kb_buf_release(&text);
@@ -541,8 +589,10 @@ int kb__import_end(import_run *run, int rc)
 {
 	size_t i;
 
-	if (rc == 0)
+	if (rc == 0) {
+		kb__import_report(run, 1);
 		rc = commit_run(run);
+	}
 	kb_txn_free(run->txn);
 	kb_index_close(run->idx);
 	kb_abbrev_free(run->abbrev);
@@ -564,6 +614,8 @@ int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths
 	size_t i;
 	int rc = kb__import_begin(&run, out, s, opts ? opts : &dflt);
 
+	if (rc == 0)
+		kb__import_size_paths(&run, paths, npaths, note_exts);
 	for (i = 0; i < npaths && rc == 0; i++)
 		rc = import_path(&run, paths[i]);
 	return kb__import_end(&run, rc);

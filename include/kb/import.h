@@ -19,6 +19,19 @@
  * normalised so that an identical copy scores 1.0: docs/internals/index.md). */
 #define KB_IMPORT_DEFAULT_THRESHOLD 0.5
 
+/* Where a run is, for a progress bar (the library never draws one). */
+typedef struct {
+	size_t records;            /* records read so far (created, linked or skipped) */
+	size_t records_total;      /* records expected, 0 when unknown */
+	unsigned long long bytes;  /* bytes of the sources read so far */
+	unsigned long long bytes_total; /* size of the sources, 0 when unknown */
+	int finished;              /* 1 on the last call of a run */
+} kb_import_progress;
+
+/* Called after every record and once with finished = 1 (before the commit
+ * is written): cheap, so the callback decides how often to draw. */
+typedef void (*kb_import_progress_fn)(const kb_import_progress *p, void *payload);
+
 typedef struct {
 	unsigned version;
 	kb_notes_mode split;       /* how files are cut into notes (default auto) */
@@ -28,10 +41,15 @@ typedef struct {
 	double threshold;          /* duplicate score; <= 0: kb.conf import.duplicateThreshold,
 	                            * else KB_IMPORT_DEFAULT_THRESHOLD */
 	const kb_author *author;   /* commit author; required unless dry_run */
+	kb_import_progress_fn progress; /* or NULL */
+	void *progress_payload;
+	int merge;                 /* fold a duplicate into the existing case instead
+	                            * of creating a linked draft */
 } kb_import_options;
 
-#define KB_IMPORT_OPTIONS_VERSION 1
-#define KB_IMPORT_OPTIONS_INIT { KB_IMPORT_OPTIONS_VERSION, KB_NOTES_AUTO, 0, 0, 0, 0, NULL }
+#define KB_IMPORT_OPTIONS_VERSION 2
+#define KB_IMPORT_OPTIONS_INIT { KB_IMPORT_OPTIONS_VERSION, KB_NOTES_AUTO, 0, 0, 0, 0, NULL, \
+				 NULL, NULL, 0 }
 
 typedef enum {
 	KB_IMPORT_CREATED = 0,     /* a new draft case */

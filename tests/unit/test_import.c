@@ -339,6 +339,53 @@ static void test_import_csv(void **state)
 	done_kb(&k);
 }
 
+typedef struct {
+	int calls, finished_calls;
+	size_t last_records;
+	unsigned long long last_bytes, total;
+} progress_log;
+
+static void log_progress(const kb_import_progress *p, void *payload)
+{
+	progress_log *l = payload;
+
+	assert_true(p->records >= l->last_records);
+	assert_true(p->bytes >= l->last_bytes);
+	assert_int_equal(l->finished_calls, 0);  /* nothing after the last call */
+	l->calls++;
+	l->finished_calls += p->finished;
+	l->last_records = p->records;
+	l->last_bytes = p->bytes;
+	l->total = p->bytes_total;
+}
+
+/* One call per note, then one with finished set; bytes reach the file size. */
+static void test_import_progress(void **state)
+{
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_import_options o = KB_IMPORT_OPTIONS_INIT;
+	const char *paths[1] = { tu_srcpath("tests/fixtures/import/notebook.txt") };
+	progress_log l = { 0, 0, 0, 0, 0 };
+	size_t size;
+	char *text = tu_read_file(paths[0], &size);
+	tkb k = new_kb();
+
+	(void)state;
+	o.author = &alice;
+	o.progress = log_progress;
+	o.progress_payload = &l;
+	assert_int_equal(kb_import_notes(&r, k.s, paths, 1, &o), 0);
+	assert_int_equal(r.created, 3);
+	assert_int_equal(l.calls, 4);
+	assert_int_equal(l.finished_calls, 1);
+	assert_int_equal(l.last_records, 3);
+	assert_int_equal(l.total, size);
+	assert_int_equal(l.last_bytes, size);
+	kb_import_result_release(&r);
+	free(text);
+	done_kb(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_next_id),
 		cmocka_unit_test(test_review_decisions),
 		cmocka_unit_test(test_import_csv),
+		cmocka_unit_test(test_import_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
