@@ -41,10 +41,15 @@ static const char usage_text[] =
 	"  --dry-run        print what would happen, write nothing\n"
 	"  --no-redact      keep personal data as written\n"
 	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.5)\n"
+	"  --merge          fold a duplicate into the existing case instead of adding a\n"
+	"                   linked draft (sections appended, provenance recorded)\n"
 	"  --json           print the result as JSON\n"
 	"  --progress       draw a progress bar on stderr even when it is not a terminal\n"
 	"  --no-progress    never draw one (default: only on a terminal)\n"
 	"  --map MAP        csv, http: field=Column pairs separated by ','\n"
+	"  --save-map NAME  csv, http: save the map in kb.conf (import.NAME.map), committed\n"
+	"                   with the import\n"
+	"  --map-name NAME  csv, http: use the map saved as NAME instead of --map\n"
 	"  --token-env VAR  http: bearer token from environment variable VAR\n"
 	"  --page-param P   http: request ?P=1, 2, ... until an empty page\n"
 	"  --max-pages N    http: stop after N pages (default 1000)\n"
@@ -92,6 +97,9 @@ static int parse_args(import_args *a, int argc, char **argv)
 		{ "page-param", required_argument, NULL, 'P' },
 		{ "max-pages", required_argument, NULL, 'M' },
 		{ "timeout", required_argument, NULL, 'o' },
+		{ "merge", no_argument, NULL, 'g' },
+		{ "save-map", required_argument, NULL, 'S' },
+		{ "map-name", required_argument, NULL, 'N' },
 		{ "progress", no_argument, NULL, 'p' }, { "no-progress", no_argument, NULL, 'q' },
 		{ 0 }
 	};
@@ -128,6 +136,12 @@ static int parse_args(import_args *a, int argc, char **argv)
 			return CLI_USAGE;
 		else if (c == 'o')
 			a->h.timeout_ms = (long)(d * 1000);
+		else if (c == 'g')
+			a->o.merge = 1;
+		else if (c == 'S')
+			a->o.save_map = optarg;
+		else if (c == 'N')
+			a->o.map_name = optarg;
 		else if (c == 'p' || c == 'q')
 			a->bar.on = c == 'p';
 		else if (c == 'h' || c == '?') {
@@ -227,7 +241,7 @@ static void on_progress(const kb_import_progress *p, void *payload)
 	}
 }
 
-static void print_text(const kb_import_result *r, int dry_run)
+static void print_text(const kb_import_result *r, int dry_run, int merge)
 {
 	const kb_import_record *rec;
 	size_t i;
@@ -241,13 +255,17 @@ static void print_text(const kb_import_result *r, int dry_run)
 			printf("duplicate of %s %s:%d (%s %s, score %.2f)\n", rec->duplicate_of,
 			       rec->source, rec->line, dry_run ? "would link" : "linked",
 			       rec->id, rec->score);
+		else if (rec->action == KB_IMPORT_MERGED)
+			printf("%s %s %s:%d (score %.2f)\n", dry_run ? "would merge into" : "merged into",
+			       rec->duplicate_of, rec->source, rec->line, rec->score);
 		else
 			printf("skipped %s:%d: %s\n", rec->source, rec->line, rec->reason);
 	}
-	fprintf(stderr, "%s%zu created, %zu duplicate%s linked, %zu skipped%s\n",
-		dry_run ? "dry run: " : "", r->created, r->duplicates,
-		r->duplicates == 1 ? "" : "s", r->skipped,
-		dry_run ? ", nothing written" : "");
+	fprintf(stderr, "%s%zu created, %zu duplicate%s linked, ", dry_run ? "dry run: " : "",
+		r->created, r->duplicates, r->duplicates == 1 ? "" : "s");
+	if (merge)
+		fprintf(stderr, "%zu merged, ", r->merged);
+	fprintf(stderr, "%zu skipped%s\n", r->skipped, dry_run ? ", nothing written" : "");
 }
 
 static int print_json(const kb_import_result *r, int dry_run)
@@ -272,6 +290,7 @@ static int print_json(const kb_import_result *r, int dry_run)
 	json_object_set_new(root, "dry_run", json_boolean(dry_run));
 	json_object_set_new(root, "created", json_integer((json_int_t)r->created));
 	json_object_set_new(root, "duplicates", json_integer((json_int_t)r->duplicates));
+	json_object_set_new(root, "merged", json_integer((json_int_t)r->merged));
 	json_object_set_new(root, "skipped", json_integer((json_int_t)r->skipped));
 	json_object_set_new(root, "commit", r->commit[0] ? json_string(r->commit) : json_null());
 	json_object_set_new(root, "records", arr);
@@ -283,7 +302,7 @@ static int exit_code(const kb_import_result *r)
 {
 	size_t i;
 
-	if (r->created || r->duplicates)
+	if (r->created || r->duplicates || r->merged)
 		return CLI_OK;
 	for (i = 0; i < r->count; i++)
 		if (strncmp(r->items[i].reason, "already imported", 16))
@@ -310,8 +329,10 @@ static int import_notes(int argc, char **argv, int src)
 				       src == SRC_CSV ? "" : src == SRC_HTTP ? " (a URL)" : " or directory");
 	if ((src == SRC_CSV || src == SRC_HTTP) && optind + 1 != argc)
 		return cli_usage_error("import %s takes one %s", argv[0], src == SRC_CSV ? "file" : "URL");
-	if (src != SRC_CSV && src != SRC_HTTP && a.map)
-		return cli_usage_error("--map is for import csv and import http");
+	if (src != SRC_CSV && src != SRC_HTTP && (a.map || a.o.save_map || a.o.map_name))
+		return cli_usage_error("--map, --save-map and --map-name are for import csv and import http");
+	if (a.map && a.o.map_name)
+		return cli_usage_error("give --map or --map-name, not both");
 	if (src != SRC_HTTP && (a.token_env || a.h.page_param || a.h.max_pages || a.h.timeout_ms))
 		return cli_usage_error("--token-env, --page-param, --max-pages and --timeout are for import http");
 	if (a.token_env && !(a.h.token = getenv(a.token_env)))
@@ -349,7 +370,7 @@ static int import_notes(int argc, char **argv, int src)
 	if (a.json)
 		print_json(&r, a.o.dry_run);
 	else
-		print_text(&r, a.o.dry_run);
+		print_text(&r, a.o.dry_run, a.o.merge);
 	rc = exit_code(&r);
 done:
 	kb_import_result_release(&r);

@@ -77,3 +77,64 @@ test_import_sigkill_half_way_then_rerun() {
 	expect_rc 0
 	expect_err "0 created, 0 duplicates linked, 400 skipped"
 }
+
+test_import_merge_folds_duplicate() {
+	make_kb kb
+	kbrun --kb kb import notes "$KB_SRCDIR/tests/fixtures/import/notebook.txt"
+	expect_rc 0
+	cp "$KB_SRCDIR/tests/fixtures/import/again.txt" again.txt
+	kbrun --kb kb import notes --merge again.txt
+	expect_rc 0
+	expect_out "merged into CHL-0001 again.txt:1 (score "
+	expect_out "created BLR-0001 again.txt:3"
+	expect_err "1 created, 0 duplicates linked, 1 merged, 0 skipped"
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 notes from again.txt" ] ||
+		fail "$(commits kb)"
+	[ -e kb/cases/CHL-0003.md ] && fail "a draft was created for the merged note" || true
+	grep -q '^merged_sources: \["again.txt:1"\]' kb/cases/CHL-0001.md || fail "no provenance"
+	grep -q '^merged_hashes: \[[0-9a-f]\{16\}\]' kb/cases/CHL-0001.md || fail "no hash"
+	grep -q '^## .* (imported from again.txt:1)' kb/cases/CHL-0001.md || fail "no section"
+	grep -q '05/06 plt3 ch#2 tripped HP' kb/cases/CHL-0001.md || fail "original text dropped"
+	grep -q 'tripped HP again' kb/cases/CHL-0001.md || fail "the case lost its own text"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree or index not clean"
+	kbrun --kb kb validate
+	expect_rc 0
+	# a re-run finds the merged note through merged_hashes
+	before=$(kb_state kb)
+	kbrun --kb kb import notes --merge again.txt
+	expect_rc 0
+	expect_out "skipped again.txt:1: already imported as CHL-0001"
+	same_state kb "$before"
+}
+
+test_import_csv_saved_map() {
+	local map="title=Summary,symptom=Problem,resolution=Fix,equipment=Asset"
+	make_kb kb
+	cp "$KB_SRCDIR/tests/fixtures/import/workorders.csv" wo.csv
+	kbrun --kb kb import csv --map "$map" --save-map workorders wo.csv
+	expect_rc 0
+	expect_out "created CHL-0001 wo.csv:2"
+	[ "$(git -C kb config -f kb.conf import.workorders.map)" = "$map" ] || fail "map not saved"
+	git -C kb show --stat --format=%s HEAD | grep -q 'kb.conf' || fail "kb.conf not in the import commit"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected one commit: $(commits kb)"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree not clean"
+	# the saved map, by name, on another export of the same source
+	sed -e 's/Chiller trips/Chiller trips at night/' -e 's/^1002,/2002,/' wo.csv > wo2.csv
+	kbrun --kb kb import csv --map-name workorders wo2.csv
+	expect_rc 0
+	expect_out "wo2.csv:2"
+	expect_err "2 duplicates linked"
+	# bad uses: unknown name, both, a name that is not one, notes
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map-name nope wo2.csv
+	[ "$RC" -ne 0 ] || fail "unknown map name accepted"
+	expect_err "no saved map 'nope'"
+	kbrun --kb kb import csv --map "$map" --map-name workorders wo2.csv
+	expect_rc 2
+	kbrun --kb kb import csv --map "$map" --save-map 'a b' wo2.csv
+	expect_rc 2
+	expect_err "bad map name 'a b'"
+	kbrun --kb kb import notes --save-map x wo2.csv
+	expect_rc 2
+	same_state kb "$before"
+}
