@@ -182,6 +182,77 @@ int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known)
 
 /* ---- loading cases ---------------------------------------------------- */
 
+/* The front-matter fields the audits read (and a few more of docs/format.md). */
+static const char *const known_fields[] = {
+	"id", "title", "equipment", "equipment_id", "model", "site", "system", "failure_mode",
+	"failure_mechanism", "failure_cause", "tags", "status", "author", "reviewer", "created",
+	"updated", "links", "superseded_by",
+};
+
+/* Edit distance of two short ASCII-ish keys, capped at 3; case, '-' and
+ * '_' differences are free ("Failure-Mode" is failure_mode misspelt). */
+static int key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int d[33][33], cost, best;
+
+	if (la > 32 || lb > 32)
+		return 3;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			char x = a[i - 1], y = b[j - 1];
+
+			x = x == '-' ? '_' : (x >= 'A' && x <= 'Z') ? (char)(x + 32) : x;
+			cost = x != y;
+			best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* Warn about front-matter keys that look like a misspelt known field: the
+ * audits would silently count such a case as lacking the field. */
+static void check_field_names(kb_audit *a, const kb_case *c, const char *relpath)
+{
+	size_t i, j, n = kb_case_key_count(c);
+	const char *key;
+	int dist;
+
+	for (i = 0; i < n; i++) {
+		key = kb_case_key_at(c, i);
+		for (j = 0; j < sizeof(known_fields) / sizeof(*known_fields); j++)
+			if (!strcmp(key, known_fields[j]))
+				break;
+		if (j < sizeof(known_fields) / sizeof(*known_fields))
+			continue;
+		for (j = 0; j < sizeof(known_fields) / sizeof(*known_fields); j++) {
+			dist = key_distance(key, known_fields[j]);
+			if (dist == 0 || (dist <= 2 && strlen(known_fields[j]) > 4 && strlen(key) > 4) ||
+			    (dist == 1 && strlen(key) > 2)) {
+				if (kb_case_key_line(c, known_fields[j]) > 0)
+					break;   /* both spellings: a field of its own */
+				kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath,
+					     kb_case_key_line(c, key),
+					     "unknown field '%s': did you mean '%s'? (counted as "
+					     "missing '%s')", key, known_fields[j], known_fields[j]);
+				break;
+			}
+		}
+	}
+}
+
 static void add_case(kb_audit *a, kb_case *c, const char *relpath)
 {
 	kb__acase *k;
@@ -223,6 +294,7 @@ static int load_file(const char *relpath, const char *text, size_t len, void *pa
 			     "%s", e->message);
 		return 0;
 	}
+	check_field_names(a, c, relpath);
 	add_case(a, c, relpath);
 	return 0;
 }
