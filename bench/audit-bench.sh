@@ -4,11 +4,12 @@
 # (cached per N, C, seed and layout), then the median of RUNS runs of: all
 # audits cold (no history cache), warm, and after one new commit; and the
 # baseline `git log --name-status` over the same history.
-# usage: audit-bench.sh KB KB-GEN KB-HISTGEN SAMPLE-CASES N C SEED OUT-DIR [--flat]
+# usage: audit-bench.sh KB KB-GEN KB-HISTGEN SAMPLE-CASES N C SEED OUT-DIR [--flat|--by-prefix]
+# (the layout of cases/, see bench/histgen.c; default folders of ~100 cases)
 set -eu
-kb=$1 gen=$2 histgen=$3 sample=$4 n=$5 c=$6 seed=$7 out=$8 flat=${9:-}
+kb=$1 gen=$2 histgen=$3 sample=$4 n=$5 c=$6 seed=$7 out=$8 layout=${9:-}
 runs=${RUNS:-3}
-dir=$out/audit-$n-$c-s$seed${flat:+-flat}
+dir=$out/audit-$n-$c-s$seed${layout#-}
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -33,7 +34,7 @@ if [ ! -f "$dir/.done" ]; then
 	GIT_AUTHOR_DATE='2019-01-01T00:00:00Z' GIT_COMMITTER_DATE='2019-01-01T00:00:00Z' \
 		git -c user.name=bench -c user.email=bench@example.com commit -q -m "Initialise knowledge base"
 	t0=$(now)
-	{ "$histgen" ${flat:+--flat} --from refs/heads/main^0 "$dir/gen/cases" "$c" "$seed" ||
+	{ "$histgen" $layout --from refs/heads/main^0 "$dir/gen/cases" "$c" "$seed" ||
 		touch "$dir/histgen.failed"; } | git fast-import --quiet --depth=20
 	if [ -f "$dir/histgen.failed" ] || [ "$(git rev-list --count main)" -ne $((c + 1)) ]; then
 		echo "audit bench: building the history failed" >&2

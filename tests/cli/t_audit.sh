@@ -202,6 +202,9 @@ test_audit_report_html() {
 	grep -q '<td>flux capacitor overheating</td>' report.html || fail "gaps lack the wording"
 	grep -q '<svg' report.html || fail "no chart"
 	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
+	# 90 failure modes: tiles per equipment, labelled with the validated count
+	grep -q '>basin freezing (1)</text>' report.html || fail "heat map tiles lack labels"
+	grep -q '>reviewed</text>' report.html || fail "activity chart lacks its legend"
 	grep -q '@page{size:A4' report.html || fail "no print CSS"
 	grep -q '刘强' report.html || fail "risk lacks 刘强"
 	if grep -qiE '<script|<link|https?:|url\(' report.html; then fail "external reference"; fi
@@ -211,10 +214,23 @@ test_audit_report_html() {
 	expect_rc 2
 	kbrun --kb kb audit risk --html x.html
 	expect_rc 2
-	command -v chromium >/dev/null || skip "chromium is not installed: report checked without a browser"
-	chromium --headless --no-sandbox --disable-gpu --screenshot="$PWD/shot.png" \
-		--window-size=1240,1754 "file://$PWD/report.html" >/dev/null 2>&1 || fail "chromium failed"
-	[ "$(stat -c %s shot.png)" -gt 20000 ] || fail "blank or missing screenshot"
+	command -v chromium >/dev/null ||
+		skip "chromium is not installed (scripts/install-deps.sh could not install it): report checked without a browser"
+	# the report and, as a yardstick, an empty page, rendered the same way
+	printf '<!DOCTYPE html><html><body></body></html>\n' >blank.html
+	for p in report blank; do
+		chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+			--screenshot="$PWD/$p.png" --window-size=1240,1754 "file://$PWD/$p.html" \
+			>/dev/null 2>"$p.log" || fail "chromium failed on $p.html: $(tail -3 "$p.log")"
+		[ -s "$p.png" ] || fail "no screenshot of $p.html"
+	done
+	# loaded without errors: no console message, no failed request
+	if grep -E 'CONSOLE|net::ERR_|Failed to load|Not allowed to load' report.log; then
+		fail "the page logged errors"
+	fi
+	# not blank: a PNG of charts and tables is far larger than one of an empty page
+	[ "$(stat -c %s report.png)" -gt $((5 * $(stat -c %s blank.png))) ] ||
+		fail "blank screenshot: $(stat -c %s report.png) bytes, empty page $(stat -c %s blank.png)"
 	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/report.html" 2>/dev/null >dom.html ||
 		fail "chromium could not load the report"
 	grep -q 'Knowledge audit' dom.html && grep -q '<svg' dom.html || fail "page did not load: $(head -c 300 dom.html)"
