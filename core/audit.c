@@ -96,7 +96,7 @@ char *kb__audit_fold(const char *s)
 {
 	utf8proc_uint8_t *out = NULL;
 	const char *end;
-	char *t;
+	char *t, *p;
 
 	s = s ? s : "";
 	while (*s == ' ' || *s == '\t')
@@ -105,6 +105,14 @@ char *kb__audit_fold(const char *s)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
 	t = kb_xstrndup(s, (size_t)(end - s));
+	for (p = t; *p && !(*p & 0x80); p++)
+		;
+	if (!*p) {   /* ASCII: folding is lower-casing (most values; much cheaper) */
+		for (p = t; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		return t;
+	}
 	if (utf8proc_map((const utf8proc_uint8_t *)t, 0, &out,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) < 0)
 		return t;
