@@ -72,30 +72,25 @@ timed() {
 }
 
 # baseline: git's own walk of the same history, page cache warm (one run first)
-gitlog() { git log --name-status --format='%H %an %ae %at' > /dev/null; }
 base="" base_cpu=""
-gitlog
+git log --name-status --format='%H %an %ae %at' > /dev/null
 for i in $(seq "$runs"); do
-	timed base gitlog
+	timed base git log --name-status --format='%H %an %ae %at' > /dev/null
 done
 
 # one process computing every audit (risk, coverage, activity, health, gaps)
-report() { "$kb" audit report --html "$dir/report.html" 2> "$dir/audit.err" > /dev/null; }
-each_audit() {
-	for a in coverage health risk activity; do
-		"$kb" audit "$a" > /dev/null 2>&1
-	done
-}
+report="$kb audit report --html $dir/report.html"
+each_cmd='for a in coverage health risk activity; do "$0" audit $a || exit 1; done'
 cold="" warm="" one="" each="" cold_cpu="" warm_cpu="" one_cpu="" each_cpu=""
 for i in $(seq "$runs"); do
 	rm -f "$cache"
-	timed cold report
-	timed warm report
+	timed cold $report 2> "$dir/audit.err" > /dev/null
+	timed warm $report 2> /dev/null > /dev/null
 	f=$(find cases -name '*.md' | sort | sed -n "${i}p")
 	printf '\nBench follow-up %s.\n' "$i" >> "$f"
 	git -c user.name="Bench Person" -c user.email=bench@example.com commit -q -a -m "Edit case"
-	timed one report
-	timed each each_audit
+	timed one $report 2> /dev/null > /dev/null
+	timed each sh -c "$each_cmd" "$kb" > /dev/null 2>&1
 done
 git reset -q --hard bench-base
 rm -f "$cache"
@@ -113,7 +108,7 @@ row "\`kb audit report --html\`, warm (cache reflects HEAD)" "$warm" "$warm_cpu"
 row "\`kb audit report --html\` after one new commit" "$one" "$one_cpu"
 row "\`kb audit coverage\`, \`health\`, \`risk\`, \`activity\` in turn, warm" "$each" "$each_cpu"
 [ "$mb" != 0 ] && [ "$mb" != 0.00 ] &&
-	echo "cold walk CPU / git log CPU: $(awk -v a="$mc" -v b="$mb" 'BEGIN { printf "%.1f", a / b }')x"
+	echo "cold report CPU / git log CPU: $(awk -v a="$mc" -v b="$mb" 'BEGIN { printf "%.1f", a / b }')x"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -s "$dir/audit.err" ]; then
 	echo
