@@ -987,16 +987,22 @@ static void html_health(FILE *f, const kb_audit_health_report *h)
 	free(pick);
 }
 
+static int single_listed(const kb_audit_area *x)
+{
+	return x->sole && !(x->failure_mode && x->validated < 2);
+}
+
+/* The table of single-person areas (none: only the sentence). */
 static void html_single(FILE *f, const kb_audit_risk_report *r)
 {
 	size_t i, n = 0;
 
-	fputs("<table><tr><th>equipment</th><th>failure mode</th><th>validated</th>"
-	      "<th>only author</th></tr>\n", f);
 	for (i = 0; i < r->count; i++) {
-		if (!r->areas[i].sole || (r->areas[i].failure_mode && r->areas[i].validated < 2))
+		if (!single_listed(&r->areas[i]))
 			continue;
-		n++;
+		if (!n++)
+			fputs("<table><tr><th>equipment</th><th>failure mode</th><th>validated</th>"
+			      "<th>only author</th></tr>\n", f);
 		fputs("<tr><td>", f);
 		esc(f, r->areas[i].equipment);
 		fputs("</td><td>", f);
@@ -1005,8 +1011,8 @@ static void html_single(FILE *f, const kb_audit_risk_report *r)
 		esc(f, r->areas[i].sole);
 		fputs("</td></tr>\n", f);
 	}
-	fprintf(f, "</table>\n<p>%zu areas with two or more validated cases known to one person "
-		"(single-case failure modes left out).</p>\n", n);
+	fprintf(f, "%s<p>%zu areas with two or more validated cases known to one person "
+		"(single-case failure modes left out).</p>\n", n ? "</table>\n" : "", n);
 }
 
 /* The 20 most frequent gap groups, or a line saying there are none. */
