@@ -57,46 +57,59 @@ cache=$(git rev-parse --git-dir)/kb/audit-history
 echo "audit bench: $(git rev-list --count HEAD) commits, $(find cases -name '*.md' | wc -l) cases," \
      "$(cat "$dir/build.txt" | tr '\n' ' ')"
 
+# Run a command, appending its wall time to the list named $1 and its CPU
+# time (user + system, when /usr/bin/time is there) to the list ${1}_cpu:
+# on a shared machine the CPU time is the steadier figure.
+timed() {
+	var=$1; shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %U %S' -o "$dir/time.txt" "$@"
+	else
+		t0=$(now); "$@"; t1=$(now); echo "$(secs "$t0" "$t1") 0 0" > "$dir/time.txt"
+	fi
+	eval "$var=\"\$$var \$(cut -d' ' -f1 \"\$dir/time.txt\")\""
+	eval "${var}_cpu=\"\$${var}_cpu \$(awk '{ printf \"%.2f\", \$2 + \$3 }' \"\$dir/time.txt\")\""
+}
+
 # baseline: git's own walk of the same history, page cache warm (one run first)
-base=""
+base="" base_cpu=""
 git log --name-status --format='%H %an %ae %at' > /dev/null
 for i in $(seq "$runs"); do
-	t0=$(now); git log --name-status --format='%H %an %ae %at' > /dev/null; t1=$(now)
-	base="$base $(secs "$t0" "$t1")"
+	timed base git log --name-status --format='%H %an %ae %at' > /dev/null
 done
 
 # one process computing every audit (risk, coverage, activity, health, gaps)
-report() { "$kb" audit report --html "$dir/report.html" 2> "$dir/audit.err" > /dev/null; }
-cold="" warm="" one="" each=""
+report="$kb audit report --html $dir/report.html"
+each_cmd='for a in coverage health risk activity; do "$0" audit $a || exit 1; done'
+cold="" warm="" one="" each="" cold_cpu="" warm_cpu="" one_cpu="" each_cpu=""
 for i in $(seq "$runs"); do
 	rm -f "$cache"
-	t0=$(now); report; t1=$(now); cold="$cold $(secs "$t0" "$t1")"
-	t0=$(now); report; t1=$(now); warm="$warm $(secs "$t0" "$t1")"
+	timed cold $report 2> "$dir/audit.err" > /dev/null
+	timed warm $report 2> /dev/null > /dev/null
 	f=$(find cases -name '*.md' | sort | sed -n "${i}p")
 	printf '\nBench follow-up %s.\n' "$i" >> "$f"
 	git -c user.name="Bench Person" -c user.email=bench@example.com commit -q -a -m "Edit case"
-	t0=$(now); report; t1=$(now); one="$one $(secs "$t0" "$t1")"
-	t0=$(now)
-	for a in coverage health risk activity; do
-		"$kb" audit "$a" > /dev/null 2>&1
-	done
-	t1=$(now); each="$each $(secs "$t0" "$t1")"
+	timed one $report 2> /dev/null > /dev/null
+	timed each sh -c "$each_cmd" "$kb" > /dev/null 2>&1
 done
 git reset -q --hard bench-base
 rm -f "$cache"
 
-mb=$(echo "$base" | median)
-mc=$(echo "$cold" | median) mw=$(echo "$warm" | median) mo=$(echo "$one" | median)
-me=$(echo "$each" | median)
-ratio=$(awk -v a="$mc" -v b="$mb" 'BEGIN { printf "%.1f", a / b }')
+row() { # label, list, cpu list
+	echo "| $1 | $(echo "$2" | median) | $(echo "$3" | median) |"
+}
+mb=$(echo "$base_cpu" | median) mc=$(echo "$cold_cpu" | median)
 echo
-echo "| $n cases, $c commits (median of $runs) | seconds |"
-echo "|---|---:|"
-echo "| \`git log --name-status\` (baseline) | $mb |"
-echo "| \`kb audit report --html\`, cold (full history walk, cache written) | $mc (${ratio}x git log) |"
-echo "| \`kb audit report --html\`, warm (cache reflects HEAD) | $mw |"
-echo "| \`kb audit report --html\` after one new commit | $mo |"
-echo "| \`kb audit coverage\`, \`health\`, \`risk\`, \`activity\` in turn, warm | $me |"
+echo "| $n cases, $c commits (median of $runs) | wall s | CPU s |"
+echo "|---|---:|---:|"
+row "\`git log --name-status\` (baseline)" "$base" "$base_cpu"
+row "\`kb audit report --html\`, cold (full history walk, cache written)" "$cold" "$cold_cpu"
+row "\`kb audit report --html\`, warm (cache reflects HEAD)" "$warm" "$warm_cpu"
+row "\`kb audit report --html\` after one new commit" "$one" "$one_cpu"
+row "\`kb audit coverage\`, \`health\`, \`risk\`, \`activity\` in turn, warm" "$each" "$each_cpu"
+[ "$mb" != 0 ] && [ "$mb" != 0.00 ] &&
+	echo "cold report CPU / git log CPU: $(awk -v a="$mc" -v b="$mb" 'BEGIN { printf "%.1f", a / b }')x"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -s "$dir/audit.err" ]; then
 	echo
 	echo "warnings of the last run: $(wc -l < "$dir/audit.err") lines, first: $(head -1 "$dir/audit.err")"

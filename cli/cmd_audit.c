@@ -926,10 +926,27 @@ static void svg_activity(FILE *f, const kb_audit_activity_report *act)
 	free(tot);
 }
 
+/* Cases listed in the report's health table at most: a manager reads the
+ * worst ones; the rest are a `kb audit health --csv` away. */
+#define HTML_HEALTH_MAX 200
+
+static const kb_audit_health_report *health_sort_report;
+
+/* Lowest score first, then path order (the index). */
+static int cmp_health(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	int si = health_sort_report->cases[i].score, sj = health_sort_report->cases[j].score;
+
+	if (si != sj)
+		return si < sj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
 static void html_health(FILE *f, const kb_audit_health_report *h)
 {
 	kb_buf fb = KB_BUF_INIT;
-	size_t i;
+	size_t i, n = 0, *pick = kb_xcalloc(h->count + 1, sizeof(*pick));
 	int r;
 
 	fprintf(f, "<p>%zu cases, mean quality score %.1f (docs/audit.md).</p>\n<table>"
@@ -937,34 +954,55 @@ static void html_health(FILE *f, const kb_audit_health_report *h)
 	for (r = 0; r < KB_AUDIT_RULE__COUNT; r++)
 		fprintf(f, "<tr><td>%s</td><td class=\"n\">%zu</td></tr>\n",
 			kb_audit_rule_name((kb_audit_rule)r), h->rule_count[r]);
-	fputs("</table>\n<table><tr><th>id</th><th>status</th><th>score</th><th>findings</th>"
+	for (i = 0; i < h->count; i++)
+		if (h->cases[i].findings || h->cases[i].score < 80)
+			pick[n++] = i;
+	if (n > HTML_HEALTH_MAX) {
+		health_sort_report = h;
+		qsort(pick, n, sizeof(*pick), cmp_health);
+		fprintf(f, "</table>\n<p>%zu cases have findings or a score under 80; the %d with "
+			"the lowest scores:</p>\n", n, HTML_HEALTH_MAX);
+	} else {
+		fputs("</table>\n", f);
+	}
+	fputs("<table><tr><th>id</th><th>status</th><th>score</th><th>findings</th>"
 	      "<th>detail</th></tr>\n", f);
-	for (i = 0; i < h->count; i++) {
-		if (!h->cases[i].findings && h->cases[i].score >= 80)
-			continue;
-		findings_text(&fb, h->cases[i].findings);
+	for (i = 0; i < n && i < HTML_HEALTH_MAX; i++) {
+		const kb_audit_case_health *c = &h->cases[pick[i]];
+
+		findings_text(&fb, c->findings);
 		fputs("<tr><td>", f);
-		esc(f, h->cases[i].id);
+		esc(f, c->id);
 		fputs("</td><td>", f);
-		esc(f, h->cases[i].status);
-		fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td>", h->cases[i].score, fb.ptr);
-		esc(f, h->cases[i].detail);
+		esc(f, c->status);
+		fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td>", c->score, fb.ptr);
+		esc(f, c->detail);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	if (n > HTML_HEALTH_MAX)
+		fprintf(f, "<p>The other %zu: <code>kb audit health --csv</code>.</p>\n",
+			n - HTML_HEALTH_MAX);
 	kb_buf_release(&fb);
+	free(pick);
 }
 
+static int single_listed(const kb_audit_area *x)
+{
+	return x->sole && !(x->failure_mode && x->validated < 2);
+}
+
+/* The table of single-person areas (none: only the sentence). */
 static void html_single(FILE *f, const kb_audit_risk_report *r)
 {
 	size_t i, n = 0;
 
-	fputs("<table><tr><th>equipment</th><th>failure mode</th><th>validated</th>"
-	      "<th>only author</th></tr>\n", f);
 	for (i = 0; i < r->count; i++) {
-		if (!r->areas[i].sole || (r->areas[i].failure_mode && r->areas[i].validated < 2))
+		if (!single_listed(&r->areas[i]))
 			continue;
-		n++;
+		if (!n++)
+			fputs("<table><tr><th>equipment</th><th>failure mode</th><th>validated</th>"
+			      "<th>only author</th></tr>\n", f);
 		fputs("<tr><td>", f);
 		esc(f, r->areas[i].equipment);
 		fputs("</td><td>", f);
@@ -973,8 +1011,8 @@ static void html_single(FILE *f, const kb_audit_risk_report *r)
 		esc(f, r->areas[i].sole);
 		fputs("</td></tr>\n", f);
 	}
-	fprintf(f, "</table>\n<p>%zu areas with two or more validated cases known to one person "
-		"(single-case failure modes left out).</p>\n", n);
+	fprintf(f, "%s<p>%zu areas with two or more validated cases known to one person "
+		"(single-case failure modes left out).</p>\n", n ? "</table>\n" : "", n);
 }
 
 /* The 20 most frequent gap groups, or a line saying there are none. */

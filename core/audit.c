@@ -362,6 +362,8 @@ typedef struct {
 	blob_table blobs;
 	path_list born, gone;
 	tree_list prev, cur;
+	git_oid last, last_tree;  /* the commit walked last and its tree */
+	int have_last;
 	size_t walked;       /* commits diffed */
 } walk_state;
 
@@ -694,11 +696,18 @@ static int finish_commit(walk_state *w)
 	return 0;
 }
 
-/* Id of the cases/ tree of a commit's tree; 0 when there is none. */
-static int cases_tree(git_oid *out, git_tree *t)
+/* Id of the cases/ tree in the tree `root` (NULL: none); 0 when there is
+ * none, -1 when the tree cannot be read. */
+static int cases_tree(git_oid *out, walk_state *w, const git_oid *root)
 {
-	const git_tree_entry *e = t ? git_tree_entry_byname(t, KB_CASES_DIR) : NULL;
+	git_tree *t;
+	const git_tree_entry *e;
 
+	if (!root)
+		return 0;
+	if (!(t = tree_get(w, root)))
+		return -1;
+	e = git_tree_entry_byname(t, KB_CASES_DIR);
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return 0;
 	git_oid_cpy(out, git_tree_entry_id(e));
@@ -716,16 +725,37 @@ static char *field_copy(const char *s)
 	return t;
 }
 
+/* The tree of the first parent of `c` into *out: the tree of the commit
+ * walked last when that is the parent (a linear history), else read.
+ * 0 when c has no parent, 1 found, -1 missing (a shallow clone). */
+static int parent_tree(git_oid *out, walk_state *w, const git_commit *c)
+{
+	git_commit *p = NULL;
+	const git_oid *pid;
+
+	if (git_commit_parentcount(c) == 0)
+		return 0;
+	pid = git_commit_parent_id(c, 0);
+	if (w->have_last && git_oid_equal(pid, &w->last)) {
+		git_oid_cpy(out, &w->last_tree);
+		return 1;
+	}
+	if (git_commit_lookup(&p, w->repo, pid) < 0)
+		return -1;
+	git_oid_cpy(out, git_commit_tree_id(p));
+	git_commit_free(p);
+	return 1;
+}
+
 /* Diff one commit against its first parent (merges are skipped: their
  * changes are attributed to the commits that made them). */
 static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 {
-	git_commit *c = NULL, *p = NULL;
-	git_tree *t = NULL, *pt = NULL;
+	git_commit *c = NULL;
 	kb_buf prefix = KB_BUF_INIT;
-	git_oid oid, nid;
+	git_oid oid, nid, ptree;
 	const git_signature *sig;
-	int rc = 0, has_old, has_new;
+	int rc = 0, has_old = 0, has_new, hp;
 	tree_list tl;
 
 	if (git_commit_lookup(&c, w->repo, id) < 0) {
@@ -734,20 +764,21 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 	}
 	if (git_commit_parentcount(c) > 1)
 		goto done;
-	if (git_commit_parentcount(c) == 1 &&
-	    (git_commit_parent(&p, c, 0) < 0 || git_commit_tree(&pt, p) < 0))
+	if ((hp = parent_tree(&ptree, w, c)) < 0)
 		*incomplete = 1;
-	if (git_commit_tree(&t, c) < 0) {
-		*incomplete = 1;
-		goto done;
-	}
 	sig = git_commit_author(c);
 	w->name = field_copy(sig->name);
 	w->email = field_copy(sig->email);
 	w->time = sig->when.time;
 	w->walked++;
-	has_new = cases_tree(&nid, t);
-	has_old = cases_tree(&oid, pt);
+	has_new = cases_tree(&nid, w, git_commit_tree_id(c));
+	if (hp > 0)
+		has_old = cases_tree(&oid, w, &ptree);
+	if (has_new < 0 || has_old < 0) {
+		*incomplete = 1;
+		has_new = has_new > 0 ? has_new : 0;
+		has_old = has_old > 0 ? has_old : 0;
+	}
 	if (has_new || has_old) {
 		kb_buf_puts(&prefix, KB_CASES_DIR "/");
 		if ((!has_old || !has_new || !git_oid_equal(&oid, &nid)) &&
@@ -758,6 +789,9 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 			goto done;
 		}
 	}
+	git_oid_cpy(&w->last, id);
+	git_oid_cpy(&w->last_tree, git_commit_tree_id(c));
+	w->have_last = 1;
 done:
 	/* the trees read now are the old side of the next commit */
 	tree_list_clear(&w->prev);
@@ -771,9 +805,6 @@ done:
 	free(w->email);
 	w->name = w->email = NULL;
 	git_error_clear();
-	git_tree_free(t);
-	git_tree_free(pt);
-	git_commit_free(p);
 	git_commit_free(c);
 	return rc;
 }
@@ -996,8 +1027,19 @@ static int walk_history(kb_audit *a)
 	} else {
 		kb_buf_clear(&cache);
 	}
+	/*
+	 * libgit2's object cache would keep every commit and small tree of the
+	 * walk (hundreds of MB at 300,000 commits, and seconds to free), and
+	 * its hash check of every object read costs ~10% of the walk (git
+	 * itself does not check on read): both off for the walk, which keeps
+	 * the few trees it needs itself, and back to libgit2's defaults after.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!cached || git_oid_cmp(&since, &head))
 		rc = walk_commits(&w, &head, cached ? &since : NULL, &incomplete);
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	if (rc < 0)
 		goto done;
 	a->walked = w.walked;
