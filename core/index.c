@@ -248,7 +248,7 @@ static int schema_objects(kb_index *idx)
  */
 #define QUICK_CHECK_MAX_BYTES (32 * 1024 * 1024)
 
-static int quick_check_ok(kb_index *idx)
+int kb_index__quick_check_ok(kb_index *idx)
 {
 	sqlite3_stmt *st = NULL;
 	struct stat sb;
@@ -286,7 +286,7 @@ static int validate(kb_index *idx)
 	}
 	if (n == 0)
 		return create_schema(idx);
-	if (!quick_check_ok(idx))
+	if (!kb_index__quick_check_ok(idx))
 		return 1;
 	rc = meta_get(idx, "schema_version", &v);
 	if (rc == 0 && strcmp(v.ptr, KB_INDEX_SCHEMA_VERSION))

@@ -277,7 +277,10 @@ int kb_index_open_current(kb_index **out, const char *dir)
 	idx = kb_xcalloc(1, sizeof(*idx));
 	idx->ndocs = -1;
 	idx->path = kb_buf_detach(&cache);
-	if (open_file(idx) == 0 && check_current(idx, workdir.ptr, gitdir.ptr) == 0)
+	/* the same corruption check as kb_index_open(): a damaged small file
+	 * goes to the store path, which deletes and rebuilds it */
+	if (open_file(idx) == 0 && check_current(idx, workdir.ptr, gitdir.ptr) == 0 &&
+	    kb_index__quick_check_ok(idx))
 		rc = 0;
 done:
 	if (rc) {

@@ -90,6 +90,10 @@ int kb_index__df_stale(kb_index *idx);
 int kb_index__vocab(kb_index *idx);
 int kb_index__refresh_df(kb_index *idx);
 
+/* 1 when the file passes PRAGMA quick_check, or is too big to check at
+ * every open (over 32 MB: SQLite then finds bad pages when it reads them). */
+int kb_index__quick_check_ok(kb_index *idx);
+
 /* Fast open (index_fast.c): the signature of the files a sync consults
  * (1 when HEAD names an unsafe ref: no signature), and recording it with
  * the index's options after a sync that left nothing dirty (best effort). */

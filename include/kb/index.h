@@ -82,7 +82,7 @@ void kb_index_close(kb_index *idx);
  * synonym file, and all still match.  Returns 0 with *out set (close with
  * kb_index_close), or 1 with *out NULL when it cannot tell (anything moved,
  * no index file, a .git file or another owner's repository, a read-only
- * cache directory): the caller then opens the store and uses
+ * cache directory, a small file failing SQLite's quick_check): the caller then opens the store and uses
  * kb_index_open_store().  Never fails otherwise; leaves no error set.
  * A case file edited in place without touching git's index is missed
  * exactly as kb_index_open_store() misses it.

@@ -185,3 +185,20 @@ test_search_after_commit_and_gap() {
 	expect_rc 1
 	! grep -q "wombat" kb/.git/kb/gaps.log || fail "gap logged with KB_NO_GAPS_LOG"
 }
+
+# A damaged index is rebuilt by the next search, also once the state was
+# recorded for the git-free open (pages in the middle of the file zeroed).
+test_search_damaged_index_rebuilt() {
+	sample_kb kb
+	kbrun --kb kb search chiller
+	expect_rc 0
+	kbrun --kb kb search chiller
+	expect_rc 0
+	dd if=/dev/zero of=kb/.git/kb/index.sqlite bs=4096 seek=40 count=60 conv=notrunc 2>/dev/null
+	kbrun --kb kb search chiller
+	expect_rc 0
+	expect_out "CHL-0001"
+	kbrun --kb kb search chiller
+	expect_rc 0
+	expect_out "CHL-0001"
+}
