@@ -574,8 +574,9 @@ int main(int argc, char **argv)
 		corpus_release(&c);
 		return 1;
 	}
-	corpus_release(&c);
+	/* before corpus_release(), which forgets the count */
 	printf("gen_cases %zu\ngen_bytes %zu\ngen_sample_cases %zu\ngen_write_s %.2f\n", n, bytes,
 	       c.ncases, bench_now() - t0);
+	corpus_release(&c);
 	return 0;
 }

@@ -175,13 +175,17 @@ int cmd_search(int argc, char **argv)
 		return cli_usage_error("search needs a query");
 	cli_join_args(&query, argc - optind, argv + optind);
 	set_markers(&o);
-	if ((rc = open_index(&s, &idx)))
+	/* without git when the index is provably current (kb/index.h) */
+	if (kb_index_open_current(&idx, cli.kb_dir ? cli.kb_dir : ".") != 0 &&
+	    (rc = open_index(&s, &idx)))
 		goto done;
 	if (kb_index_search(idx, query.ptr, &o.so, &hits) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
-	kb_gaps_record(s, "search", query.ptr, &hits);  /* best effort: docs/audit.md */
+	/* best effort (docs/audit.md); a search is a gap only without hits */
+	if (s || (hits.count == 0 && kb_store_open(&s, cli.kb_dir ? cli.kb_dir : ".") == 0))
+		kb_gaps_record(s, "search", query.ptr, &hits);
 	kb_buf_printf(&what, "'%s'", query.ptr);
 	rc = finish(&hits, &o, what.ptr);
 done:

@@ -205,23 +205,14 @@ typedef struct {
 	size_t n, alloc;
 } dup_list;
 
-/* Add (a, b, score) or raise the score of the pair already there.  Pairs
- * are few (only those above the threshold), so a linear look is enough. */
+/* Append the pair (a, b) with ids in order; merge_pairs() later keeps one
+ * entry per pair. */
 static void dups_add(dup_list *d, const dcase *a, const dcase *b, double score)
 {
-	size_t i;
-
 	if (strcmp(a->id, b->id) > 0) {
 		const dcase *t = a;
 		a = b;
 		b = t;
-	}
-	for (i = 0; i < d->n; i++) {
-		if (!strcmp(d->v[i].a, a->id) && !strcmp(d->v[i].b, b->id)) {
-			if (score > d->v[i].score)
-				d->v[i].score = score;
-			return;
-		}
 	}
 	if (d->n == d->alloc) {
 		d->alloc = d->alloc ? 2 * d->alloc : 16;
@@ -240,6 +231,34 @@ static void dup_strings_free(kb_duplicate *x)
 	free(x->b);
 	free(x->title_a);
 	free(x->title_b);
+}
+
+static int cmp_ids(const void *x, const void *y)
+{
+	const kb_duplicate *a = x, *b = y;
+	int c = strcmp(a->a, b->a);
+
+	return c ? c : strcmp(a->b, b->b);
+}
+
+/* One entry per pair (found from both sides): the better score. */
+static void merge_pairs(dup_list *d)
+{
+	size_t i, j = 0;
+
+	if (d->n == 0)
+		return;
+	qsort(d->v, d->n, sizeof(*d->v), cmp_ids);
+	for (i = 0; i < d->n; i++) {
+		if (j && !cmp_ids(&d->v[j - 1], &d->v[i])) {
+			if (d->v[i].score > d->v[j - 1].score)
+				d->v[j - 1].score = d->v[i].score;
+			dup_strings_free(&d->v[i]);
+		} else {
+			d->v[j++] = d->v[i];
+		}
+	}
+	d->n = j;
 }
 
 static int cmp_dup(const void *x, const void *y)
@@ -310,6 +329,7 @@ int kb_index_duplicates(kb_duplicate **out, size_t *n, kb_index *idx, kb_store *
 	idx->no_snippets = 0;
 	if (rc < 0)
 		goto done;
+	merge_pairs(&d);
 	if (d.n)
 		qsort(d.v, d.n, sizeof(*d.v), cmp_dup);
 	while (opts->limit && d.n > opts->limit)

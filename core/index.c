@@ -248,7 +248,7 @@ static int schema_objects(kb_index *idx)
  */
 #define QUICK_CHECK_MAX_BYTES (32 * 1024 * 1024)
 
-static int quick_check_ok(kb_index *idx)
+int kb_index__quick_check_ok(kb_index *idx)
 {
 	sqlite3_stmt *st = NULL;
 	struct stat sb;
@@ -286,7 +286,7 @@ static int validate(kb_index *idx)
 	}
 	if (n == 0)
 		return create_schema(idx);
-	if (!quick_check_ok(idx))
+	if (!kb_index__quick_check_ok(idx))
 		return 1;
 	rc = meta_get(idx, "schema_version", &v);
 	if (rc == 0 && strcmp(v.ptr, KB_INDEX_SCHEMA_VERSION))
@@ -1271,14 +1271,20 @@ static void options_from_config(kb_index_options *opts, const kb_config *cfg)
 
 /* The synonym table named by search.synonyms, read through the store (so
  * symlinks and paths outside the KB are refused); missing = empty. */
-static int load_synonyms(kb_synonyms **out, kb_store *s)
+static const char *synonyms_file(kb_store *s)
 {
 	const char *file = kb_config_get(kb_store_config(s), "search.synonyms");
+
+	return file && *file ? file : KB_SYNONYMS_FILE;
+}
+
+static int load_synonyms(kb_synonyms **out, kb_store *s)
+{
+	const char *file = synonyms_file(s);
 	kb_buf text = KB_BUF_INIT;
 	int rc;
 
 	*out = NULL;
-	file = file && *file ? file : KB_SYNONYMS_FILE;
 	rc = kb_store_read_file(&text, s, file, 16u * 1024 * 1024);
 	if (rc == KB_ENOTFOUND) {
 		*out = kb_synonyms_new();
@@ -1329,11 +1335,14 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 {
 	kb_index_options opts = KB_INDEX_OPTIONS_INIT;
 	kb_synonyms *syn = NULL;
-	kb_buf path = KB_BUF_INIT;
+	kb_buf path = KB_BUF_INIT, sig = KB_BUF_INIT;
 	kb_index *idx = NULL;
-	int rc;
+	int rc, fast;
 
 	*out = NULL;
+	/* taken before the sync: a change during it leaves a stale signature */
+	fast = kb_index__fast_sig(&sig, kb_store_workdir(s), kb_store_gitdir(s),
+				  synonyms_file(s)) == 0;
 	options_from_config(&opts, kb_store_config(s));
 	if ((rc = load_synonyms(&syn, s)))
 		goto done;
@@ -1348,6 +1357,8 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 	idx->busy = 0;
 	rc = sync_mode(idx, s, 0, NULL, NULL);
 	sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
+	if (rc == 0 && fast && strcmp(idx->path, ":memory:"))
+		kb_index__fast_record(idx, sig.ptr, synonyms_file(s));
 	if (rc == KB_ERROR && idx->damaged)
 		rc = reopen_rebuild(idx, s);
 	else if (rc == KB_ERROR && idx->busy) {
@@ -1357,6 +1368,7 @@ int kb_index_open_store(kb_index **out, kb_store *s)
 done:
 	kb_synonyms_free(syn);
 	kb_buf_release(&path);
+	kb_buf_release(&sig);
 	if (rc) {
 		kb_index_close(idx);
 		return rc;

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "kb/buf.h"
 #include "kb/index.h"
 
 #define KB_INDEX_SCHEMA_VERSION "2"
@@ -88,6 +89,17 @@ int64_t kb_index__df_changes(kb_index *idx);
 int kb_index__df_stale(kb_index *idx);
 int kb_index__vocab(kb_index *idx);
 int kb_index__refresh_df(kb_index *idx);
+
+/* 1 when the file passes PRAGMA quick_check, or is too big to check at
+ * every open (over 32 MB: SQLite then finds bad pages when it reads them). */
+int kb_index__quick_check_ok(kb_index *idx);
+
+/* Fast open (index_fast.c): the signature of the files a sync consults
+ * (1 when HEAD names an unsafe ref: no signature), and recording it with
+ * the index's options after a sync that left nothing dirty (best effort). */
+int kb_index__fast_sig(kb_buf *out, const char *workdir, const char *gitdir,
+		       const char *synfile);
+void kb_index__fast_record(kb_index *idx, const char *sig, const char *synfile);
 
 /* The FTS5 API of a database, or NULL. */
 fts5_api *kb_index__fts5_api(sqlite3 *db);

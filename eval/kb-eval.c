@@ -31,6 +31,8 @@ typedef struct {
 	size_t max_terms;     /* 0 = library default */
 	double title_weight;  /* 0 = library default weights */
 	int large;            /* also run on large corpora when no --variants is given */
+	double max_df_ratio;  /* 0 = library default */
+	double postings_per_doc; /* postings budget per indexed case; 0 = library default */
 } variant;
 
 /* Corpora above this many documents run only the variants marked `large`. */
@@ -44,6 +46,10 @@ static const variant all_variants[] = {
 	{ "kb similar title=symptom", "kb", 1, MODE_SIMILAR, 0, 1, 0 },
 	{ "kb search (AND)", "kb", 1, MODE_SEARCH, 0, 0, 1 },
 	{ "kb similar stem=0", "kb", 0, MODE_SIMILAR, 0, 0, 0 },
+	{ "kb similar postings=1.0N", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 1.0 },
+	{ "kb similar df<=50%", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0.5, 0 },
+	{ "kb similar df<=50% postings=1.0N", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0.5, 1.0 },
+	{ "kb similar every term", "kb", 1, MODE_SIMILAR, 200, 0, 0, 1.0, 100.0 },
 	{ "unicode61 similar", "unicode61", 1, MODE_SIMILAR, 0, 0, 1 },
 	{ "porter similar", "porter", 1, MODE_SIMILAR, 0, 0, 0 },
 	{ "trigram similar", "trigram", 1, MODE_SIMILAR, 0, 0, 1 },
@@ -189,6 +195,9 @@ static size_t run_query(engine *e, const variant *v, const ev_set *set, const ev
 		return run_raw(e->raw, set, q, limit, ranked);
 	so.limit = limit + 1;
 	so.max_terms = v->max_terms;
+	so.max_df_ratio = v->max_df_ratio;
+	if (v->postings_per_doc > 0)
+		so.max_postings = (size_t)(v->postings_per_doc * (double)set->ndocs) + 1;
 	rc = v->mode == MODE_SIMILAR ? kb_index_similar(idx, q->text, &so, &hits)
 				     : kb_index_search(idx, q->text, &so, &hits);
 	if (rc && rc != KB_EINPUT)

@@ -74,6 +74,21 @@ int kb_index_open(kb_index **out, const char *path, const kb_index_options *opts
 int kb_index_open_store(kb_index **out, kb_store *s);
 void kb_index_close(kb_index *idx);
 
+/*
+ * Open the index of the KB at or above `dir` without git, only when it is
+ * provably current: kb_index_open_store() recorded, after its last sync
+ * left no dirty file, the identity (inode, size, mtime, ctime) of HEAD,
+ * the branch ref, packed-refs, git's index, cases/, kb.conf and the
+ * synonym file, and all still match.  Returns 0 with *out set (close with
+ * kb_index_close), or 1 with *out NULL when it cannot tell (anything moved,
+ * no index file, a .git file or another owner's repository, a read-only
+ * cache directory, a small file failing SQLite's quick_check): the caller then opens the store and uses
+ * kb_index_open_store().  Never fails otherwise; leaves no error set.
+ * A case file edited in place without touching git's index is missed
+ * exactly as kb_index_open_store() misses it.
+ */
+int kb_index_open_current(kb_index **out, const char *dir);
+
 typedef struct {
 	size_t added, updated, removed;   /* cases */
 	int rebuilt;                      /* 1 when the index was rebuilt from scratch */

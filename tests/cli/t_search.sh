@@ -161,3 +161,44 @@ test_search_since() {
 	expect_rc 0
 	json_check "$hits_shape"
 }
+
+# A second search opens the index without git (kb_index_open_current) once
+# the first recorded the state; it must still see a new commit at once,
+# and a search without hits is still logged as a gap.
+test_search_after_commit_and_gap() {
+	sample_kb kb
+	kbrun --kb kb search zanzibar
+	expect_rc 1
+	kbrun --kb kb search chiller
+	expect_rc 0
+	write_case kb/cases/PMP-0100.md PMP-0100 "Zanzibar pump seal weeps" draft
+	kbrun --kb kb add kb/cases/PMP-0100.md
+	expect_rc 0
+	kbrun --kb kb search zanzibar
+	expect_rc 0
+	expect_out "PMP-0100"
+	(cd kb/cases && kbrun search zanzibar && expect_rc 0 && expect_out "PMP-0100")
+	kbrun --kb kb search quokka
+	expect_rc 1
+	grep -q "quokka" kb/.git/kb/gaps.log || fail "gap not logged: $(cat kb/.git/kb/gaps.log)"
+	KB_NO_GAPS_LOG=1 kbrun --kb kb search wombat
+	expect_rc 1
+	! grep -q "wombat" kb/.git/kb/gaps.log || fail "gap logged with KB_NO_GAPS_LOG"
+}
+
+# A damaged index is rebuilt by the next search, also once the state was
+# recorded for the git-free open (pages in the middle of the file zeroed).
+test_search_damaged_index_rebuilt() {
+	sample_kb kb
+	kbrun --kb kb search chiller
+	expect_rc 0
+	kbrun --kb kb search chiller
+	expect_rc 0
+	dd if=/dev/zero of=kb/.git/kb/index.sqlite bs=4096 seek=40 count=60 conv=notrunc 2>/dev/null
+	kbrun --kb kb search chiller
+	expect_rc 0
+	expect_out "CHL-0001"
+	kbrun --kb kb search chiller
+	expect_rc 0
+	expect_out "CHL-0001"
+}

@@ -646,6 +646,85 @@ static void test_rebuild(void **state)
 	kbdir_free(&k);
 }
 
+/* 1 when kb_index_open_current() can open the KB at `dir`; checks that
+ * the index it gives is usable and leaves no error behind. */
+static int fast_open(const char *dir, int64_t want_count)
+{
+	kb_index *idx = (kb_index *)1;
+	int rc = kb_index_open_current(&idx, dir);
+
+	assert_true(rc == 0 || rc == 1);
+	if (rc) {
+		assert_null(idx);
+		assert_int_equal(kb_error_last()->code, 0);
+		return 0;
+	}
+	assert_int_equal(kb_index_count(idx), want_count);
+	kb_index_close(idx);
+	return 1;
+}
+
+static void reopen_store(kbdir *k)
+{
+	kb_index *idx = NULL;
+
+	if (kb_index_open_store(&idx, k->s))
+		fail_msg("open_store: %s", kb_error_last()->message);
+	kb_index_close(idx);
+}
+
+/* The git-free open: only after kb_index_open_store() recorded the state,
+ * refused as soon as a commit, kb.conf or the synonym file moves, found
+ * from a sub-directory, with the recorded weights and synonyms. */
+static void test_open_current(void **state)
+{
+	static const char *const pmp[] = { "cases/PMP-0003.md" };
+	const char *text[] = { cases_md[2] };
+	kb_buf p = KB_BUF_INIT, sub = KB_BUF_INIT;
+	kb_hits h = KB_HITS_INIT;
+	kb_index *idx = NULL;
+	kbdir k;
+
+	(void)state;
+	kbdir_init(&k);
+	assert_false(fast_open(k.dir, 3));          /* no index yet */
+	reopen_store(&k);
+	assert_true(fast_open(k.dir, 3));
+	kb_buf_printf(&sub, "%s/cases", k.dir);
+	assert_true(fast_open(sub.ptr, 3));
+
+	/* synonyms come along: 跳闸 finds the English case through "trip" */
+	kb_buf_printf(&p, "%s/synonyms.txt", k.dir);
+	tu_write_str(p.ptr, "trip, 跳闸\n");
+	assert_false(fast_open(k.dir, 3));
+	reopen_store(&k);
+	assert_int_equal(kb_index_open_current(&idx, k.dir), 0);
+	assert_int_equal(kb_index_search(idx, "跳闸", NULL, &h), 0);
+	assert_true(h.count >= 1);
+	kb_hits_release(&h);
+	kb_index_close(idx);
+
+	/* a commit moves the branch ref */
+	commit_files(&k, pmp, text, 1);
+	assert_false(fast_open(k.dir, 4));
+	reopen_store(&k);
+	assert_true(fast_open(k.dir, 4));
+
+	/* a config change (weights, tokenizer) */
+	kb_buf_clear(&p);
+	kb_buf_printf(&p, "%s/kb.conf", k.dir);
+	tu_write_str(p.ptr, "[search]\n\tweight.title = 9\n");
+	assert_false(fast_open(k.dir, 4));
+	reopen_store(&k);
+	assert_true(fast_open(k.dir, 4));
+
+	/* not a KB */
+	assert_false(fast_open("/", 0));
+	kb_buf_release(&p);
+	kb_buf_release(&sub);
+	kbdir_free(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_sync_rewritten_history_rebuilds),
 		cmocka_unit_test(test_open_store_while_another_writes),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_open_current),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
