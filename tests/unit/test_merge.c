@@ -233,6 +233,28 @@ static void test_key_deleted_against_changed(void **state)
 	free(theirs);
 }
 
+static void test_comments_edited_by_theirs_kept(void **state)
+{
+	char *ours = edit(base_text, "Worn bearing.", "Dry bearing.");
+	char *t1 = edit(base_text, "# the site as the customer names it", "# the site (customer's name)");
+	char *theirs = edit(t1, "updated: 2024-05-01\n", "updated: 2024-05-01\n# reviewed in June\n");
+	char *want1 = edit(ours, "# the site as the customer names it", "# the site (customer's name)");
+	char *want = edit(want1, "updated: 2024-05-01\n", "updated: 2024-05-01\n# reviewed in June\n");
+	char *r;
+	size_t n = 9;
+
+	(void)state;
+	r = merge(base_text, ours, theirs, &n);
+	assert_int_equal(n, 0);
+	assert_string_equal(r, want);
+	free(r);
+	free(ours);
+	free(t1);
+	free(theirs);
+	free(want1);
+	free(want);
+}
+
 static void test_tags_merge_as_sets(void **state)
 {
 	char *ours = edit(base_text, "tags: [pump, motor]", "tags: [pump, motor, bearing]");
@@ -877,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_same_key_changed_differently),
 		cmocka_unit_test(test_key_added_and_deleted),
 		cmocka_unit_test(test_key_deleted_against_changed),
+		cmocka_unit_test(test_comments_edited_by_theirs_kept),
 		cmocka_unit_test(test_tags_merge_as_sets),
 		cmocka_unit_test(test_links_block_list_merge_as_sets),
 		cmocka_unit_test(test_updated_takes_later_date),
