@@ -1,7 +1,7 @@
 /*
  * store_internal.h - private: the kb_store object and helpers shared by
  * store.c (open, init, reads), store_history.c (log, changes) and txn.c
- * (writes).  Not installed; nothing outside core/store*.c and txn.c uses it.
+ * (writes), and by core/sync*.c (kb sync).  Not installed; nothing else uses it.
  */
 #ifndef KB_STORE_INTERNAL_H
 #define KB_STORE_INTERNAL_H
@@ -15,6 +15,7 @@ struct kb_store {
 	char *workdir;       /* absolute, ends with '/' */
 	char *gitdir;        /* absolute, ends with '/' */
 	kb_config *config;
+	git_odb_backend *mempack; /* kb_txn_set_bulk()'s in-memory pack, owned by the odb */
 };
 
 /* libgit2's last message, or `fallback` when it has none. */
