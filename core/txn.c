@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 #include "kb/error.h"
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
-
+#include "pack_internal.h"
 #include "store_internal.h"
 
 typedef struct {
@@ -39,12 +37,13 @@ struct kb_txn {
 	size_t *byname;    /* open-addressing index of items by relpath: i + 1, 0 = free */
 	size_t nbyname;    /* slots, a power of two */
 	int bulk;          /* kb_txn_set_bulk(): blobs go to a pack as they are put */
-	size_t pending;    /* bytes in the in-memory pack not yet flushed */
-	git_oid *queued;   /* their ids */
+	kb__pack pack;     /* bulk: blobs deflated but not yet written */
+	git_oid *queued;   /* their ids, a set (zero = free slot) */
 	size_t nqueued, aqueued;
 };
 
-/* In bulk mode, blobs wait in memory until this many bytes, then become a pack. */
+/* In bulk mode, deflated blobs wait in memory until this many bytes, then
+ * become a pack. */
 #define TXN_PACK_FLUSH (32u * 1024 * 1024)
 
 /* ---- checks ----------------------------------------------------------------- */
@@ -128,6 +127,7 @@ int kb_txn_begin(kb_txn **out, kb_store *s)
 		return rc;
 	*out = kb_xcalloc(1, sizeof(kb_txn));
 	(*out)->s = s;
+	kb_buf_init(&(*out)->pack.body);
 	return 0;
 }
 
@@ -191,54 +191,46 @@ static txn_change *slot(kb_txn *t, const char *relpath)
 	return c;
 }
 
-/* ---- bulk mode: blobs into an in-memory pack ----------------------------- */
+/* ---- bulk mode: blobs into a pack as they are put -------------------------- */
 
-/*
- * The store's mempack backend, added to the repository's object database
- * once, BELOW the loose backend: ordinary writes still go to loose objects,
- * reads find the queued blobs, and only bulk puts write into it directly.
- * libgit2 cannot remove a backend, so it lives as long as the store.
- */
-static int mempack(git_odb_backend **out, kb_store *s)
+/* 1 when the blob is already in this batch (same contents put twice);
+ * otherwise remember it.  Open addressing on the id's first bytes. */
+static int batch_seen(kb_txn *t, const git_oid *id)
 {
-	git_odb_backend *mp = NULL;
-	git_odb *odb = NULL;
-	int err = 0;
+	size_t i, mask;
+	git_oid *old = t->queued;
+	size_t oldcap = t->aqueued;
 
-	if (!s->mempack) {
-		if ((err = git_repository_odb(&odb, s->repo)) == 0 &&
-		    (err = git_mempack_new(&mp)) == 0 &&
-		    (err = git_odb_add_backend(odb, mp, 0)) < 0)
-			mp->free(mp);
-		if (err == 0)
-			s->mempack = mp;
-		git_odb_free(odb);
+	if (2 * (t->nqueued + 1) > t->aqueued) {
+		t->aqueued = t->aqueued ? 2 * t->aqueued : 1024;
+		t->queued = kb_xcalloc(t->aqueued, sizeof(*t->queued));
+		t->nqueued = 0;
+		for (i = 0; i < oldcap; i++)
+			if (!git_oid_is_zero(&old[i]))
+				batch_seen(t, &old[i]);
+		free(old);
 	}
-	*out = s->mempack;
-	if (err < 0)
-		return kb_error_set(KB_ERROR, s->workdir, 0, "cannot start an in-memory pack: %s",
-				    kb__git_msg("unknown error"));
+	mask = t->aqueued - 1;
+	for (i = ((size_t)id->id[0] << 8 | id->id[1] | (size_t)id->id[2] << 16) & mask;
+	     !git_oid_is_zero(&t->queued[i]); i = (i + 1) & mask)
+		if (git_oid_equal(&t->queued[i], id))
+			return 1;
+	git_oid_cpy(&t->queued[i], id);
+	t->nqueued++;
 	return 0;
 }
 
-/* Write the queued blobs as one pack (and its index) in objects/pack and
- * empty the queue.  (git_mempack_dump() packs only what commits reach.) */
+/* Write the queued blobs as one pack (and its index) in objects/pack. */
 static int flush_pack(kb_txn *t)
 {
-	git_packbuilder *pb = NULL;
-	size_t i;
 	int err;
 
-	if (!t->nqueued)
+	if (!t->pack.count)
 		return 0;
-	err = git_packbuilder_new(&pb, t->s->repo);
-	for (i = 0; i < t->nqueued && err == 0; i++)
-		err = git_packbuilder_insert(pb, &t->queued[i], NULL);
-	if (err == 0)
-		err = git_packbuilder_write(pb, NULL, 0, NULL, NULL);
-	git_packbuilder_free(pb);
-	git_mempack_reset(t->s->mempack);
-	t->pending = t->nqueued = 0;
+	err = kb__pack_write(&t->pack, t->s->repo);
+	if (t->queued)
+		memset(t->queued, 0, t->aqueued * sizeof(*t->queued));
+	t->nqueued = 0;
 	if (err < 0)
 		return kb_error_set(KB_EIO, t->s->workdir, 0, "cannot write a pack: %s",
 				    kb__git_msg("unknown error"));
@@ -247,31 +239,25 @@ static int flush_pack(kb_txn *t)
 
 int kb_txn_set_bulk(kb_txn *t)
 {
-	git_odb_backend *mp;
-	int rc = mempack(&mp, t->s);
-
-	if (rc == 0)
-		t->bulk = 1;
-	return rc;
+	t->bulk = 1;
+	return 0;
 }
 
-/* Bulk put: hash and queue the blob now, keep only its id. */
+/* Bulk put: hash and deflate the blob into the pending pack now, keep only
+ * its id; the pack is written every TXN_PACK_FLUSH bytes and at commit. */
 static int store_blob(kb_txn *t, txn_change *c, const void *data, size_t len)
 {
-	git_odb_backend *mp = t->s->mempack;
+	int rc;
 
-	if (git_odb_hash(&c->blob, data, len, GIT_OBJECT_BLOB) < 0 ||
-	    mp->write(mp, &c->blob, data, len, GIT_OBJECT_BLOB) < 0)
+	if (git_odb_hash(&c->blob, data, len, GIT_OBJECT_BLOB) < 0)
 		return kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s", c->relpath,
 				    kb__git_msg("unknown error"));
 	c->stored = 1;
-	t->pending += len;
-	if (t->nqueued == t->aqueued) {
-		t->aqueued = t->aqueued ? 2 * t->aqueued : 256;
-		t->queued = kb_xrealloc(t->queued, t->aqueued * sizeof(*t->queued));
-	}
-	git_oid_cpy(&t->queued[t->nqueued++], &c->blob);
-	return t->pending >= TXN_PACK_FLUSH ? flush_pack(t) : 0;
+	if (batch_seen(t, &c->blob))
+		return 0;
+	if ((rc = kb__pack_add(&t->pack, GIT_OBJECT_BLOB, data, len)) < 0)
+		return rc;
+	return t->pack.body.len >= TXN_PACK_FLUSH ? flush_pack(t) : 0;
 }
 
 int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len)
@@ -901,8 +887,7 @@ void kb_txn_free(kb_txn *t)
 	if (!t)
 		return;
 	undo_files(t);
-	if (t->bulk && t->nqueued)
-		git_mempack_reset(t->s->mempack);  /* blobs never committed */
+	kb__pack_release(&t->pack);  /* blobs never written */
 	free(t->queued);
 	for (i = 0; i < t->count; i++) {
 		free(t->items[i].relpath);

@@ -3,8 +3,12 @@
  * files parsed with GMime 3 (MIME multipart, quoted-printable and base64,
  * charsets converted to UTF-8), messages grouped into threads by
  * References/In-Reply-To or normalised Subject, one record per thread.
+ * Files are streamed: a first pass keeps each message's headers and byte
+ * range, the text is read again thread by thread (bounded memory).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +25,9 @@ typedef struct {
 	size_t order;     /* position in the run, for stable sorting */
 	gint64 date;      /* unix seconds, 0 when unknown */
 	char *when;       /* "2024-03-04 08:00 +0800" or "undated" (g_free) */
-	char *from, *subject, *subject_key, *body;   /* owned, UTF-8 */
+	char *from, *subject, *subject_key;   /* owned, UTF-8 */
+	gint64 start, end;  /* bytes of the message in its file (end -1: to the end) */
+	int mbox;           /* the file is an mbox: parse from the "From " line */
 	char **ids;       /* own Message-ID, then References and In-Reply-To */
 	size_t nids;
 	int has_refs;
@@ -32,6 +38,7 @@ typedef struct {
 	mail_msg *items;
 	size_t count, alloc;
 	int warned;       /* the parser reported a truncated or broken structure */
+	unsigned long long bytes_total;
 } mail_list;
 
 static const char *const mail_exts[] = { ".eml", ".mbox", ".mbx", NULL };
@@ -215,18 +222,30 @@ static char *address_text(InternetAddressList *l)
 	return copy;
 }
 
-/* Line number (1-based) of byte `offset` in `text`. */
-static int line_of(const kb_buf *text, gint64 offset)
-{
-	int line = 1;
-	size_t i;
+/*
+ * Line numbers of mbox separators without holding the file: a second
+ * reader moves forward to each separator's offset counting newlines
+ * (offsets only grow), so the file is read once more in all.
+ */
+typedef struct {
+	FILE *f;
+	gint64 at;  /* bytes counted */
+	int line;   /* line of byte `at` */
+} line_counter;
 
-	for (i = 0; i < text->len && (gint64)i < offset; i++)
-		line += text->ptr[i] == '\n';
-	return line;
+static int line_at(line_counter *lc, gint64 offset)
+{
+	int c;
+
+	while (lc->f && lc->at < offset && (c = getc(lc->f)) != EOF) {
+		lc->at++;
+		lc->line += c == '\n';
+	}
+	return lc->line;
 }
 
-static void add_message(mail_list *l, GMimeMessage *msg, const char *path, int line)
+static void add_message(mail_list *l, GMimeMessage *msg, const char *path, int line,
+			gint64 start, int mbox)
 {
 	GDateTime *date = g_mime_message_get_date(msg);
 	const char *subject = g_mime_message_get_subject(msg);
@@ -246,7 +265,12 @@ static void add_message(mail_list *l, GMimeMessage *msg, const char *path, int l
 	m->from = address_text(g_mime_message_get_from(msg));
 	m->subject = kb_xstrdup(subject ? subject : "");
 	m->subject_key = subject_key(subject);
-	m->body = message_body(msg);
+	m->start = start;
+	m->end = -1;
+	m->mbox = mbox;
+	if (l->count > 1 && mbox && l->items[l->count - 2].mbox &&
+	    !strcmp(l->items[l->count - 2].source, path))
+		l->items[l->count - 2].end = start;
 	add_id(m, g_mime_message_get_message_id(msg));
 	add_refs(m, msg, "References");
 	add_refs(m, msg, "In-Reply-To");
@@ -259,35 +283,60 @@ static size_t find_group(mail_list *l, size_t i)
 	return i;
 }
 
-static int share_id(const mail_msg *a, const mail_msg *b)
+static void join(mail_list *l, size_t i, size_t j)
 {
-	size_t i, j;
+	size_t a = find_group(l, i), b = find_group(l, j);
 
-	for (i = 0; i < a->nids; i++)
-		for (j = 0; j < b->nids; j++)
-			if (!strcmp(a->ids[i], b->ids[j]))
-				return 1;
-	return 0;
+	if (a != b)
+		l->items[a > b ? a : b].group = a < b ? a : b;
 }
 
-/* Join messages that share a Message-ID or reference, then messages
- * without references to others with the same normalised subject. */
+/*
+ * Join messages that share a Message-ID or reference, then messages
+ * without references to others with the same normalised subject.  Hash
+ * tables (first message per id, per subject, per subject among messages
+ * without references) give the same groups as comparing every pair, in
+ * linear time for the tens of thousands of messages of a large mbox.
+ */
 static void group_threads(mail_list *l)
 {
-	size_t i, j, a, b;
+	GHashTable *ids = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *subj = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *norefs = g_hash_table_new(g_str_hash, g_str_equal);
+	gpointer v;
+	size_t i, j;
 
-	for (i = 0; i < l->count; i++)
-		for (j = i + 1; j < l->count; j++) {
-			mail_msg *x = &l->items[i], *y = &l->items[j];
-			int same = share_id(x, y) ||
-				   ((!x->has_refs || !y->has_refs) && *x->subject_key &&
-				    !strcmp(x->subject_key, y->subject_key));
+	for (i = 0; i < l->count; i++) {
+		mail_msg *m = &l->items[i];
 
-			if (same && (a = find_group(l, i)) != (b = find_group(l, j)))
-				l->items[a > b ? a : b].group = a < b ? a : b;
+		for (j = 0; j < m->nids; j++) {
+			if (g_hash_table_lookup_extended(ids, m->ids[j], NULL, &v))
+				join(l, (size_t)GPOINTER_TO_SIZE(v), i);
+			else
+				g_hash_table_insert(ids, m->ids[j], GSIZE_TO_POINTER(i));
 		}
+		if (!*m->subject_key)
+			continue;
+		if (!g_hash_table_contains(subj, m->subject_key))
+			g_hash_table_insert(subj, m->subject_key, GSIZE_TO_POINTER(i));
+		if (!m->has_refs && !g_hash_table_contains(norefs, m->subject_key))
+			g_hash_table_insert(norefs, m->subject_key, GSIZE_TO_POINTER(i));
+	}
+	for (i = 0; i < l->count; i++) {
+		mail_msg *m = &l->items[i];
+
+		if (!*m->subject_key)
+			continue;
+		if (!m->has_refs)
+			join(l, (size_t)GPOINTER_TO_SIZE(g_hash_table_lookup(subj, m->subject_key)), i);
+		else if (g_hash_table_lookup_extended(norefs, m->subject_key, NULL, &v))
+			join(l, (size_t)GPOINTER_TO_SIZE(v), i);
+	}
 	for (i = 0; i < l->count; i++)
 		l->items[i].group = find_group(l, i);
+	g_hash_table_destroy(ids);
+	g_hash_table_destroy(subj);
+	g_hash_table_destroy(norefs);
 }
 
 /* Thread first (by its first message), then date, then input order. */
@@ -323,37 +372,111 @@ static int not_mail(GMimeMessage *m)
 	       !g_mime_object_get_header(o, "Message-ID") && !g_mime_object_get_header(o, "Date");
 }
 
-static int parse_file(mail_list *l, const char *path, const kb_buf *text)
+/*
+ * First pass over a file, streamed: one message in memory at a time.  Each
+ * message is parsed whole (so a broken MIME structure is found here, before
+ * anything is imported) but only its headers and byte range are kept; its
+ * text is read again when its thread is imported (message_text()).
+ */
+static int parse_file(mail_list *l, const char *path, int mbox)
 {
-	int mbox = text->len >= 5 && !memcmp(text->ptr, "From ", 5);
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->ptr, text->len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeStream *stream = g_mime_stream_fs_open(path, O_RDONLY, 0, NULL);
+	GMimeParser *parser = stream ? g_mime_parser_new_with_stream(stream) : NULL;
 	GMimeParserOptions *po = g_mime_parser_options_new();
+	line_counter lc = { mbox ? fopen(path, "rb") : NULL, 0, 1 };
 	GMimeMessage *msg;
+	gint64 start = 0;
 	int rc = 0, n = 0;
 
+	if (!parser) {
+		rc = kb_error_set(KB_EIO, path, 0, "cannot read: %s", strerror(errno));
+		goto done;
+	}
 	g_mime_parser_options_set_warning_callback(po, on_warning, l);
 	g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
 	l->warned = 0;
 	while (rc == 0 && !g_mime_parser_eos(parser) &&
 	       (msg = g_mime_parser_construct_message(parser, po))) {
 		n++;
+		if (mbox)
+			start = g_mime_parser_get_mbox_marker_offset(parser);
 		if (l->warned)
-			rc = kb_error_set(KB_EINPUT, path, mbox ? line_of(text, g_mime_parser_get_mbox_marker_offset(parser)) : 0,
+			rc = kb_error_set(KB_EINPUT, path, mbox ? line_at(&lc, start) : 0,
 					  "broken MIME structure in message %d (missing or wrong boundary, truncated)", n);
 		else if (not_mail(msg))
 			rc = kb_error_set(KB_EINPUT, path, 0, "not a mail message (no From, Subject, Date or Message-ID header)");
 		else
-			add_message(l, msg, path, mbox ? line_of(text, g_mime_parser_get_mbox_marker_offset(parser)) : n);
+			add_message(l, msg, path, mbox ? line_at(&lc, start) : n, start, mbox);
 		g_object_unref(msg);
 		if (!mbox)
 			break;
 	}
 	if (rc == 0 && n == 0)
 		rc = kb_error_set(KB_EINPUT, path, 0, "no mail message found");
+done:
+	if (lc.f)
+		fclose(lc.f);
 	g_mime_parser_options_free(po);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	return rc;
+}
+
+/* Second pass: the text of message m, parsed again from its byte range. */
+static int message_text(char **out, const mail_msg *m)
+{
+	GMimeStream *file = g_mime_stream_fs_open(m->source, O_RDONLY, 0, NULL);
+	GMimeStream *part = file ? g_mime_stream_substream(file, m->start, m->end) : NULL;
+	GMimeParser *parser = part ? g_mime_parser_new_with_stream(part) : NULL;
+	GMimeMessage *msg = NULL;
+
+	*out = NULL;
+	if (parser) {
+		g_mime_parser_set_format(parser, m->mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+		msg = g_mime_parser_construct_message(parser, NULL);
+	}
+	if (msg)
+		*out = message_body(msg);
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (part)
+		g_object_unref(part);
+	if (file)
+		g_object_unref(file);
+	if (!*out)
+		return kb_error_set(KB_EIO, m->source, m->line, "cannot read the message again: %s",
+				    file ? "it changed during the import" : strerror(errno));
+	return 0;
+}
+
+/* Reject what is not mail before parsing: empty, binary (a NUL byte). */
+static int check_file(const char *path, int *mbox, unsigned long long *size)
+{
+	char chunk[65536];
+	FILE *f = fopen(path, "rb");
+	size_t n, total = 0;
+	int rc = 0;
+
+	if (!f)
+		return kb_error_set(errno == ENOENT ? KB_ENOTFOUND : KB_EIO, path, 0,
+				    "cannot read: %s", strerror(errno));
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (total == 0)
+			*mbox = n >= 5 && !memcmp(chunk, "From ", 5);
+		if (memchr(chunk, '\0', n))
+			rc = kb_error_set(KB_EINPUT, path, 0, "binary file (NUL byte), not mail");
+		total += n;
+	}
+	if (rc == 0 && ferror(f))
+		rc = kb_error_set(KB_EIO, path, 0, "cannot read: %s", strerror(errno));
+	else if (rc == 0 && total == 0)
+		rc = kb_error_set(KB_EINPUT, path, 0, "empty file, not mail");
+	fclose(f);
+	*size += total;
 	return rc;
 }
 
@@ -365,18 +488,12 @@ typedef struct {
 static int read_mail_file(const char *path, void *payload)
 {
 	walk_state *w = payload;
-	kb_buf text = KB_BUF_INIT;
-	int rc = kb__import_read(&text, path);
+	int mbox = 0, rc = check_file(path, &mbox, &w->list->bytes_total);
 
-	if (rc == 0 && text.len == 0)
-		rc = kb_error_set(KB_EINPUT, path, 0, "empty file, not mail");
-	else if (rc == 0 && memchr(text.ptr, '\0', text.len))
-		rc = kb_error_set(KB_EINPUT, path, 0, "binary file (NUL byte), not mail");
 	if (rc == 0)
-		rc = parse_file(w->list, path, &text);
+		rc = parse_file(w->list, path, mbox);
 	if (rc == 0)
 		kb__import_source(w->run, path);
-	kb_buf_release(&text);
 	return rc;
 }
 
@@ -384,6 +501,7 @@ static int read_mail_file(const char *path, void *payload)
 static int import_threads(import_run *run, mail_list *l)
 {
 	kb_buf text = KB_BUF_INIT;
+	char *body;
 	size_t i, first;
 	int rc = 0;
 
@@ -394,9 +512,12 @@ static int import_threads(import_run *run, mail_list *l)
 	for (i = first = 0; i < l->count && rc == 0; i++) {
 		mail_msg *m = &l->items[i];
 
+		if ((rc = message_text(&body, m)) < 0)
+			break;
 		if (i == first)
 			kb_buf_printf(&text, "%s\n", m->subject);
-		kb_buf_printf(&text, "\n%s, %s:\n%s\n", m->from, m->when, m->body);
+		kb_buf_printf(&text, "\n%s, %s:\n%s\n", m->from, m->when, body);
+		free(body);
 		if (i + 1 == l->count || l->items[i + 1].group != m->group) {
 			rc = kb__import_record(run, l->items[first].source, l->items[first].line,
 					       text.ptr, text.len, NULL);
@@ -423,7 +544,6 @@ static void mail_list_release(mail_list *l)
 		free(m->subject);
 		g_free(m->subject_key);
 		g_free(m->when);
-		free(m->body);
 	}
 	free(l->items);
 }

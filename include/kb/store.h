@@ -194,12 +194,12 @@ typedef struct kb_txn kb_txn;
 int kb_txn_begin(kb_txn **out, kb_store *s);
 /*
  * Bulk mode for a large write such as an import: from now on each put
- * stores its blob at once (queued in memory, written to objects/pack as a
- * pack every 32 MiB and at commit) and keeps only the blob id, so memory
- * does not grow with the contents and no loose object is written per file.
- * A transaction freed without a commit may leave packs of unreferenced
- * blobs (harmless; `git gc` prunes them).  KB_ERROR when libgit2 cannot
- * start the in-memory pack.
+ * stores its blob at once (deflated into a pack in memory, written to
+ * objects/pack without delta search every 32 MiB and at commit) and keeps
+ * only the blob id, so memory does not grow with the contents and no loose
+ * object is written per file.  A transaction freed without a commit may
+ * leave packs of unreferenced blobs (harmless; `git gc` prunes them).
+ * Returns 0.
  */
 int kb_txn_set_bulk(kb_txn *t);
 /* Stage the full new contents of a file (copied). */

@@ -138,3 +138,23 @@ test_import_csv_saved_map() {
 	expect_rc 2
 	same_state kb "$before"
 }
+
+test_import_csv_stream_bad_input() {
+	make_kb kb
+	before=$(kb_state kb)
+	: > empty.csv
+	kbrun --kb kb import csv --map title=Summary empty.csv
+	expect_rc 1
+	expect_out "skipped empty.csv:0: empty"
+	printf 'Summary,Problem\nok,fine\nbad \377\376 bytes,x\n' > neither.csv
+	kbrun --kb kb import csv --map title=Summary neither.csv
+	expect_rc 2
+	expect_err "neither.csv:3"
+	expect_err "neither UTF-8 nor GB18030"
+	{ printf 'Summary,Problem\nok,fine\nbig,'; head -c 1100000 /dev/zero | tr '\0' x; printf '\n'; } > big.csv
+	kbrun --kb kb import csv --map title=Summary big.csv
+	expect_rc 2
+	expect_err "big.csv:3: record 3 too large"
+	expect_err "nothing imported"
+	same_state kb "$before"
+}

@@ -121,11 +121,60 @@ static void test_mail_bad_input(void **state)
 	free(dir);
 }
 
+/*
+ * A generated mbox larger than the old whole-file cap would make slow to
+ * build: 1,200 messages in 400 threads (a question, a reply by
+ * In-Reply-To, a reply by subject only), read as a stream; each thread is
+ * one draft with its messages in order, and the separator lines are right.
+ */
+static void test_mail_stream_many(void **state)
+{
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_buf mbox = KB_BUF_INIT;
+	char *dir, path[300], *got;
+	kb_store *s = new_kb(&dir);
+	int i;
+
+	(void)state;
+	for (i = 0; i < 400; i++) {
+		kb_buf_printf(&mbox, "From a@x Mon Mar  4 08:00:00 2024\nFrom: Ann <ann@example.com>\n"
+			      "Subject: Pump %d trips\nMessage-ID: <q%d@x>\n"
+			      "Date: Mon, 4 Mar 2024 08:00:00 +0000\n\nPump %d trips on overload.\n\n",
+			      i, i, i);
+		kb_buf_printf(&mbox, "From b@x Mon Mar  4 09:00:00 2024\nFrom: Bo <bo@example.com>\n"
+			      "Subject: Re: Pump %d trips\nMessage-ID: <r%d@x>\nIn-Reply-To: <q%d@x>\n"
+			      "Date: Mon, 4 Mar 2024 09:00:00 +0000\n\nReplaced relay %d.\n"
+			      "> Pump %d trips on overload.\n\n", i, i, i, i, i);
+		kb_buf_printf(&mbox, "From c@x Mon Mar  4 10:00:00 2024\nFrom: Cy <cy@example.com>\n"
+			      "Subject: RE: pump %d trips\nMessage-ID: <s%d@x>\n"
+			      "Date: Mon, 4 Mar 2024 10:00:00 +0000\n\nRuns fine now %d.\n\n",
+			      i, i, i);
+	}
+	snprintf(path, sizeof(path), "%s.mbox", dir);
+	tu_write_file(path, mbox.ptr, mbox.len);
+	assert_int_equal(import_one(&r, s, path), 0);
+	assert_int_equal(r.created + r.duplicates, 400);
+	assert_int_equal(r.skipped, 0);
+	/* thread 399 starts at line 1 + 399 threads of 8 + 10 + 8 lines */
+	assert_int_equal(r.items[399].line, 1 + 399 * (8 + 10 + 8));
+	got = sh_in(dir, "grep -l 'Pump 399 trips on overload' cases/*.md | head -1 | xargs cat | "
+		    "grep -c -x -e 'Replaced relay 399.' -e 'Runs fine now 399.' -e '> Pump 399 trips on overload.'");
+	assert_string_equal(got, "2");  /* both replies, no quoted line */
+	free(got);
+	remove(path);
+	kb_import_result_release(&r);
+	kb_buf_release(&mbox);
+	kb_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mail_threads),
 		cmocka_unit_test(test_mail_bad_input),
+		cmocka_unit_test(test_mail_stream_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
