@@ -288,3 +288,17 @@ test_disk_full_then_retry() {
 	sync_in b; expect_rc 0
 	cmp -s a/cases/P-0001.md b/cases/P-0001.md || fail "retry incomplete"
 }
+
+test_status_shows_sync_state() {
+	make_kb a; cd a
+	kbrun status; expect_rc 0; expect_out "sync: no remote"
+	kbrun status --json; expect_rc 0; json_check 'd["sync"] is None'
+	git init -q --bare ../srv.git
+	kbrun remote add origin ../srv.git
+	kbrun status; expect_out "sync: origin/main, never fetched, last sync never"
+	kbrun sync; expect_rc 0
+	put_case . P-0001
+	kbrun status; expect_rc 0; expect_out "sync: origin/main, 1 ahead, 0 behind (as of the last fetch)"
+	kbrun status --json
+	json_check 'd["sync"]["ahead"] == 1 and d["sync"]["behind"] == 0 and d["sync"]["last_sync"] > 0'
+}
