@@ -12,6 +12,10 @@
 
 /* ---- sync_remote.c ------------------------------------------------------ */
 
+/* 0 when remote `name` exists, else KB_ENOTFOUND with a message saying how
+ * to add it (KB_ENOTFOUND also for an invalid name). */
+int kb__remote_check(kb_store *s, const char *name);
+
 /* Fetch refs/heads/<branch> of `remote` into refs/remotes/<remote>/<branch>.
  * KB_ENET with a message naming the remote on any failure. */
 int kb__sync_fetch(kb_store *s, const char *remote, const char *branch);

@@ -302,3 +302,13 @@ test_status_shows_sync_state() {
 	kbrun status --json
 	json_check 'd["sync"]["ahead"] == 1 and d["sync"]["behind"] == 0 and d["sync"]["last_sync"] > 0'
 }
+
+test_insteadof_url_rewriting() {
+	make_kb a
+	git init -q --bare srv.git
+	git config --global url."$PWD/srv.git".insteadOf team:kb
+	cd a
+	kbrun remote add origin team:kb; expect_rc 0
+	kbrun sync; expect_rc 0; expect_out pushed
+	[ "$(git rev-parse HEAD)" = "$(git -C ../srv.git rev-parse main)" ] || fail "not pushed"
+}
