@@ -589,7 +589,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	char start[41] = "";
 	unsigned max, attempt;
 	git_oid head;
-	int rc;
+	int rc, lock = -1;
 
 	memset(res, 0, sizeof(*res));
 	opts = opts ? opts : &dflt;
@@ -599,7 +599,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	else if ((rc = kb_remote_default(&name, s)) < 0)
 		goto done;
 	if ((rc = kb__remote_check(s, name.ptr)) < 0 || (rc = kb__check_repo_state(s)) < 0 ||
-	    (rc = kb__sync_recover(s)) < 0 || (rc = current_branch(&refname, &branch, s)) < 0 ||
+	    (rc = kb__sync_lock(&lock, s)) < 0 || (rc = kb__sync_recover(s)) < 0 || (rc = current_branch(&refname, &branch, s)) < 0 ||
 	    (rc = check_clean(s)) < 0)
 		goto done;
 	snprintf(res->branch, sizeof(res->branch), "%s", branch.ptr);
@@ -627,6 +627,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	}
 	finish(&c, start, rc);
 done:
+	kb__sync_unlock(lock);
 	kb_buf_release(&name);
 	kb_buf_release(&refname);
 	kb_buf_release(&branch);

@@ -41,6 +41,12 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch);
 int kb__sync_move(kb_store *s, const char *refname, const git_oid *from, const git_oid *to,
 		  const char *reflog);
 
+/* Take the per-KB sync lock (flock on <gitdir>kb/sync/lock, released
+ * when the process ends, so a killed sync never leaves it held).
+ * KB_ESTATE when another sync holds it.  Release with kb__sync_unlock(). */
+int kb__sync_lock(int *fd, kb_store *s);
+void kb__sync_unlock(int fd);
+
 /* Finish or undo a move a killed sync left behind (see the journal).
  * 0 when there was none or it was completed. */
 int kb__sync_recover(kb_store *s);
