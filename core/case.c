@@ -397,6 +397,36 @@ static const char *entry_comment(const kb_fm_entry *e, size_t *len)
 	return s + e->val_end;
 }
 
+/* Spaces before the key on its line (YAML allows an indented mapping). */
+static size_t entry_indent(const kb_fm_entry *e)
+{
+	size_t n = 0;
+
+	while (e->key_off + n < e->raw.len && e->raw.p[e->key_off + n] == ' ')
+		n++;
+	return n;
+}
+
+/* Give a new entry `e` the indentation of the first parsed key, so YAML
+ * still reads one mapping when the file indents its keys (" id: X"). */
+static void entry_indent_like_first(const kb_case *c, kb_fm_entry *e)
+{
+	for (size_t i = 0; i < c->nkeys; i++) {
+		const kb_fm_entry *f = &c->keys[i];
+		size_t n;
+
+		if (f == e || f->raw.len == 0)
+			continue;
+		n = entry_indent(f);
+		if (n) {
+			kb_buf b = KB_BUF_INIT;
+			kb_buf_put(&b, f->raw.p + f->key_off, n);
+			raw_set_buf(&e->raw, &b);
+		}
+		return;
+	}
+}
+
 /* The entry for `key`, appended (empty) after the last one when absent. */
 static kb_fm_entry *entry_get(kb_case *c, const char *key)
 {
@@ -412,6 +442,7 @@ static kb_fm_entry *entry_get(kb_case *c, const char *key)
 	memset(e, 0, sizeof(*e));
 	e->key = kb_xstrdup(key);
 	kb__raw_ref(&e->raw, "", 0);
+	entry_indent_like_first(c, e);
 	return e;
 }
 
@@ -423,7 +454,7 @@ static void entry_rewrite(kb_case *c, kb_fm_entry *e, const kb_buf *value)
 	size_t clen, vend = entry_value_end(e), val_end;
 	const char *comment = entry_comment(e, &clen);
 
-	kb_buf_put(&b, e->raw.p, e->key_off);
+	kb_buf_put(&b, e->raw.p, e->key_off + entry_indent(e));
 	kb__yaml_put_scalar(&b, e->key, 0);
 	kb_buf_putc(&b, ':');
 	kb_buf_put(&b, value->ptr, value->len);
@@ -1086,6 +1117,25 @@ static void check_sections(const vctx *v)
 	}
 }
 
+/* Conflicts a merge left (kb/merge.h): a warning, an error for a case that
+ * claims to be validated. */
+static void check_conflicts(const vctx *v)
+{
+	const char *const *items;
+	size_t i, n = kb_case_get_list(v->c, "conflicts", &items);
+	kb_buf what = KB_BUF_INIT;
+
+	for (i = 0; i < n; i++)
+		kb_buf_printf(&what, "%s%s", what.len ? ", " : "", items[i]);
+	if (what.len && kb_case_status(v->c) == KB_STATUS_VALIDATED)
+		err(v, line_of(v, "conflicts"), "unresolved merge conflicts (%s) for status "
+		    "'validated': edit the case and remove 'conflicts'", what.ptr);
+	else if (what.len)
+		warn(v, line_of(v, "conflicts"), "unresolved merge conflicts (%s): edit the "
+		     "case and remove 'conflicts'", what.ptr);
+	kb_buf_release(&what);
+}
+
 int kb_case_validate(const kb_case *c, kb_diags *diags)
 {
 	vctx v = { c, diags };
@@ -1102,6 +1152,7 @@ int kb_case_validate(const kb_case *c, kb_diags *diags)
 	check_list(&v, "tags", 0);
 	check_list(&v, "links", 1);
 	check_sections(&v);
+	check_conflicts(&v);
 	for (i = first; i < diags->count; i++)
 		if (diags->items[i].severity == KB_DIAG_ERROR)
 			return kb_error_set(KB_EINVALID, c->path, diags->items[i].line, "%s",
