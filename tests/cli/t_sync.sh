@@ -329,3 +329,18 @@ test_concurrent_sync_refused() {
 	same_state b "$before"
 	sync_in b; expect_rc 0; expect_out pushed
 }
+
+test_killed_before_push_reruns() {
+	team
+	put_case a P-0001
+	put_case b P-0002
+	sync_in b; expect_rc 0
+	# SIGKILL kb itself after it merged, before it pushes
+	KB_TEST_SYNC_BEFORE_PUSH='kill -9 $PPID' kbrun --kb a sync
+	[ "$RC" -eq 137 ] || fail "not killed: exit $RC $ERR"
+	[ -z "$(git -C a status --porcelain)" ] || fail "a not clean: $(git -C a status --short)"
+	git -C srv.git show main:cases/P-0001.md >/dev/null 2>&1 && fail "pushed before the kill"
+	sync_in a; expect_rc 0; expect_out pushed
+	git -C srv.git show main:cases/P-0001.md >/dev/null || fail "not pushed after the re-run"
+	[ "$(git -C a rev-parse HEAD)" = "$(git -C srv.git rev-parse main)" ] || fail "a and server differ"
+}
