@@ -109,6 +109,8 @@ test_same_section_conflict_keeps_both() {
 	grep -q "^Bearing worn out.$" b/cases/P-0001.md || fail "remote side lost"
 	grep -q "^Bearing ran dry.$" b/cases/P-0001.md || fail "local side lost"
 	grep -q "^conflicts:" b/cases/P-0001.md || fail "not marked for review"
+	cd b; kbrun conflicts; cd ..
+	expect_rc 0; expect_out P-0001
 	sync_in a; expect_rc 0
 	cmp -s a/cases/P-0001.md b/cases/P-0001.md || fail "the marked case did not reach a"
 }
@@ -249,7 +251,9 @@ test_interrupted_sync_reruns() {
 	old=$(git -C b rev-parse HEAD) new=$(git -C b rev-parse origin/main)
 	git -C b checkout -q "$new" -- cases
 	mkdir -p b/.git/kb/sync && echo "$old $new refs/heads/main" >b/.git/kb/sync/journal
+	echo half >b/cases/P-0001.md.kbsync-tmp   # a temporary the killed sync left
 	sync_in b; expect_rc 0
+	[ ! -e b/cases/P-0001.md.kbsync-tmp ] || fail "stale temporary left"
 	[ "$(git -C b rev-parse HEAD)" = "$new" ] || fail "not synced"
 	[ -z "$(git -C b status --porcelain)" ] || fail "b not clean: $(git -C b status --short)"
 	[ ! -e b/.git/kb/sync/journal ] || fail "journal left"
@@ -287,4 +291,56 @@ test_disk_full_then_retry() {
 	same_state b "$before"
 	sync_in b; expect_rc 0
 	cmp -s a/cases/P-0001.md b/cases/P-0001.md || fail "retry incomplete"
+}
+
+test_status_shows_sync_state() {
+	make_kb a; cd a
+	kbrun status; expect_rc 0; expect_out "sync: no remote"
+	kbrun status --json; expect_rc 0; json_check 'd["sync"] is None'
+	git init -q --bare ../srv.git
+	kbrun remote add origin ../srv.git
+	kbrun status; expect_out "sync: origin/main, never fetched, last sync never"
+	kbrun sync; expect_rc 0
+	put_case . P-0001
+	kbrun status; expect_rc 0; expect_out "sync: origin/main, 1 ahead, 0 behind (as of the last fetch)"
+	kbrun status --json
+	json_check 'd["sync"]["ahead"] == 1 and d["sync"]["behind"] == 0 and d["sync"]["last_sync"] > 0'
+}
+
+test_insteadof_url_rewriting() {
+	make_kb a
+	git init -q --bare srv.git
+	git config --global url."$PWD/srv.git".insteadOf team:kb
+	cd a
+	kbrun remote add origin team:kb; expect_rc 0
+	kbrun sync; expect_rc 0; expect_out pushed
+	[ "$(git rev-parse HEAD)" = "$(git -C ../srv.git rev-parse main)" ] || fail "not pushed"
+}
+
+test_concurrent_sync_refused() {
+	command -v flock >/dev/null || skip "no flock(1)"
+	team
+	put_case b P-0001
+	mkdir -p b/.git/kb/sync
+	before=$(kb_state b)
+	# another sync holds the lock while this one starts
+	flock b/.git/kb/sync/lock -c "cd b && '$KB' sync" >out 2>err && fail "ran under the lock"
+	grep -q "another kb sync is running" err || fail "$(cat err)"
+	same_state b "$before"
+	sync_in b; expect_rc 0; expect_out pushed
+}
+
+test_killed_before_push_reruns() {
+	team
+	put_case a P-0001
+	put_case b P-0002
+	sync_in b; expect_rc 0
+	# SIGKILL kb itself after it merged, before it pushes
+	KB_TEST_SYNC_BEFORE_PUSH='kill -9 $PPID' kbrun --kb a sync
+	[ "$RC" -eq 137 ] || fail "not killed: exit $RC $ERR"
+	[ -z "$(git -C a status --porcelain)" ] || fail "a not clean: $(git -C a status --short)"
+	git -C srv.git show main:cases/P-0001.md >/dev/null 2>&1 && fail "pushed before the kill"
+	sync_in a; expect_rc 0; expect_out pushed
+	git -C srv.git show main:cases/P-0001.md >/dev/null || fail "not pushed after the re-run"
+	[ "$(git -C a rev-parse HEAD)" = "$(git -C srv.git rev-parse main)" ] || fail "a and server differ"
 }
