@@ -1,7 +1,7 @@
 /*
  * store_internal.h - private: the kb_store object and helpers shared by
  * store.c (open, init, reads), store_history.c (log, changes) and txn.c
- * (writes).  Not installed; nothing outside core/store*.c and txn.c uses it.
+ * (writes), and by core/sync*.c (kb sync).  Not installed; nothing else uses it.
  */
 #ifndef KB_STORE_INTERNAL_H
 #define KB_STORE_INTERNAL_H

@@ -25,12 +25,18 @@
  * sides in the versions kept on a conflict (e.g. "local", "origin").
  * `path` names the file in messages.
  *
+ * When the merge leaves the file deleted (deleted on one side and unchanged
+ * on the other, or deleted on both) nothing is appended to *out and
+ * *nconflicts is 0.  Rules in detail: docs/merge.md.
+ *
  * Returns 0 and sets *nconflicts to the number of keys and sections that
  * were kept in both versions (0 for a clean merge).  When *nconflicts > 0
  * the result still parses as a case and kb_case_conflicts() lists the
  * conflicted keys and sections.  When a side does not parse as a case the
  * merge still succeeds: one version is kept whole, the other is kept
- * verbatim in a section of its own, and the result counts as one conflict.
+ * verbatim in a fenced section of its own (bytes that are not UTF-8 written
+ * as "\xNN"), and the result counts as one conflict; when neither parses,
+ * both are kept that way in a new case whose id is taken from `path`.
  * A negative kb_error_code only for an internal failure.
  */
 int kb_case_merge3(kb_buf *out,
