@@ -10,7 +10,18 @@ source "$KB_SRCDIR/tests/cli/servers.sh"
 # need_sync: skip until kb has the sync commands (branch h/sync).
 need_sync() {
 	"$KB" sync --help >/dev/null 2>&1 || skip "kb has no 'sync' command yet (branch h/sync not merged)"
-	"$KB" conflicts --help >/dev/null 2>&1 || skip "kb has no 'conflicts' command yet (branch h/merge not merged)"
+}
+
+# conflicted CLONE: OUT = the ids of the cases with unresolved conflicts, from
+# `kb conflicts` (branch h/merge); until that command exists, from the
+# `conflicts:` front-matter key kb sync writes.
+conflicted() {
+	if "$KB" conflicts --help >/dev/null 2>&1; then
+		kbc "$1" conflicts
+		[ "$RC" -le 1 ] || fail "kb conflicts exited $RC: $ERR"
+	else
+		OUT=$(cd "$1/cases" && grep -l '^conflicts:' -- *.md | sed 's/\.md$//')
+	fi
 }
 
 # kbc CLONE ARGS...: kbrun in clone CLONE as its own author "Tech CLONE".
@@ -102,7 +113,7 @@ test_sync_git_daemon_three_clones_different_cases() {
 		expect_out PMP-0101; expect_out PMP-0102; expect_out PMP-0103
 	done
 	same_trees a b c
-	kbc a conflicts
+	conflicted a
 	expect_no_out PMP-
 }
 
@@ -118,7 +129,7 @@ test_sync_http_same_case_different_sections() {
 		has_text "$c" PMP-0001 "b-side note"
 	done
 	same_trees a b
-	kbc b conflicts
+	conflicted b
 	expect_no_out PMP-0001
 }
 
@@ -128,15 +139,13 @@ test_sync_git_daemon_same_section_is_a_conflict() {
 	edit_section b PMP-0001 Symptom "Trips at 14 A, b-side reading."
 	sync_ok a
 	sync_ok b
-	kbc b conflicts
+	expect_out "conflicts kept for review: PMP-0001"
+	conflicted b
 	expect_out PMP-0001
-	kbc b conflicts --json
-	expect_rc 0
-	json_check 'any("PMP-0001" in str(x) for x in (d if isinstance(d, list) else d.get("cases", [])))'
 	has_text b PMP-0001 "a-side reading"
 	has_text b PMP-0001 "b-side reading"
 	sync_ok a
-	kbc a conflicts
+	conflicted a
 	expect_out PMP-0001
 	has_text a PMP-0001 "a-side reading"
 	has_text a PMP-0001 "b-side reading"
@@ -158,7 +167,7 @@ test_sync_push_race_three_clones() {
 	for c in a b c; do
 		rc=0; eval "wait \$pid_$c" || rc=$?
 		# Losing the race is allowed (a clear failure, nothing lost), a crash is not.
-		[ "$rc" -lt 3 ] || fail "$c: sync exited $rc: $(cat "$c.err")"
+		[ "$rc" -le 3 ] || fail "$c: sync exited $rc: $(cat "$c.err")"
 		[ "$rc" -eq 0 ] || [ -s "$c.err" ] || fail "$c: sync failed without a message"
 	done
 	# Quiescence: two more rounds bring every clone to the same tree.
@@ -216,6 +225,13 @@ test_sync_wrong_url() {
 	[ -z "$(git -C srv/kb.git log --all --format=%H -- cases/PMP-0101.md)" ] || fail "pushed anyway"
 }
 
+auth_refused_message() {
+	case "$(printf '%s\n' "$ERR" | tail -1)" in
+	"kb: cannot fetch from 'origin': authentication refused"*) ;;
+	*) fail "last line of stderr: $ERR" ;;
+	esac
+}
+
 test_sync_http_auth_refused() {
 	need_sync
 	make_kb seed
@@ -226,17 +242,19 @@ test_sync_http_auth_refused() {
 	git -C a remote set-url origin "$HTTP_URL/kb.git"
 	new_case a PMP-0101 "Seal leak at full speed"
 	before=$(kb_state a)
+	# No credentials: refused by the server (exit 3, a network failure), a
+	# message naming the remote, nothing changed.  (`git credential fill`,
+	# which kb asks, adds git's own "could not read Username" line before it.)
 	GIT_TERMINAL_PROMPT=0 kbc a sync
-	[ "$RC" -ne 0 ] || fail "sync without credentials succeeded"
-	[ "$RC" -lt 3 ] || fail "exit $RC: $ERR"
-	one_line_err
+	expect_rc 3
+	auth_refused_message
 	same_state a "$before"
-	git -C a remote set-url origin "http://tech:wrong@127.0.0.1:$GIT_HTTP_PORT/kb.git"
-	kbc a sync
-	[ "$RC" -ne 0 ] || fail "sync with a wrong password succeeded"
+	GIT_TERMINAL_PROMPT=0 KB_GIT_USERNAME=tech KB_GIT_PASSWORD=wrong kbc a sync
+	expect_rc 3
+	auth_refused_message
 	same_state a "$before"
-	git -C a remote set-url origin "http://tech:s3cret@127.0.0.1:$GIT_HTTP_PORT/kb.git"
-	sync_ok a
+	KB_GIT_USERNAME=tech KB_GIT_PASSWORD=s3cret kbc a sync
+	expect_rc 0
 	[ "$(git -C srv/kb.git rev-parse main)" = "$(git -C a rev-parse HEAD)" ] || fail "not pushed"
 }
 
@@ -245,5 +263,5 @@ test_sync_json() {
 	new_case a PMP-0101 "Seal leak at full speed"
 	kbc a sync --json
 	expect_rc 0
-	json_check 'isinstance(d, dict)'
+	json_check 'd["pushed"] and d["conflicts"] == [] and d["index_updated"]'
 }
