@@ -1086,6 +1086,25 @@ static void check_sections(const vctx *v)
 	}
 }
 
+/* Conflicts a merge left (kb/merge.h): a warning, an error for a case that
+ * claims to be validated. */
+static void check_conflicts(const vctx *v)
+{
+	const char *const *items;
+	size_t i, n = kb_case_get_list(v->c, "conflicts", &items);
+	kb_buf what = KB_BUF_INIT;
+
+	for (i = 0; i < n; i++)
+		kb_buf_printf(&what, "%s%s", what.len ? ", " : "", items[i]);
+	if (what.len && kb_case_status(v->c) == KB_STATUS_VALIDATED)
+		err(v, line_of(v, "conflicts"), "unresolved merge conflicts (%s) for status "
+		    "'validated': edit the case and remove 'conflicts'", what.ptr);
+	else if (what.len)
+		warn(v, line_of(v, "conflicts"), "unresolved merge conflicts (%s): edit the "
+		     "case and remove 'conflicts'", what.ptr);
+	kb_buf_release(&what);
+}
+
 int kb_case_validate(const kb_case *c, kb_diags *diags)
 {
 	vctx v = { c, diags };
@@ -1102,6 +1121,7 @@ int kb_case_validate(const kb_case *c, kb_diags *diags)
 	check_list(&v, "tags", 0);
 	check_list(&v, "links", 1);
 	check_sections(&v);
+	check_conflicts(&v);
 	for (i = first; i < diags->count; i++)
 		if (diags->items[i].severity == KB_DIAG_ERROR)
 			return kb_error_set(KB_EINVALID, c->path, diags->items[i].line, "%s",

@@ -1,6 +1,6 @@
 /*
- * lifecycle_internal.h - helpers shared by lifecycle.c, links.c and
- * reuse.c: today's date and committing one changed case.
+ * lifecycle_internal.h - helpers shared by lifecycle.c, links.c, fold.c
+ * and reuse.c: today's date and committing changed cases.
  */
 #ifndef KB_LIFECYCLE_INTERNAL_H
 #define KB_LIFECYCLE_INTERNAL_H
@@ -15,5 +15,8 @@ int kb__lc_commit_case(kb_store *s, const kb_case *c, const kb_author *who,
 		       const char *message, char oid[41]);
 /* Read case `id`, turning a missing case into KB_EINPUT "unknown case". */
 int kb__lc_read_known(kb_case **out, kb_store *s, const char *id);
+/* fold.c: serialize `n` cases to their files and commit them as one commit. */
+int kb__fold_commit(kb_store *s, kb_case *const *cases, size_t n, const kb_author *who,
+		    const char *message, char oid[41]);
 
 #endif

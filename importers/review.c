@@ -1,13 +1,15 @@
 /*
  * review.c - decisions on imported drafts (kb/import.h): accept (validated,
  * reviewer recorded), reject (archived with a reason) and merge into an
- * existing case (sections appended, draft archived); one commit each.
+ * existing case (kb_fold_cases() of kb/lifecycle.h: sections appended,
+ * draft archived); one commit each.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "kb/import.h"
+#include "kb/lifecycle.h"
 
 static void today(char out[11])
 {
@@ -122,48 +124,21 @@ done:
 	return rc;
 }
 
-/* Append every section of `from` to `into` and link `into` to it. */
-static void append_sections(kb_case *into, const kb_case *from)
-{
-	const char *const *links;
-	const char **all;
-	const kb_section *sec;
-	kb_buf heading = KB_BUF_INIT;
-	size_t i, n = kb_case_get_list(into, "links", &links);
-
-	for (i = 0; i < kb_case_section_count(from); i++) {
-		sec = kb_case_section_at(from, i);
-		kb_buf_clear(&heading);
-		kb_buf_printf(&heading, "%s (from %s)", sec->heading, kb_case_id(from));
-		kb_case_add_section(into, KB_SECTION_OTHER, heading.ptr, sec->body);
-	}
-	for (i = 0; i < n; i++)
-		if (!strcmp(links[i], kb_case_id(from)))
-			goto done;
-	all = kb_xmalloc((n + 1) * sizeof(*all));
-	for (i = 0; i < n; i++)
-		all[i] = links[i];
-	all[n] = kb_case_id(from);
-	kb_case_set_list(into, "links", all, n + 1);
-	free(all);
-done:
-	kb_buf_release(&heading);
-}
-
 int kb_review_merge(kb_store *s, const char *id, const char *into,
 		    const kb_author *reviewer, char oid[41])
 {
 	kb_buf msg = KB_BUF_INIT;
 	kb_case *c[2] = { NULL, NULL };
+	char date[11];
 	int rc;
 
 	if (!strcmp(id, into))
 		return kb_error_set(KB_EINPUT, NULL, 0, "cannot merge '%s' into itself", id);
 	if ((rc = read_draft(&c[0], s, id)) < 0 || (rc = kb_store_read_case(&c[1], s, into)) < 0)
 		goto done;
-	append_sections(c[1], c[0]);
+	today(date);
+	kb_fold_cases(c[1], c[0], date);        /* the general fold of `kb merge` */
 	decide(c[0], "archived", reviewer);
-	kb_case_set(c[0], "duplicate_of", into);
 	kb_buf_printf(&msg, "Merge %s into %s", id, into);
 	rc = commit_cases(s, c, 2, reviewer, msg.ptr, oid);
 done:

@@ -145,7 +145,9 @@ void kb_case_serialize(const kb_case *c, kb_buf *out);
  * matches (when the case has a path), title present, a symptom section,
  * a resolution section and reviewer when status is validated, known status,
  * dates as YYYY-MM-DD that exist in the calendar, superseded_by for
- * obsolete, list-valued tags/links.  Appends one diagnostic per problem
+ * obsolete, list-valued tags/links, no unresolved merge conflicts (the
+ * "conflicts" key of kb/merge.h: an error for a validated case, else a
+ * warning).  Appends one diagnostic per problem
  * (with path and line) and returns 0 when there are no errors, KB_EINVALID
  * otherwise.
  */

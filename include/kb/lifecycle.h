@@ -37,6 +37,49 @@ int kb_lifecycle_check(kb_status from, kb_status to);
 int kb_lifecycle_set(kb_store *s, const char *id, kb_status to, const char *superseded_by,
 		     const kb_author *who, kb_diags *diags, char oid[41]);
 
+/* ---- folding a duplicate into the case that survives it (core/fold.c) --- */
+
+/*
+ * Fold case `dup` into case `into`, both parsed and edited in memory:
+ * every section of `dup` is appended to `into` under the heading
+ * "<heading> (from DUP)" (its text outside sections under "Text outside
+ * sections (from DUP)"), so nothing is dropped; `into` gains dup's tags
+ * and a link to it; `dup` gets status archived and duplicate_of INTO.
+ * `updated` of both is set to `date` (YYYY-MM-DD) unless it is NULL.
+ * Never fails.
+ */
+void kb_fold_cases(kb_case *into, kb_case *dup, const char *date);
+
+/*
+ * `kb merge DUP INTO`: kb_fold_cases() on the two case files, written as
+ * one commit "Merge DUP into INTO" by `who` (`oid`, may be NULL, receives
+ * it).  KB_EINPUT, nothing written, when either id is unknown or invalid,
+ * when they are equal, or when either case is already archived or
+ * obsolete.  A case of any other status (draft, validated) may be folded.
+ */
+int kb_fold(kb_store *s, const char *dup, const char *into, const kb_author *who,
+	    char oid[41]);
+
+/* ---- merge conflicts left for review (core/conflicts.c) ----------------- */
+
+typedef struct {
+	char *id;
+	char *title;
+	char *path;             /* relative to the work tree */
+	char **names;           /* the keys and sections in conflict (kb/merge.h) */
+	size_t nnames;
+} kb_conflict_case;
+
+/*
+ * Every case file of the work tree whose front matter lists unresolved
+ * merge conflicts (the "conflicts" key, see kb/merge.h), in path order.
+ * Files that do not parse are skipped.  *out is an array of *n entries;
+ * free with kb_conflicts_list_free().  On failure (a case file that cannot
+ * be read) *out is NULL and *n 0.
+ */
+int kb_conflicts_list(kb_conflict_case **out, size_t *n, kb_store *s);
+void kb_conflicts_list_free(kb_conflict_case *v, size_t n);
+
 /* ---- summary (core/lifecycle.c) ---------------------------------------- */
 
 typedef struct {

@@ -4,7 +4,6 @@
 
 test_scenario_short_run() {
 	"$KB" sync --help >/dev/null 2>&1 || skip "kb has no 'sync' command yet (branch h/sync not merged)"
-	"$KB" conflicts --help >/dev/null 2>&1 || skip "kb has no 'conflicts' command yet (branch h/merge not merged)"
 	rc=0
 	"$KB_SRCDIR/tests/scenario/scenario.sh" "$KB" --ops 60 --seed 7 --dir "$PWD/run" >out.txt 2>&1 || rc=$?
 	cat out.txt
