@@ -30,6 +30,7 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
 "$here/mkkb.sh" "$gen" "$sample" "$n" "$seed" "$base_dir" >&2
 base=$(git -C "$base_dir/kb" rev-parse bench-base)
+branch=$(git -C "$base_dir/kb" symbolic-ref --short HEAD)
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -83,11 +84,18 @@ start_git_daemon "$d"
 url="$GIT_URL/remote.git"
 git -C "$d/clone" remote set-url origin "$url"
 
-# reset_run I: the server's main at batch I, the clone (and its index) at the base.
+# reset_run I: the server's branch at batch I, the clone (and its index) at the base.
 reset_run() {
-	git -C "$d/remote.git" update-ref refs/heads/main "refs/batches/b$1"
+	git -C "$d/remote.git" update-ref "refs/heads/$branch" "refs/batches/b$1"
 	git -C "$d/clone" reset -q --hard "$base"
-	git -C "$d/clone" update-ref refs/remotes/origin/main "$base"
+	# Forget the remote (its tracking branches and kb's record of what the
+	# last sync saw there, which the server's branch moving to a sibling
+	# batch would otherwise make look like a force push): like a clone
+	# that has the base commit and never synced.
+	(cd "$d/clone" && "$kb" remote remove origin && "$kb" remote add origin "$url") >/dev/null
+	# kb remote remove leaves that record behind (it unlinks sync/<name>, the
+	# record is sync/remote-<name>): remove it by hand until that is fixed.
+	rm -f "$d/clone/.git/kb/sync/remote-origin"
 	(cd "$d/clone" && "$kb" reindex >/dev/null 2>&1)
 }
 
@@ -105,7 +113,7 @@ for r in $(seq 1 "$runs"); do
 	i=$((2 * r - 1))
 	reset_run "$i"
 	t0=$(now)
-	git -C "$d/clone" pull -q --ff-only origin main
+	git -C "$d/clone" pull -q --ff-only origin "$branch"
 	t1=$(now)
 	check_run "$i"
 	git_s+=("$(secs "$t0" "$t1")")
