@@ -1,7 +1,8 @@
 /*
  * cmd_edit.c - `kb edit ID`: open a temporary copy of cases/ID.md in the
  * editor; when it changed and is valid, set `updated` to today and commit
- * it as "Edit case ID: TITLE".  An invalid edit is kept, never lost.
+ * it as "Edit case ID: TITLE".  A status changed in the editor must be an
+ * allowed lifecycle transition.  An invalid edit is kept, never lost.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,16 +11,20 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kb/lifecycle.h"
 
 static const char usage_text[] =
 	"usage: kb edit ID\n\n"
 	"Open a copy of cases/ID.md in $VISUAL / $EDITOR (default vi).  When the text\n"
 	"is unchanged nothing happens.  Otherwise the case is parsed and validated;\n"
 	"if valid, `updated` is set to today and the case is committed in one commit\n"
-	"\"Edit case ID: TITLE\".  If invalid, the problems are printed and the edited\n"
+	"\"Edit case ID: TITLE\".  A status changed in the editor must be an allowed\n"
+	"lifecycle transition (docs/lifecycle.md); a change to validated records you\n"
+	"as reviewer, the date as validated, and a Validated-by: commit trailer.\n"
+	"If invalid, the problems are printed and the edited\n"
 	"copy is kept (its path is printed) so nothing typed is lost.\n\n"
-	"exit: 0 saved or unchanged, 1 invalid or no such case, 2 usage or input\n"
-	"error, 3 internal error\n";
+	"exit: 0 saved or unchanged, 1 invalid or no such case, 2 refused transition,\n"
+	"usage or input error, 3 internal error\n";
 
 /* Name the kept temporary copy (when there is one) and pass rc on. */
 static int keep(const kb_buf *tmp, int rc)
@@ -29,18 +34,64 @@ static int keep(const kb_buf *tmp, int rc)
 	return rc;
 }
 
+/* The status of the case before the edit; unknown when it did not parse. */
+static kb_status status_of(const kb_buf *text, const kb_aliases *al)
+{
+	kb_case *c = NULL;
+	kb_status st = KB_STATUS_UNKNOWN;
+
+	if (kb_case_parse(&c, text->ptr, text->len, NULL, al) == 0)
+		st = kb_case_status(c);
+	kb_error_clear();
+	kb_case_free(c);
+	return st;
+}
+
+/* A status changed in the editor must be an allowed transition; one to
+ * validated records the reviewer (kb_lifecycle_edit()).  The edited text
+ * is rewritten in `out`.  0, or KB_EINPUT for a refused transition. */
+static int apply_lifecycle(kb_buf *out, const kb_buf *edited, kb_status before,
+			   const char *rel, const kb_aliases *al, const kb_author *who,
+			   kb_buf *trailer)
+{
+	kb_case *c = NULL;
+	int rc = 0;
+
+	kb_buf_set(out, edited->ptr, edited->len);
+	if (kb_case_parse(&c, edited->ptr, edited->len, rel, al) < 0) {
+		kb_error_clear();
+		return 0;       /* the validation below reports it */
+	}
+	if ((rc = kb_lifecycle_edit(c, before, who, trailer)) == 0 &&
+	    kb_case_status(c) != before && kb_case_status(c) == KB_STATUS_VALIDATED) {
+		kb_buf_clear(out);
+		kb_case_serialize(c, out);
+	}
+	kb_case_free(c);
+	return rc;
+}
+
 /* Validate the edited text, stamp `updated`, commit.  Returns an exit code. */
-static int save(kb_store *s, const char *id, const char *rel, const kb_buf *edited,
-		const kb_buf *tmp)
+static int save(kb_store *s, const char *id, const char *rel, const kb_buf *orig,
+		const kb_buf *edited_in, const kb_buf *tmp)
 {
 	const kb_aliases *al = kb_config_aliases(kb_store_config(s));
 	kb_diags diags = KB_DIAGS_INIT;
 	kb_author author = { NULL, NULL };
-	kb_buf text = KB_BUF_INIT, msg = KB_BUF_INIT;
+	kb_buf text = KB_BUF_INIT, msg = KB_BUF_INIT, trailer = KB_BUF_INIT;
+	kb_buf edited_buf = KB_BUF_INIT;
+	const kb_buf *edited = &edited_buf;
 	kb_case *c = NULL;
 	char today[11];
 	int rc;
 
+	if ((rc = cli_author(&author, s)))
+		goto done;
+	if (apply_lifecycle(&edited_buf, edited_in, status_of(orig, al), rel, al, &author,
+			    &trailer) < 0) {
+		rc = keep(tmp, cli_fail_at(rel));
+		goto done;
+	}
 	if (cli_parse_validate(&c, edited->ptr, edited->len, rel, al, &diags) < 0) {
 		cli_print_diags(stderr, &diags, rel);
 		rc = keep(tmp, CLI_NOTHING);
@@ -53,12 +104,12 @@ static int save(kb_store *s, const char *id, const char *rel, const kb_buf *edit
 		rc = keep(tmp, CLI_NOTHING);
 		goto done;
 	}
-	if ((rc = cli_author(&author, s)))
-		goto done;
 	cli_today(today);
 	kb_case_set(c, "updated", today);
 	kb_case_serialize(c, &text);
 	kb_buf_printf(&msg, "Edit case %s: %s", id, kb_case_title(c));
+	if (trailer.len)
+		kb_buf_printf(&msg, "\n\n%s", trailer.ptr);
 	if (cli_commit_file(s, &author, rel, &text, msg.ptr) < 0) {
 		rc = keep(tmp, cli_fail());
 		goto done;
@@ -72,6 +123,8 @@ done:
 	kb_author_release(&author);
 	kb_buf_release(&text);
 	kb_buf_release(&msg);
+	kb_buf_release(&trailer);
+	kb_buf_release(&edited_buf);
 	return rc;
 }
 
@@ -100,7 +153,7 @@ static int edit(kb_store *s, const char *id)
 		rc = CLI_OK;
 		goto done;
 	}
-	rc = save(s, id, rel.ptr, &edited, &tmp);
+	rc = save(s, id, rel.ptr, &orig, &edited, &tmp);
 done:
 	kb_buf_release(&rel);
 	kb_buf_release(&orig);

@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "kb/lifecycle.h"
+#include "kb/sync.h"
 
 #define PENDING_SHOWN 5
 
@@ -17,7 +19,8 @@ static const char usage_text[] =
 	"usage: kb status [--json]\n"
 	"       kb status ID --set validated|archived|obsolete [--superseded-by ID]\n\n"
 	"Without ID, summarise the KB: cases by status, drafts pending review\n"
-	"(oldest first, the first 5), case files with uncommitted edits, and HEAD.\n"
+	"(oldest first, the first 5), case files with uncommitted edits, HEAD, and\n"
+	"the sync state (ahead/behind the remote branch as of the last fetch).\n"
 	"With ID and --set, move the case along its lifecycle as one commit by the\n"
 	"author: draft -> validated (reviewer and validated date recorded, trailer\n"
 	"Validated-by), validated -> archived, validated -> obsolete (needs\n"
@@ -86,7 +89,43 @@ static void print_text(const kb_summary *sum)
 	printf("head: %s\n", sum->head[0] ? sum->head : "(none)");
 }
 
-static int print_json(const kb_summary *sum)
+/* "sync: ..." line: the default remote, ahead/behind as of the last fetch. */
+static void print_sync(const kb_sync_state *st)
+{
+	char when[32] = "never";
+	time_t t = (time_t)st->last_sync;
+	struct tm tm;
+
+	if (!st->remote[0]) {
+		printf("sync: no remote\n");
+		return;
+	}
+	if (st->last_sync && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	if (st->tracked)
+		printf("sync: %s/%s, %zu ahead, %zu behind (as of the last fetch), last sync %s\n",
+		       st->remote, st->branch, st->ahead, st->behind, when);
+	else
+		printf("sync: %s/%s, never fetched, last sync %s\n", st->remote, st->branch, when);
+}
+
+static json_t *sync_json(const kb_sync_state *st)
+{
+	json_t *o;
+
+	if (!st->remote[0])
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "remote", cli_json_str(st->remote));
+	json_object_set_new(o, "branch", cli_json_str(st->branch));
+	json_object_set_new(o, "tracked", json_boolean(st->tracked));
+	json_object_set_new(o, "ahead", json_integer((json_int_t)st->ahead));
+	json_object_set_new(o, "behind", json_integer((json_int_t)st->behind));
+	json_object_set_new(o, "last_sync", st->last_sync ? json_integer(st->last_sync) : json_null());
+	return o;
+}
+
+static int print_json(const kb_summary *sum, const kb_sync_state *sync)
 {
 	json_t *o = json_object(), *counts = json_object(), *drafts = json_array(),
 	       *edited = json_array(), *d;
@@ -111,6 +150,7 @@ static int print_json(const kb_summary *sum)
 	json_object_set_new(o, "drafts", drafts);
 	json_object_set_new(o, "uncommitted", edited);
 	json_object_set_new(o, "head", sum->head[0] ? json_string(sum->head) : json_null());
+	json_object_set_new(o, "sync", sync_json(sync));
 	return cli_json_print(o);
 }
 
@@ -144,6 +184,7 @@ int cmd_status(int argc, char **argv)
 {
 	status_args a = { 0, NULL, NULL, NULL };
 	kb_summary sum;
+	kb_sync_state st;
 	kb_store *s = NULL;
 	int rc;
 
@@ -159,10 +200,13 @@ int cmd_status(int argc, char **argv)
 		rc = cli_fail();
 		goto done;
 	}
-	if (a.json)
-		rc = print_json(&sum);
-	else
+	kb_sync_state_get(&st, s);
+	if (a.json) {
+		rc = print_json(&sum, &st);
+	} else {
 		print_text(&sum);
+		print_sync(&st);
+	}
 	kb_summary_release(&sum);
 done:
 	kb_store_free(s);

@@ -1,6 +1,7 @@
 /*
  * cmd_validate.c - `kb validate [PATH...]`: check the whole KB, or the
- * given files, against the case format rules; print every problem as
+ * given files, against the case format rules (and the work tree's status
+ * changes against the lifecycle); print every problem as
  * "path:line: error: message" and a summary on stderr.
  */
 #include <dirent.h>
@@ -13,13 +14,16 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kb/lifecycle.h"
 
 static const char usage_text[] =
 	"usage: kb validate [PATH...]\n\n"
 	"Without PATH, check every case file of the KB (cases/**/*.md): each must parse\n"
-	"and follow the format rules, be named after its id, and no two may share an\n"
-	"id.  With PATHs (files, or directories searched for *.md), check those files\n"
-	"with the rules `kb add` applies (their names are free).  Prints each problem as\n"
+	"and follow the format rules, be named after its id, no two may share an id,\n"
+	"and a status changed since the last commit must be an allowed lifecycle\n"
+	"transition (docs/lifecycle.md).  With PATHs (files, or directories searched\n"
+	"for *.md), check those files with the rules `kb add` applies (their names\n"
+	"are free).  Prints each problem as\n"
 	"path:line: error: message (or warning) on stdout, then a summary on stderr.\n\n"
 	"exit: 0 no errors (warnings allowed), 1 errors found, 2 usage error or a\n"
 	"PATH cannot be read\n";
@@ -167,7 +171,8 @@ int cmd_validate(int argc, char **argv)
 		if ((rc = cli_open_store(&s)))
 			return rc;
 		st.aliases = kb_config_aliases(kb_store_config(s));
-		if (kb_store_foreach_case_file(s, kb_file, &st) < 0)
+		if (kb_store_foreach_case_file(s, kb_file, &st) < 0 ||
+		    kb_lifecycle_check_worktree(s, &st.diags) < 0)
 			rc = cli_fail();
 		check_duplicates(&st);
 	} else {

@@ -251,3 +251,84 @@ void kb_summary_release(kb_summary *sum)
 	free(sum->edited);
 	memset(sum, 0, sizeof(*sum));
 }
+
+/* ---- status changes made by editing a file -------------------------------- */
+
+int kb_lifecycle_edit(kb_case *c, kb_status before, const kb_author *who, kb_buf *trailer)
+{
+	kb_status after = kb_case_status(c);
+	kb_buf person = KB_BUF_INIT;
+	char date[11];
+
+	if (before == KB_STATUS_UNKNOWN || after == KB_STATUS_UNKNOWN || before == after)
+		return 0;
+	if (kb_lifecycle_check(before, after) < 0)
+		return kb_error_set(KB_EINPUT, kb_case_path(c), kb_case_key_line(c, "status"),
+				    "status changed from '%s' to '%s': not an allowed transition",
+				    kb_status_name(before), kb_status_name(after));
+	if (after != KB_STATUS_VALIDATED)
+		return 0;
+	kb__lc_today(date);
+	kb_buf_printf(&person, "%s <%s>", who->name, who->email ? who->email : "");
+	kb_case_set(c, "reviewer", person.ptr);
+	kb_case_set(c, "validated", date);
+	if (trailer)
+		kb_buf_printf(trailer, "Validated-by: %s\n", person.ptr);
+	kb_buf_release(&person);
+	return 0;
+}
+
+typedef struct {
+	kb_store *s;
+	kb_diags *diags;
+	size_t first;           /* diagnostics before this check */
+	kb_buf head, work;
+} wt_ctx;
+
+/* kb_store_changes() callback: a modified case file whose status moved in
+ * a way kb_lifecycle_check() refuses. */
+static int check_changed(kb_change_kind kind, const char *relpath, void *payload)
+{
+	wt_ctx *x = payload;
+	kb_case *was = NULL, *is = NULL;
+	kb_status from, to;
+	size_t i;
+
+	if (kind != KB_CHANGE_MODIFIED ||
+	    kb_store_read_head(&x->head, x->s, relpath) < 0 ||
+	    kb_store_read_file(&x->work, x->s, relpath, KB_CASE_MAX_BYTES) < 0 ||
+	    kb_case_parse(&was, x->head.ptr, x->head.len, relpath, NULL) < 0 ||
+	    kb_case_parse(&is, x->work.ptr, x->work.len, relpath, NULL) < 0)
+		goto done;      /* new, unreadable or unparseable: validation says so */
+	from = kb_case_status(was);
+	to = kb_case_status(is);
+	for (i = x->first; i < x->diags->count; i++)
+		if (x->diags->items[i].path && !strcmp(x->diags->items[i].path, relpath))
+			goto done;      /* kb_store_changes() may report a path twice */
+	if (from != KB_STATUS_UNKNOWN && to != KB_STATUS_UNKNOWN && from != to &&
+	    kb_lifecycle_check(from, to) < 0)
+		kb_diags_add(x->diags, KB_DIAG_ERROR, relpath, kb_case_key_line(is, "status"),
+			     "status changed from '%s' (committed) to '%s': not an allowed "
+			     "transition", kb_status_name(from), kb_status_name(to));
+done:
+	kb_error_clear();
+	kb_case_free(was);
+	kb_case_free(is);
+	return 0;
+}
+
+int kb_lifecycle_check_worktree(kb_store *s, kb_diags *diags)
+{
+	wt_ctx x = { s, diags, diags->count, KB_BUF_INIT, KB_BUF_INIT };
+	char head[41];
+	int rc;
+
+	if (kb_store_head(s, head) < 0) {
+		kb_error_clear();
+		return 0;       /* nothing committed: no status to compare with */
+	}
+	rc = kb_store_changes(s, head, 1, check_changed, &x);
+	kb_buf_release(&x.head);
+	kb_buf_release(&x.work);
+	return rc;
+}

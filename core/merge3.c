@@ -298,6 +298,31 @@ static int same_entry(const kb_fm_entry *a, const kb_fm_entry *b)
 	return 1;
 }
 
+/* 1 when two raw runs differ at most in line breaks and trailing spaces. */
+static int same_raw(const kb_raw *a, const kb_raw *b)
+{
+	char *x = normalise(a->p, a->len), *y = normalise(b->p, b->len);
+	int same = strcmp(x, y) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/* The YAML lines around the keys (comments, blank lines) before the first
+ * key or after the last: theirs' when only theirs changed them, both when
+ * both did (they are comments: nothing to reconcile). */
+static void merge_raw(const merger *m, kb_buf *out, const kb_raw *b, const kb_raw *o,
+		      const kb_raw *t)
+{
+	kb_buf_put(out, o->p, o->len);
+	if (same_raw(o, t) || (b && same_raw(b, t)))
+		return;
+	if (b && same_raw(b, o))
+		kb_buf_truncate(out, out->len - o->len);
+	put_from(m, &m->t, out, t->p, t->len);
+}
+
 static int has_item(const kb_fm_entry *e, const char *item)
 {
 	size_t i;
@@ -406,7 +431,12 @@ static void merge_key(merger *m, const char *key, kb_buf *out)
 	size_t n;
 
 	if (same_entry(o, t) || same_entry(b, t)) {
-		if (o)
+		/* the same value everywhere: theirs may still have edited the
+		 * comments or the layout around it */
+		if (o && t && b && same_entry(b, o) && same_raw(&b->raw, &o->raw) &&
+		    !same_raw(&b->raw, &t->raw))
+			put_from(m, &m->t, out, t->raw.p, t->raw.len);
+		else if (o)
 			kb_buf_put(out, o->raw.p, o->raw.len);
 		return;
 	}
@@ -665,10 +695,10 @@ static void assemble(merger *m, kb_buf *out)
 	size_t i;
 
 	kb_buf_put(out, o->fm_open.p, o->fm_open.len);
-	kb_buf_put(out, o->fm_head.p, o->fm_head.len);
+	merge_raw(m, out, m->b.c ? &m->b.c->fm_head : NULL, &o->fm_head, &m->t.c->fm_head);
 	for (i = 0; i < m->keys.n; i++)
 		kb_buf_put(out, m->keys.v[i].text.ptr, m->keys.v[i].text.len);
-	kb_buf_put(out, o->fm_tail.p, o->fm_tail.len);
+	merge_raw(m, out, m->b.c ? &m->b.c->fm_tail : NULL, &o->fm_tail, &m->t.c->fm_tail);
 	kb_buf_put(out, o->fm_close.p, o->fm_close.len);
 	for (i = 0; i < m->body.n; i++) {
 		if (!m->body.v[i].text.len)

@@ -386,3 +386,30 @@ done:
 	git_tree_free(head);
 	return rc;
 }
+
+/* ---- committed contents --------------------------------------------------- */
+
+int kb_store_read_head(kb_buf *out, kb_store *s, const char *relpath)
+{
+	git_tree *tree = NULL;
+	git_blob *blob = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = kb__check_relpath(relpath)) < 0 || (rc = head_tree(&tree, s)) < 0)
+		return rc;
+	if (!blob_at(&id, tree, relpath)) {
+		rc = kb_error_set(KB_ENOTFOUND, relpath, 0, "not in HEAD");
+		goto done;
+	}
+	if (git_blob_lookup(&blob, s->repo, &id) < 0) {
+		rc = kb_error_set(KB_ERROR, relpath, 0, "cannot read from HEAD: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	kb_buf_set(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+done:
+	git_blob_free(blob);
+	git_tree_free(tree);
+	return rc;
+}

@@ -524,6 +524,19 @@ static int count_change(kb_change_kind kind, const char *relpath, void *payload)
 	return 0;
 }
 
+/*
+ * Test hook: KB_TEST_SYNC_BEFORE_PUSH is a shell command run once, between
+ * the first integration and the first push, so the tests can make another
+ * clone push in between and prove the retry (a push race) deterministically.
+ */
+static void before_push(unsigned attempt)
+{
+	const char *cmd = getenv("KB_TEST_SYNC_BEFORE_PUSH");
+
+	if (cmd && *cmd && attempt == 1 && system(cmd) != 0)
+		kb_error_clear();
+}
+
 /* The current branch: refs/heads/<name>. */
 static int current_branch(kb_buf *refname, kb_buf *branch, kb_store *s)
 {
@@ -612,6 +625,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 			break;
 		if (opts->no_push)
 			break;
+		before_push(attempt);
 		if ((rc = kb__sync_push(s, name.ptr, branch.ptr)) <= 0)
 			break;
 	}

@@ -5,6 +5,7 @@
  * (`git credential fill`) or ssh-agent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +166,14 @@ static int credential_fill(kb_buf *user, kb_buf *pass, const char *url)
 	if (pid < 0)
 		goto done;
 	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);  /* "terminal prompts disabled" is ours to say */
+		if (devnull > 2)
+			close(devnull);
 		close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
 		/* never wait for a password on a terminal from inside a sync */
 		setenv("GIT_TERMINAL_PROMPT", "0", 1);
@@ -263,8 +270,14 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
-static int net_error(const net_state *ns, const char *what)
+static int net_error(const net_state *ns, git_remote *r, const char *what)
 {
+	const char *url = git_remote_url(r);
+	const char *path = url && !strncmp(url, "file://", 7) ? url + 7 : url;
+
+	if (path && *path == '/' && access(path, F_OK) < 0)
+		return kb_error_set(KB_ENET, NULL, 0, "cannot %s '%s': no repository at '%s'",
+				    what, ns->remote, path);
 	if (ns->auth_failed)
 		return kb_error_set(KB_ENET, NULL, 0,
 				    "cannot %s '%s': authentication refused (set KB_GIT_USERNAME and "
@@ -272,6 +285,40 @@ static int net_error(const net_state *ns, const char *what)
 				    what, ns->remote);
 	return kb_error_set(KB_ENET, NULL, 0, "cannot %s '%s': %s", what, ns->remote,
 			    kb__git_msg("unknown error"));
+}
+
+/*
+ * A relative local path as URL ("../srv.git") means relative to the KB's
+ * work tree, wherever kb runs from (libgit2 would take it relative to the
+ * process's directory).  Only this connection's URL changes, not the config.
+ */
+static int open_remote(git_remote **out, kb_store *s, const char *remote)
+{
+	const char *url, *colon, *slash;
+	kb_buf abs = KB_BUF_INIT;
+	int err = 0;
+
+	if (git_remote_lookup(out, s->repo, remote) < 0) {
+		git_error_clear();
+		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no remote '%s'", remote);
+	}
+	url = git_remote_url(*out);
+	if (!url || !*url || *url == '/' || strstr(url, "://"))
+		return 0;
+	colon = strchr(url, ':');
+	slash = strchr(url, '/');
+	if (colon && (!slash || colon < slash))
+		return 0;  /* scp-like host:path */
+	kb_buf_printf(&abs, "%s%s", s->workdir, url);
+	err = git_remote_set_instance_url(*out, abs.ptr);
+	kb_buf_release(&abs);
+	if (err < 0) {
+		git_remote_free(*out);
+		*out = NULL;
+		return kb_error_set(KB_ERROR, NULL, 0, "cannot use the URL of '%s': %s", remote,
+				    kb__git_msg("unknown error"));
+	}
+	return 0;
 }
 
 int kb__sync_fetch(kb_store *s, const char *remote, const char *branch)
@@ -282,21 +329,19 @@ int kb__sync_fetch(kb_store *s, const char *remote, const char *branch)
 	kb_buf spec = KB_BUF_INIT;
 	char *specs[1];
 	git_strarray arr = { specs, 1 };
-	int rc = 0;
+	int err, rc = 0;
 
 	memset(&ns, 0, sizeof(ns));
 	ns.remote = remote;
-	if (git_remote_lookup(&r, s->repo, remote) < 0) {
-		git_error_clear();
-		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no remote '%s'", remote);
-	}
+	if ((err = open_remote(&r, s, remote)) < 0)
+		return err;
 	kb_buf_printf(&spec, "+refs/heads/%s:refs/remotes/%s/%s", branch, remote, branch);
 	specs[0] = spec.ptr;
 	fo.callbacks.credentials = credentials_cb;
 	fo.callbacks.payload = &ns;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (git_remote_fetch(r, &arr, &fo, "kb sync: fetch") < 0)
-		rc = net_error(&ns, "fetch from");
+		rc = net_error(&ns, r, "fetch from");
 	git_remote_free(r);
 	kb_buf_release(&spec);
 	return rc;
@@ -314,10 +359,8 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch)
 
 	memset(&ns, 0, sizeof(ns));
 	ns.remote = remote;
-	if (git_remote_lookup(&r, s->repo, remote) < 0) {
-		git_error_clear();
-		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no remote '%s'", remote);
-	}
+	if ((err = open_remote(&r, s, remote)) < 0)
+		return err;
 	kb_buf_printf(&spec, "refs/heads/%s:refs/heads/%s", branch, branch);
 	specs[0] = spec.ptr;
 	po.callbacks.credentials = credentials_cb;
@@ -331,7 +374,7 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch)
 		git_error_clear();
 		rc = 1;
 	} else if (err < 0) {
-		rc = net_error(&ns, "push to");
+		rc = net_error(&ns, r, "push to");
 	} else if (ns.rejected) {
 		rc = kb_error_set(KB_ENET, NULL, 0, "'%s' refused the push of '%s': %s", remote,
 				  branch, ns.rejected);

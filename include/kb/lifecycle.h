@@ -37,6 +37,29 @@ int kb_lifecycle_check(kb_status from, kb_status to);
 int kb_lifecycle_set(kb_store *s, const char *id, kb_status to, const char *superseded_by,
 		     const kb_author *who, kb_diags *diags, char oid[41]);
 
+/*
+ * The lifecycle rules for a case edited as a file (`kb edit`): `c` is the
+ * edited case, `before` the status it had (KB_STATUS_UNKNOWN for a new
+ * case or one that did not parse: nothing is checked).  When the status
+ * changed it must be an allowed transition (kb_lifecycle_check()), else
+ * KB_EINPUT with a message naming the case's path and the line of
+ * `status`, and `c` is unchanged.  A change to validated records who
+ * validated: reviewer "Name <email>" of `who` and validated (today) are
+ * set, and "Validated-by: Name <email>\n" is appended to `trailer` (may
+ * be NULL) for the commit message.  Returns 0 otherwise.
+ */
+int kb_lifecycle_edit(kb_case *c, kb_status before, const kb_author *who, kb_buf *trailer);
+
+/*
+ * `kb validate` on the work tree: every case file with uncommitted changes
+ * whose status differs from its status in HEAD by a move that
+ * kb_lifecycle_check() refuses gets an error in `diags` naming the file
+ * and the line of `status`.  New files and files that do not parse are
+ * left to the format checks.  Returns 0, or a negative kb_error_code when
+ * the history cannot be read (diagnostics added so far are kept).
+ */
+int kb_lifecycle_check_worktree(kb_store *s, kb_diags *diags);
+
 /* ---- folding a duplicate into the case that survives it (core/fold.c) --- */
 
 /*

@@ -151,6 +151,12 @@ int kb_store_log(kb_store *s, const char *relpath,
 /* Hex id of HEAD's commit into oid (41 bytes); KB_ENOTFOUND on an unborn HEAD. */
 int kb_store_head(kb_store *s, char oid[41]);
 
+/* The contents of `relpath` as committed in HEAD into `out` (replaced,
+ * NUL-terminated).  KB_ENOTFOUND when HEAD has no such file (or there is
+ * no commit yet), KB_EINPUT for a path outside the KB; `out` is then
+ * unchanged. */
+int kb_store_read_head(kb_buf *out, kb_store *s, const char *relpath);
+
 /* ---- changes, for caches such as the search index -------------------- */
 
 typedef enum {
