@@ -277,6 +277,8 @@ bad=0
 check() { say "FAIL: $*"; bad=$((bad + 1)); }
 
 [ -n "$agreed" ] || check "clones and server still differ after $rounds rounds of sync"
+# One operation at a time against a server that is always up: no sync may fail.
+[ "$f_sync" -eq 0 ] || check "$f_sync syncs failed (see 'sync ->' in $LOG)"
 for c in "${CLONES[@]}"; do
 	for id in "${CREATED[@]}"; do
 		[ -f "$c/cases/$id.md" ] || check "$c lacks case $id"
