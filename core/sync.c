@@ -557,19 +557,6 @@ static int current_branch(kb_buf *refname, kb_buf *branch, kb_store *s)
 	return 0;
 }
 
-static int check_remote(kb_store *s, const char *name)
-{
-	git_remote *r = NULL;
-
-	if (git_remote_lookup(&r, s->repo, name) < 0) {
-		git_error_clear();
-		return kb_error_set(KB_ENOTFOUND, NULL, 0,
-				    "no remote '%s'; add it with 'kb remote add %s URL'", name, name);
-	}
-	git_remote_free(r);
-	return 0;
-}
-
 /* After the rounds (also after a failure): HEAD, cases changed, the search
  * index.  Keeps the error of a failed sync as the last error. */
 static void finish(sync_ctx *c, const char *start, int rc)
@@ -602,7 +589,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	char start[41] = "";
 	unsigned max, attempt;
 	git_oid head;
-	int rc;
+	int rc, lock = -1;
 
 	memset(res, 0, sizeof(*res));
 	opts = opts ? opts : &dflt;
@@ -611,8 +598,8 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 		kb_buf_puts(&name, remote);
 	else if ((rc = kb_remote_default(&name, s)) < 0)
 		goto done;
-	if ((rc = check_remote(s, name.ptr)) < 0 || (rc = kb__check_repo_state(s)) < 0 ||
-	    (rc = kb__sync_recover(s)) < 0 || (rc = current_branch(&refname, &branch, s)) < 0 ||
+	if ((rc = kb__remote_check(s, name.ptr)) < 0 || (rc = kb__check_repo_state(s)) < 0 ||
+	    (rc = kb__sync_lock(&lock, s)) < 0 || (rc = kb__sync_recover(s)) < 0 || (rc = current_branch(&refname, &branch, s)) < 0 ||
 	    (rc = check_clean(s)) < 0)
 		goto done;
 	snprintf(res->branch, sizeof(res->branch), "%s", branch.ptr);
@@ -640,6 +627,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	}
 	finish(&c, start, rc);
 done:
+	kb__sync_unlock(lock);
 	kb_buf_release(&name);
 	kb_buf_release(&refname);
 	kb_buf_release(&branch);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,7 +286,9 @@ static int write_temps(move_list *l, kb_store *s)
 			break;
 		}
 		kb_buf_clear(&p);
-		kb_buf_printf(&p, "%s%s.kbsync-%ld", s->workdir, it->path, (long)getpid());
+		/* one name per file: only one sync runs at a time (kb__sync_lock),
+		 * and a temporary a killed sync left is replaced */
+		kb_buf_printf(&p, "%s%s.kbsync-tmp", s->workdir, it->path);
 		unlink(p.ptr);
 		if (write_new_file(p.ptr, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
 				   it->new_mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) < 0)
@@ -448,6 +451,54 @@ int kb__sync_move(kb_store *s, const char *refname, const git_oid *from, const g
 	return 0;
 }
 
+int kb__sync_lock(int *fd, kb_store *s)
+{
+	kb_buf path = KB_BUF_INIT;
+	int rc;
+
+	*fd = -1;
+	if ((rc = kb__sync_path(&path, s, "lock")) < 0)
+		goto done;
+	*fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (*fd < 0) {
+		rc = kb_error_set(KB_ESTATE, path.ptr, 0, "cannot open '%s': %s", path.ptr,
+				  strerror(errno));
+	} else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = kb_error_set(KB_ESTATE, NULL, 0,
+				  "another kb sync is running in '%s'; wait for it to finish",
+				  s->workdir);
+		close(*fd);
+		*fd = -1;
+	}
+done:
+	kb_buf_release(&path);
+	return rc;
+}
+
+void kb__sync_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);  /* releases the flock */
+}
+
+/* Remove temporaries a killed sync left beside the files of a move. */
+static void remove_stale_temps(kb_store *s, const git_oid *from, const git_oid *to)
+{
+	move_list l = { NULL, 0, 0 };
+	kb_buf p = KB_BUF_INIT;
+	size_t i;
+
+	if (plan(&l, s, from, to) == 0)
+		for (i = 0; i < l.count; i++) {
+			kb_buf_clear(&p);
+			kb_buf_printf(&p, "%s%s.kbsync-tmp", s->workdir, l.items[i].path);
+			unlink(p.ptr);
+		}
+	kb_error_clear();
+	kb_buf_release(&p);
+	list_release(&l);
+}
+
 int kb__sync_recover(kb_store *s)
 {
 	kb_buf path = KB_BUF_INIT, text = KB_BUF_INIT;
@@ -484,10 +535,12 @@ int kb__sync_recover(kb_store *s)
 		rc = kb_error_set(KB_ESTATE, path.ptr, 0,
 				  "an interrupted sync left '%s' but the branch has moved since; "
 				  "check 'git status', then remove that file", path.ptr);
-	if (rc == 0)
+	if (rc == 0) {
+		remove_stale_temps(s, &from, &to);
 		unlink(path.ptr);
-	else
+	} else {
 		kb_error_prefix("cannot finish the interrupted sync");
+	}
 done:
 	kb_buf_release(&path);
 	kb_buf_release(&text);

@@ -12,6 +12,10 @@
 
 /* ---- sync_remote.c ------------------------------------------------------ */
 
+/* 0 when remote `name` exists, else KB_ENOTFOUND with a message saying how
+ * to add it (KB_ENOTFOUND also for an invalid name). */
+int kb__remote_check(kb_store *s, const char *name);
+
 /* Fetch refs/heads/<branch> of `remote` into refs/remotes/<remote>/<branch>.
  * KB_ENET with a message naming the remote on any failure. */
 int kb__sync_fetch(kb_store *s, const char *remote, const char *branch);
@@ -36,6 +40,12 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch);
  */
 int kb__sync_move(kb_store *s, const char *refname, const git_oid *from, const git_oid *to,
 		  const char *reflog);
+
+/* Take the per-KB sync lock (flock on <gitdir>kb/sync/lock, released
+ * when the process ends, so a killed sync never leaves it held).
+ * KB_ESTATE when another sync holds it.  Release with kb__sync_unlock(). */
+int kb__sync_lock(int *fd, kb_store *s);
+void kb__sync_unlock(int fd);
 
 /* Finish or undo a move a killed sync left behind (see the journal).
  * 0 when there was none or it was completed. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,13 @@
 #include "sync_internal.h"
 
 /* ---- remotes ---------------------------------------------------------------- */
+
+/*
+ * Remotes are read and written as plain config entries (remote.<name>.url,
+ * remote.<name>.fetch) rather than through git_remote_lookup/list/create/
+ * delete: in libgit2 1.5 with PCRE2 those leak the regex match data on
+ * every call (seen under AddressSanitizer), and kb needs only the URL.
+ */
 
 static int check_name(const char *name)
 {
@@ -29,45 +37,147 @@ static int check_name(const char *name)
 	return 0;
 }
 
+/* The URL of remote `name` into out; KB_ENOTFOUND when there is none. */
+static int remote_url(kb_buf *out, kb_store *s, const char *name)
+{
+	git_config *cfg = NULL;
+	git_buf val = { NULL, 0, 0 };
+	kb_buf key = KB_BUF_INIT;
+	int rc = 0;
+
+	kb_buf_printf(&key, "remote.%s.url", name);
+	if (check_name(name) < 0 || git_repository_config_snapshot(&cfg, s->repo) < 0 ||
+	    git_config_get_string_buf(&val, cfg, key.ptr) < 0) {
+		git_error_clear();
+		rc = kb_error_set(KB_ENOTFOUND, NULL, 0,
+				  "no remote '%s'; add it with 'kb remote add %s URL'", name, name);
+	} else {
+		kb_buf_clear(out);
+		kb_buf_puts(out, val.ptr);
+	}
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	kb_buf_release(&key);
+	return rc;
+}
+
+int kb__remote_check(kb_store *s, const char *name)
+{
+	kb_buf url = KB_BUF_INIT;
+	int rc = remote_url(&url, s, name);
+
+	kb_buf_release(&url);
+	return rc;
+}
+
 int kb_remote_add(kb_store *s, const char *name, const char *url)
 {
-	git_remote *r = NULL;
-	int err, rc;
+	git_config *cfg = NULL;
+	kb_buf key = KB_BUF_INIT, spec = KB_BUF_INIT;
+	int rc;
 
 	if ((rc = check_name(name)) < 0)
 		return rc;
 	if (!url || !*url)
 		return kb_error_set(KB_EINPUT, NULL, 0, "empty URL for remote '%s'", name);
-	err = git_remote_create(&r, s->repo, name, url);
-	git_remote_free(r);
-	if (err == GIT_EEXISTS)
+	if (kb__remote_check(s, name) == 0)
 		return kb_error_set(KB_EEXISTS, NULL, 0, "remote '%s' already exists", name);
-	if (err < 0)
-		return kb_error_set(KB_EINPUT, NULL, 0, "cannot add remote '%s': %s", name,
-				    kb__git_msg("unknown error"));
-	return 0;
+	kb_error_clear();
+	kb_buf_printf(&key, "remote.%s.url", name);
+	kb_buf_printf(&spec, "+refs/heads/*:refs/remotes/%s/*", name);
+	if (git_repository_config(&cfg, s->repo) < 0 ||
+	    git_config_set_string(cfg, key.ptr, url) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot add remote '%s': %s", name,
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	kb_buf_clear(&key);
+	kb_buf_printf(&key, "remote.%s.fetch", name);
+	if (git_config_set_string(cfg, key.ptr, spec.ptr) < 0)
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot add remote '%s': %s", name,
+				  kb__git_msg("unknown error"));
+done:
+	git_config_free(cfg);
+	kb_buf_release(&key);
+	kb_buf_release(&spec);
+	return rc;
+}
+
+/* Delete every config entry remote.<name>.* (one by one: no regex). */
+static int delete_section(git_config *cfg, const char *name)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	kb_buf prefix = KB_BUF_INIT;
+	char **keys = NULL;
+	size_t n = 0, i;
+	int err = 0;
+
+	kb_buf_printf(&prefix, "remote.%s.", name);
+	if (git_config_iterator_new(&it, cfg) < 0)
+		err = -1;
+	while (err == 0 && git_config_next(&e, it) == 0) {
+		if (!strncasecmp(e->name, prefix.ptr, prefix.len) && !strchr(e->name + prefix.len, '.')) {
+			keys = kb_xrealloc(keys, (n + 1) * sizeof(char *));
+			keys[n++] = kb_xstrdup(e->name);
+		}
+	}
+	git_config_iterator_free(it);
+	for (i = 0; i < n; i++) {
+		/* a multivar (several fetch lines) needs the regex form */
+		if (err == 0 && git_config_delete_entry(cfg, keys[i]) < 0 &&
+		    git_config_delete_multivar(cfg, keys[i], ".*") < 0 &&
+		    git_error_last() && git_error_last()->klass != GIT_ERROR_CONFIG)
+			err = -1;
+		free(keys[i]);
+	}
+	free(keys);
+	kb_buf_release(&prefix);
+	git_error_clear();
+	return err;
+}
+
+/* Remove refs/remotes/<name>/ *. */
+static void delete_tracking(kb_store *s, const char *name)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	kb_buf glob = KB_BUF_INIT;
+
+	kb_buf_printf(&glob, "refs/remotes/%s/*", name);
+	if (git_reference_iterator_glob_new(&it, s->repo, glob.ptr) == 0)
+		while (git_reference_next(&ref, it) == 0) {
+			git_reference_delete(ref);
+			git_reference_free(ref);
+		}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	kb_buf_release(&glob);
 }
 
 int kb_remote_remove(kb_store *s, const char *name)
 {
-	git_remote *r = NULL;
-	kb_buf state = KB_BUF_INIT;
-	int err;
+	git_config *cfg = NULL;
+	kb_buf state = KB_BUF_INIT, file = KB_BUF_INIT;
+	int rc;
 
-	if (check_name(name) < 0 || git_remote_lookup(&r, s->repo, name) < 0) {
-		git_error_clear();
+	if ((rc = kb__remote_check(s, name)) < 0)
 		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no remote '%s'", name ? name : "");
+	if (git_repository_config(&cfg, s->repo) < 0 || delete_section(cfg, name) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot remove remote '%s': %s", name,
+				  kb__git_msg("unknown error"));
+		goto done;
 	}
-	git_remote_free(r);
-	err = git_remote_delete(s->repo, name);
-	if (err < 0)
-		return kb_error_set(KB_ERROR, NULL, 0, "cannot remove remote '%s': %s", name,
-				    kb__git_msg("unknown error"));
-	if (kb__sync_path(&state, s, name) == 0)
+	delete_tracking(s, name);
+	kb_buf_printf(&file, "remote-%s", name);
+	if (kb__sync_path(&state, s, file.ptr) == 0)
 		unlink(state.ptr);
-	kb_buf_release(&state);
 	kb_error_clear();
-	return 0;
+done:
+	git_config_free(cfg);
+	kb_buf_release(&file);
+	kb_buf_release(&state);
+	return rc;
 }
 
 static int cmp_remote(const void *a, const void *b)
@@ -77,28 +187,32 @@ static int cmp_remote(const void *a, const void *b)
 
 int kb_remote_list(kb_remote_info **out, size_t *n, kb_store *s)
 {
-	git_strarray names = { NULL, 0 };
-	git_remote *r;
-	size_t i;
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	size_t len;
 
 	*out = NULL;
 	*n = 0;
-	if (git_remote_list(&names, s->repo) < 0)
+	if (git_repository_config_snapshot(&cfg, s->repo) < 0 ||
+	    git_config_iterator_new(&it, cfg) < 0) {
+		git_config_free(cfg);
 		return kb_error_set(KB_ERROR, NULL, 0, "cannot list remotes: %s",
 				    kb__git_msg("unknown error"));
-	if (names.count)
-		*out = kb_xcalloc(names.count, sizeof(**out));
-	for (i = 0; i < names.count; i++) {
-		if (git_remote_lookup(&r, s->repo, names.strings[i]) < 0) {
-			git_error_clear();
-			continue;
-		}
-		(*out)[*n].name = kb_xstrdup(names.strings[i]);
-		(*out)[*n].url = kb_xstrdup(git_remote_url(r) ? git_remote_url(r) : "");
-		(*n)++;
-		git_remote_free(r);
 	}
-	git_strarray_dispose(&names);
+	while (git_config_next(&e, it) == 0) {
+		len = strlen(e->name);
+		if (strncasecmp(e->name, "remote.", 7) || len < 12 ||
+		    strcasecmp(e->name + len - 4, ".url") || !e->value)
+			continue;
+		*out = kb_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[*n].name = kb_xstrndup(e->name + 7, len - 11);
+		(*out)[*n].url = kb_xstrdup(e->value);
+		(*n)++;
+	}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	git_error_clear();
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_remote);
 	return 0;
@@ -292,33 +406,114 @@ static int net_error(const net_state *ns, git_remote *r, const char *what)
  * work tree, wherever kb runs from (libgit2 would take it relative to the
  * process's directory).  Only this connection's URL changes, not the config.
  */
+/*
+ * git's url.<base>.insteadOf: the longest matching prefix of `url` is
+ * replaced by <base>.  Done here, by iterating the config, because
+ * libgit2's own rewriting goes through the leaking regex path.
+ */
+static void rewrite_url(kb_buf *out, kb_store *s, const char *url)
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	size_t best = 0, len;
+	char *base = NULL;
+
+	if (git_repository_config_snapshot(&cfg, s->repo) == 0 &&
+	    git_config_iterator_new(&it, cfg) == 0)
+		while (git_config_next(&e, it) == 0) {
+			len = strlen(e->name);
+			if (len < 15 || strncasecmp(e->name, "url.", 4) ||
+			    strcasecmp(e->name + len - 10, ".insteadof") || !e->value)
+				continue;
+			if (strlen(e->value) > best && !strncmp(url, e->value, strlen(e->value))) {
+				best = strlen(e->value);
+				free(base);
+				base = kb_xstrndup(e->name + 4, len - 14);
+			}
+		}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	git_error_clear();
+	kb_buf_clear(out);
+	kb_buf_printf(out, "%s%s", base ? base : "", url + best);
+	free(base);
+}
+
+/* An in-memory remote for url, with git's insteadOf applied. */
+static int create_anonymous(git_remote **out, kb_store *s, const char *url)
+{
+	git_remote_create_options o = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	kb_buf real = KB_BUF_INIT;
+	int err;
+
+	rewrite_url(&real, s, url);
+	o.repository = s->repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	err = git_remote_create_with_opts(out, real.ptr, &o);
+	kb_buf_release(&real);
+	return err;
+}
+
 static int open_remote(git_remote **out, kb_store *s, const char *remote)
 {
-	const char *url, *colon, *slash;
-	kb_buf abs = KB_BUF_INIT;
-	int err = 0;
+	kb_buf url = KB_BUF_INIT, abs = KB_BUF_INIT;
+	const char *u, *colon, *slash;
+	int rc;
 
-	if (git_remote_lookup(out, s->repo, remote) < 0) {
-		git_error_clear();
-		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no remote '%s'", remote);
+	*out = NULL;
+	if ((rc = remote_url(&url, s, remote)) < 0)
+		goto done;
+	u = url.ptr;
+	colon = strchr(u, ':');
+	slash = strchr(u, '/');
+	if (*u && *u != '/' && !strstr(u, "://") && !(colon && (!slash || colon < slash))) {
+		kb_buf_printf(&abs, "%s%s", s->workdir, u);
+		u = abs.ptr;  /* relative path; else scp-like host:path or a URL */
 	}
-	url = git_remote_url(*out);
-	if (!url || !*url || *url == '/' || strstr(url, "://"))
-		return 0;
-	colon = strchr(url, ':');
-	slash = strchr(url, '/');
-	if (colon && (!slash || colon < slash))
-		return 0;  /* scp-like host:path */
-	kb_buf_printf(&abs, "%s%s", s->workdir, url);
-	err = git_remote_set_instance_url(*out, abs.ptr);
+	if ((rc = create_anonymous(out, s, u)) < 0)
+		rc = kb_error_set(KB_ENET, NULL, 0, "cannot use the URL '%s' of '%s': %s", url.ptr,
+				  remote, kb__git_msg("unknown error"));
+done:
+	kb_buf_release(&url);
 	kb_buf_release(&abs);
-	if (err < 0) {
-		git_remote_free(*out);
-		*out = NULL;
-		return kb_error_set(KB_ERROR, NULL, 0, "cannot use the URL of '%s': %s", remote,
-				    kb__git_msg("unknown error"));
-	}
-	return 0;
+	return rc;
+}
+
+/* Point refs/remotes/<remote>/<branch> at `id` (after a fetch or a push). */
+static int set_tracking(kb_store *s, const char *remote, const char *branch, const git_oid *id)
+{
+	git_reference *ref = NULL;
+	kb_buf name = KB_BUF_INIT;
+	int rc = 0;
+
+	kb_buf_printf(&name, "refs/remotes/%s/%s", remote, branch);
+	if (git_reference_create(&ref, s->repo, name.ptr, id, 1, "kb sync") < 0)
+		rc = kb_error_set(KB_EIO, NULL, 0, "cannot update '%s': %s", name.ptr,
+				  kb__git_msg("unknown error"));
+	git_reference_free(ref);
+	kb_buf_release(&name);
+	return rc;
+}
+
+/* After a fetch: the remote's refs/heads/<branch> (as advertised) into the
+ * remote-tracking branch.  A remote without that branch leaves it alone. */
+static int track_fetched(kb_store *s, git_remote *r, const char *remote, const char *branch)
+{
+	const git_remote_head **heads;
+	kb_buf want = KB_BUF_INIT;
+	size_t n, i;
+	int rc = 0;
+
+	kb_buf_printf(&want, "refs/heads/%s", branch);
+	if (git_remote_ls(&heads, &n, r) < 0)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, want.ptr))
+			rc = set_tracking(s, remote, branch, &heads[i]->oid);
+	git_error_clear();
+	kb_buf_release(&want);
+	return rc;
 }
 
 int kb__sync_fetch(kb_store *s, const char *remote, const char *branch)
@@ -342,6 +537,8 @@ int kb__sync_fetch(kb_store *s, const char *remote, const char *branch)
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (git_remote_fetch(r, &arr, &fo, "kb sync: fetch") < 0)
 		rc = net_error(&ns, r, "fetch from");
+	else
+		rc = track_fetched(s, r, remote, branch);
 	git_remote_free(r);
 	kb_buf_release(&spec);
 	return rc;
@@ -378,6 +575,14 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch)
 	} else if (ns.rejected) {
 		rc = kb_error_set(KB_ENET, NULL, 0, "'%s' refused the push of '%s': %s", remote,
 				  branch, ns.rejected);
+	} else {
+		git_oid head;
+		kb_buf local = KB_BUF_INIT;
+
+		kb_buf_printf(&local, "refs/heads/%s", branch);
+		if (git_reference_name_to_id(&head, s->repo, local.ptr) == 0)
+			rc = set_tracking(s, remote, branch, &head);
+		kb_buf_release(&local);
 	}
 	git_remote_free(r);
 	kb_buf_release(&spec);

@@ -249,7 +249,9 @@ test_interrupted_sync_reruns() {
 	old=$(git -C b rev-parse HEAD) new=$(git -C b rev-parse origin/main)
 	git -C b checkout -q "$new" -- cases
 	mkdir -p b/.git/kb/sync && echo "$old $new refs/heads/main" >b/.git/kb/sync/journal
+	echo half >b/cases/P-0001.md.kbsync-tmp   # a temporary the killed sync left
 	sync_in b; expect_rc 0
+	[ ! -e b/cases/P-0001.md.kbsync-tmp ] || fail "stale temporary left"
 	[ "$(git -C b rev-parse HEAD)" = "$new" ] || fail "not synced"
 	[ -z "$(git -C b status --porcelain)" ] || fail "b not clean: $(git -C b status --short)"
 	[ ! -e b/.git/kb/sync/journal ] || fail "journal left"
@@ -301,4 +303,27 @@ test_status_shows_sync_state() {
 	kbrun status; expect_rc 0; expect_out "sync: origin/main, 1 ahead, 0 behind (as of the last fetch)"
 	kbrun status --json
 	json_check 'd["sync"]["ahead"] == 1 and d["sync"]["behind"] == 0 and d["sync"]["last_sync"] > 0'
+}
+
+test_insteadof_url_rewriting() {
+	make_kb a
+	git init -q --bare srv.git
+	git config --global url."$PWD/srv.git".insteadOf team:kb
+	cd a
+	kbrun remote add origin team:kb; expect_rc 0
+	kbrun sync; expect_rc 0; expect_out pushed
+	[ "$(git rev-parse HEAD)" = "$(git -C ../srv.git rev-parse main)" ] || fail "not pushed"
+}
+
+test_concurrent_sync_refused() {
+	command -v flock >/dev/null || skip "no flock(1)"
+	team
+	put_case b P-0001
+	mkdir -p b/.git/kb/sync
+	before=$(kb_state b)
+	# another sync holds the lock while this one starts
+	flock b/.git/kb/sync/lock -c "cd b && '$KB' sync" >out 2>err && fail "ran under the lock"
+	grep -q "another kb sync is running" err || fail "$(cat err)"
+	same_state b "$before"
+	sync_in b; expect_rc 0; expect_out pushed
 }

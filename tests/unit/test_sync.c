@@ -450,6 +450,11 @@ static void test_state(void **state)
 	assert_int_equal(kb_remote_remove(t.a, "origin"), 0);
 	assert_int_equal(kb_sync_state_get(&st, t.a), 0);
 	assert_string_equal(st.remote, "");
+	/* the state went with the remote: a new origin was never synced */
+	assert_int_equal(kb_remote_add(t.a, "origin", "../srv.git"), 0);
+	assert_int_equal(kb_sync_state_get(&st, t.a), 0);
+	assert_string_equal(st.remote, "origin");
+	assert_int_equal(st.last_sync, 0);
 	done_team(&t);
 }
 
