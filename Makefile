@@ -5,6 +5,7 @@
 #   make check-asan  the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make check-clang build everything with clang, warnings as errors (build-clang/)
 #   make leakcheck   unit tests under valgrind
+#   make fuzz        libFuzzer on every parser for FUZZ_TIME seconds each (build-fuzz/)
 #   make checksrc    style checks (banned functions, headers compile alone)
 #   make demo        install, build, create a demo KB from kb/ and look up similar cases
 #   make bench       benchmark harness (bench/)
@@ -28,15 +29,19 @@ LIB_SRC  := $(sort $(wildcard core/*.c importers/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/unit/support/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_TIME ?= 60
 LIBKB    := $(BUILD)/libkb.a
 KB       := $(BUILD)/kb
 
-.PHONY: all deps test unit-test cli-test check-asan check-clang leakcheck checksrc demo bench eval clean
+.PHONY: all deps test test-binaries unit-test cli-test fuzz-replay fuzz check-asan check-clang leakcheck checksrc demo bench eval clean
 .PHONY: scenario
 
 all: $(KB)
@@ -71,6 +76,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_OBJ) $(LIBKB)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/unit/support -o $@ $< $(SUPPORT_OBJ) $(LIBKB) $(KB_LDLIBS) $(TEST_LDLIBS)
 
+# Each fuzz target twice: a replay binary (plain main over saved inputs, run
+# by make test) and, in build-fuzz/, a libFuzzer binary (make fuzz).
+$(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/util.c tests/fuzz/fuzz.h $(LIBKB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay.c tests/fuzz/util.c $(LIBKB) $(KB_LDLIBS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/util.c tests/fuzz/fuzz.h $(LIBKB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) $(KB_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< tests/fuzz/util.c $(LIBKB) $(KB_LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@./tests/fuzz/replay.sh $(BUILD)
+
 unit-test: $(UNIT_BIN)
 	@./tests/run-unit.sh $(BUILD) $(UNIT_BIN)
 
@@ -79,16 +99,25 @@ cli-test: $(KB)
 
 test: deps
 	@./scripts/checksrc.sh
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory unit-test cli-test
+	@$(MAKE) --no-print-directory all test-binaries
+	@$(MAKE) --no-print-directory unit-test fuzz-replay cli-test
+
+test-binaries: $(UNIT_BIN) $(FUZZ_REPLAY)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  all unit-test cli-test
+	  all unit-test fuzz-replay cli-test
+
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+	  SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  $(FUZZ_BIN:$(BUILD)/%=build-fuzz/%)
+	@./tests/fuzz/run.sh build-fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 check-clang: deps
-	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all $(UNIT_SRC:tests/unit/%.c=build-clang/tests/%)
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all $(UNIT_SRC:tests/unit/%.c=build-clang/tests/%) \
+	  $(FUZZ_SRC:tests/fuzz/%.c=build-clang/fuzz/%-replay)
 
 leakcheck: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
@@ -117,6 +146,6 @@ scenario: deps
 	@./tests/scenario/scenario.sh $(abspath $(KB)) --ops $(SCENARIO_OPS) --seed $(SCENARIO_SEED)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d)

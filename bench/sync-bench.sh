@@ -93,9 +93,6 @@ reset_run() {
 	# batch would otherwise make look like a force push): like a clone
 	# that has the base commit and never synced.
 	(cd "$d/clone" && "$kb" remote remove origin && "$kb" remote add origin "$url") >/dev/null
-	# kb remote remove leaves that record behind (it unlinks sync/<name>, the
-	# record is sync/remote-<name>): remove it by hand until that is fixed.
-	rm -f "$d/clone/.git/kb/sync/remote-origin"
 	(cd "$d/clone" && "$kb" reindex >/dev/null 2>&1)
 }
 

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kb/lifecycle.h"
 
 static const char usage_text[] =
 	"usage: kb add [--update] FILE|DIR...\n\n"
@@ -21,7 +22,8 @@ static const char usage_text[] =
 	"commit them in ONE commit \"Add N cases\", each as cases/<id>.md (contents\n"
 	"kept byte for byte).  All or nothing: if any file fails, every problem is\n"
 	"printed as path:line: error: message and nothing is written.\n\n"
-	"  --update   replace cases whose id already exists (else that is an error)\n\n"
+	"  --update   replace cases whose id already exists (else that is an error);\n"
+	"             a changed status must be an allowed lifecycle transition\n\n"
 	"exit: 0 committed, 1 a file failed to parse or validate, 2 an id already\n"
 	"exists, a file cannot be read, or usage error; 3 internal error\n";
 
@@ -150,6 +152,17 @@ static int exists_in_kb(kb_store *s, const add_file *f)
 	return commits > 0;
 }
 
+/* An update may change a case's status only by an allowed transition. */
+static void check_replace(kb_store *s, const add_file *f, kb_diags *diags)
+{
+	kb_case *c = NULL;
+
+	if (kb_case_parse(&c, f->text.ptr, f->text.len, f->path, NULL) == 0)
+		kb_lifecycle_check_replace(s, f->relpath, c, f->path, diags);
+	kb_error_clear();
+	kb_case_free(c);
+}
+
 /* Ids twice in the batch are errors; ids already in the KB are errors
  * unless --update.  Returns the exit code for the problems found. */
 static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
@@ -166,6 +179,8 @@ static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
 					     "case id '%s' also used by '%s'", b->items[i].id,
 					     b->items[j].path);
 		b->items[i].exists = exists_in_kb(s, &b->items[i]);
+		if (b->items[i].exists && b->update)
+			check_replace(s, &b->items[i], diags);
 		if (b->items[i].exists && !b->update) {
 			fprintf(stderr, "kb: %s: case '%s' already exists (use --update to replace it)\n",
 				b->items[i].path, b->items[i].id);

@@ -718,12 +718,54 @@ static size_t str_index(const char ***list, size_t *n, const char *s)
 	return (*n)++;
 }
 
-/* Heat map: equipment rows x failure-mode columns, shade = validated cases. */
+/* Fill of a heat-map cell with `x` validated cases (of at most `max`):
+ * grey for none, lighter to darker blue.  Returns 1 when the fill is dark
+ * (a label on it is then white). */
+static int heat_fill(FILE *f, size_t x, size_t max)
+{
+	unsigned shade = max > 1 ? 190 - (unsigned)(150 * (x ? x - 1 : 0) / (max - 1)) : 110;
+
+	if (x)
+		fprintf(f, " style=\"fill:rgb(%u,%u,255)\"", shade, shade + (255 - shade) / 3);
+	else
+		fputs(" fill=\"#e4e4e4\"", f);
+	return x && shade < 130;
+}
+
+/*
+ * Heat map with few failure modes: equipment rows x failure-mode columns,
+ * every combination a cell.  With more columns than fit an A4 page
+ * readably, each equipment row lists only its own failure modes as
+ * labelled tiles (the empty combinations are counted below the chart and
+ * listed by `kb audit coverage --csv`).
+ */
+#define HEAT_MAX_COLUMNS 30
+
+/* A tile's label: the failure mode cut to about 20 columns of text (a
+ * Chinese character counts two) at a character boundary, and the count. */
+static void tile_label(FILE *f, const char *s, size_t count)
+{
+	size_t cols = 0, len = 0, n;
+	char *cut;
+
+	while (s[len] && cols < 20) {
+		n = (unsigned char)s[len] < 0x80 ? 1 : (unsigned char)s[len] >= 0xf0 ? 4 :
+		    (unsigned char)s[len] >= 0xe0 ? 3 : 2;
+		cols += n == 1 ? 1 : 2;
+		while (n-- && s[len])
+			len++;
+	}
+	cut = kb_xstrndup(s, len);
+	esc(f, cut);
+	fprintf(f, "%s (%zu)</text>\n", s[len] ? "\xe2\x80\xa6" : "", count);
+	free(cut);
+}
 static void svg_heatmap(FILE *f, const kb_audit_coverage_report *c)
 {
 	const char **rows = NULL, **cols = NULL;
-	size_t nr = 0, nc = 0, i, r, k, max = 1, *v;
-	const int cw = 12, left = 150, top = 130;
+	size_t nr = 0, nc = 0, i, r, k, max = 1, *v, x, lines, y;
+	int dark;
+	const int cw = 16, left = 130, top = 110, tw = 135, th = 18, per = 4;
 
 	for (i = 0; i < c->nonempty; i++) {
 		str_index(&rows, &nr, or_dash(c->cells[i].value[0]));
@@ -737,35 +779,58 @@ static void svg_heatmap(FILE *f, const kb_audit_coverage_report *c)
 		k = str_index(&cols, &nc, or_dash(c->cells[i].value[1]));
 		v[r * nc + k] = c->cells[i].status[KB_STATUS_VALIDATED] + 1;
 	}
-	fprintf(f, "<svg viewBox=\"0 0 %zu %zu\" width=\"%zu\" role=\"img\" "
-		"aria-label=\"coverage heat map\">\n", left + nc * cw + 10, top + nr * cw + 10,
-		left + nc * cw + 10);
-	for (k = 0; k < nc; k++) {
-		fprintf(f, "<text font-size=\"8\" transform=\"translate(%zu,%d) rotate(-60)\">",
-			left + k * cw + 8, top - 4);
-		esc(f, cols[k]);
-		fputs("</text>\n", f);
+	if (nc <= HEAT_MAX_COLUMNS) {
+		fprintf(f, "<svg viewBox=\"0 0 %zu %zu\" width=\"%zu\" role=\"img\" "
+			"aria-label=\"coverage heat map\">\n", left + nc * cw + 10,
+			top + nr * cw + 10, left + nc * cw + 10);
+		for (k = 0; k < nc; k++) {
+			fprintf(f, "<text font-size=\"10\" transform=\"translate(%zu,%d) "
+				"rotate(-55)\">", left + k * cw + 11, top - 4);
+			esc(f, cols[k]);
+			fputs("</text>\n", f);
+		}
+	} else {
+		for (r = 0, lines = 0; r < nr; r++) {
+			for (k = 0, x = 0; k < nc; k++)
+				x += v[r * nc + k] != 0;
+			lines += x ? (x + per - 1) / per : 1;
+		}
+		fprintf(f, "<svg viewBox=\"0 0 %d %zu\" width=\"%d\" role=\"img\" "
+			"aria-label=\"coverage heat map\">\n", left + per * tw + 4,
+			lines * th + 4, left + per * tw + 4);
 	}
-	for (r = 0; r < nr; r++) {
-		fprintf(f, "<text font-size=\"9\" x=\"%d\" y=\"%zu\" text-anchor=\"end\">",
-			left - 4, top + r * cw + 9);
+	for (r = 0, y = 2; r < nr; r++) {
+		fprintf(f, "<text font-size=\"10\" x=\"%d\" y=\"%zu\" text-anchor=\"end\">", left - 6,
+			(nc <= HEAT_MAX_COLUMNS ? top + r * cw : y) + 12);
 		esc(f, rows[r]);
 		fputs("</text>\n", f);
-		for (k = 0; k < nc; k++) {
-			size_t x = v[r * nc + k];
-			unsigned shade = x ? 220 - (unsigned)(180 * (x - 1) / max) : 0;
-
-			fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%d\" "
-				"fill=\"%s\" stroke=\"#fff\"", left + k * cw, top + r * cw, cw, cw,
-				x ? "" : "#eeeeee");
-			if (x)
-				fprintf(f, " style=\"fill:rgb(%u,%u,255)\"", shade, shade);
+		for (k = 0, i = 0; k < nc; k++) {
+			x = v[r * nc + k];
+			if (nc <= HEAT_MAX_COLUMNS) {
+				fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%d\" "
+					"stroke=\"#fff\"", left + k * cw, top + r * cw, cw, cw);
+			} else {
+				if (!x)
+					continue;
+				fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%d\" "
+					"stroke=\"#fff\"", left + (i % per) * tw, y + (i / per) * th,
+					tw, th);
+			}
+			dark = heat_fill(f, x ? x - 1 : 0, max);
 			fputs("><title>", f);
 			esc(f, rows[r]);
 			fputs(" / ", f);
 			esc(f, cols[k]);
 			fprintf(f, ": %zu validated</title></rect>\n", x ? x - 1 : 0);
+			if (nc > HEAT_MAX_COLUMNS) {
+				fprintf(f, "<text font-size=\"9\" x=\"%zu\" y=\"%zu\" fill=\"%s\">",
+					left + (i % per) * tw + 3, y + (i / per) * th + 12,
+					dark ? "#fff" : "#111");
+				tile_label(f, cols[k], x - 1);
+				i++;
+			}
 		}
+		y += (i ? (i + per - 1) / per : 1) * th;
 	}
 	fputs("</svg>\n", f);
 	free(v);
@@ -807,34 +872,56 @@ static void svg_risk(FILE *f, const kb_audit_risk_report *r)
 	fputs("</svg>\n", f);
 }
 
-/* Bars: contributions (created + edited + reviewed) per month. */
+/* Stacked bars: contributions per month (created, edited, reviewed), with
+ * the scale (the highest month) and a legend. */
 static void svg_activity(FILE *f, const kb_audit_activity_report *act)
 {
-	size_t i, j, n = 0, max = 1, *tot = kb_xcalloc(act->nmonths + 1, sizeof(*tot));
-	const int bw = 8, h = 120;
+	static const char *const kind[3] = { "created", "edited", "reviewed" };
+	static const char *const colour[3] = { "#27ae60", "#f39c12", "#8e44ad" };
+	size_t i, j, n = act->nmonths, max = 1, k, *tot = kb_xcalloc(3 * n + 3, sizeof(*tot));
+	size_t sum, y, bh;
+	const int bw = 8, h = 120, left = 34;
 
 	for (i = 0, j = 0; i < act->ncontribs; i++) {
-		while (j < act->nmonths && strcmp(act->months[j].month, act->contribs[i].month))
+		while (j < n && strcmp(act->months[j].month, act->contribs[i].month))
 			j++;
-		if (j < act->nmonths)
-			tot[j] += act->contribs[i].created + act->contribs[i].edited +
-				  act->contribs[i].reviewed;
+		if (j < n) {
+			tot[3 * j] += act->contribs[i].created;
+			tot[3 * j + 1] += act->contribs[i].edited;
+			tot[3 * j + 2] += act->contribs[i].reviewed;
+		}
 	}
-	for (j = 0; j < act->nmonths; j++)
-		max = tot[j] > max ? tot[j] : max;
-	n = act->nmonths;
-	fprintf(f, "<svg viewBox=\"0 0 %zu %d\" width=\"%zu\" role=\"img\" "
-		"aria-label=\"activity per month\">\n", n * bw + 40, h + 40, n * bw + 40);
 	for (j = 0; j < n; j++) {
-		size_t bh = (size_t)h * tot[j] / max;
-
-		fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%zu\" fill=\"#27ae60\">"
-			"<title>%s: %zu</title></rect>\n", 20 + j * bw, 10 + h - bh, bw - 1, bh,
-			act->months[j].month, tot[j]);
-		if (j % 12 == 0)
-			fprintf(f, "<text font-size=\"8\" x=\"%zu\" y=\"%d\">%s</text>\n", 20 + j * bw,
-				h + 25, act->months[j].month);
+		sum = tot[3 * j] + tot[3 * j + 1] + tot[3 * j + 2];
+		max = sum > max ? sum : max;
 	}
+	fprintf(f, "<svg viewBox=\"0 0 %zu %d\" width=\"%zu\" role=\"img\" "
+		"aria-label=\"activity per month\">\n", left + n * bw + 10, h + 52,
+		left + n * bw + 10);
+	fprintf(f, "<line x1=\"%d\" y1=\"10\" x2=\"%zu\" y2=\"10\" stroke=\"#ccc\"/>"
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%zu\" y2=\"%d\" stroke=\"#999\"/>\n"
+		"<text font-size=\"9\" x=\"%d\" y=\"13\" text-anchor=\"end\">%zu</text>"
+		"<text font-size=\"9\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
+		left, left + n * bw, left, 10 + h, left + n * bw, 10 + h, left - 4, max, left - 4,
+		13 + h);
+	for (j = 0; j < n; j++) {
+		for (k = 0, y = 10 + h; k < 3; k++) {
+			bh = (size_t)h * tot[3 * j + k] / max;
+			if (!bh)
+				continue;
+			y -= bh;
+			fprintf(f, "<rect x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%zu\" fill=\"%s\">"
+				"<title>%s: %zu %s</title></rect>\n", left + j * bw, y, bw - 1, bh,
+				colour[k], act->months[j].month, tot[3 * j + k], kind[k]);
+		}
+		if (j % 12 == 0)
+			fprintf(f, "<text font-size=\"9\" x=\"%zu\" y=\"%d\">%s</text>\n", left + j * bw,
+				h + 24, act->months[j].month);
+	}
+	for (k = 0; k < 3; k++)
+		fprintf(f, "<rect x=\"%zu\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			"<text font-size=\"9\" x=\"%zu\" y=\"%d\">%s</text>\n", left + 80 * k, h + 34,
+			colour[k], left + 80 * k + 14, h + 43, kind[k]);
 	fputs("</svg>\n", f);
 	free(tot);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -39,8 +41,15 @@ static const char usage_text[] =
 	"  --dry-run        print what would happen, write nothing\n"
 	"  --no-redact      keep personal data as written\n"
 	"  --threshold X    duplicate score (default import.duplicateThreshold, else 0.5)\n"
+	"  --merge          fold a duplicate into the existing case instead of adding a\n"
+	"                   linked draft (sections appended, provenance recorded)\n"
 	"  --json           print the result as JSON\n"
+	"  --progress       draw a progress bar on stderr even when it is not a terminal\n"
+	"  --no-progress    never draw one (default: only on a terminal)\n"
 	"  --map MAP        csv, http: field=Column pairs separated by ','\n"
+	"  --save-map NAME  csv, http: save the map in kb.conf (import.NAME.map), committed\n"
+	"                   with the import\n"
+	"  --map-name NAME  csv, http: use the map saved as NAME instead of --map\n"
 	"  --token-env VAR  http: bearer token from environment variable VAR\n"
 	"  --page-param P   http: request ?P=1, 2, ... until an empty page\n"
 	"  --max-pages N    http: stop after N pages (default 1000)\n"
@@ -48,8 +57,17 @@ static const char usage_text[] =
 	"exit: 0 something imported or everything already present, 1 nothing could be\n"
 	"imported, 2 bad input (nothing written), 3 internal error\n";
 
+/* The progress bar on stderr: redrawn at most 10 times a second. */
+typedef struct {
+	int on;
+	int drawn;             /* something is on the line */
+	double start, last;    /* seconds */
+	long pause_after;      /* KB_TEST_IMPORT_PAUSE (tests only) */
+} progress_bar;
+
 typedef struct {
 	kb_import_options o;
+	progress_bar bar;
 	int json;
 	const char *map;
 	kb_import_http_options h;
@@ -78,7 +96,12 @@ static int parse_args(import_args *a, int argc, char **argv)
 		{ "token-env", required_argument, NULL, 'T' },
 		{ "page-param", required_argument, NULL, 'P' },
 		{ "max-pages", required_argument, NULL, 'M' },
-		{ "timeout", required_argument, NULL, 'o' }, { 0 }
+		{ "timeout", required_argument, NULL, 'o' },
+		{ "merge", no_argument, NULL, 'g' },
+		{ "save-map", required_argument, NULL, 'S' },
+		{ "map-name", required_argument, NULL, 'N' },
+		{ "progress", no_argument, NULL, 'p' }, { "no-progress", no_argument, NULL, 'q' },
+		{ 0 }
 	};
 	double d;
 	int c;
@@ -113,6 +136,14 @@ static int parse_args(import_args *a, int argc, char **argv)
 			return CLI_USAGE;
 		else if (c == 'o')
 			a->h.timeout_ms = (long)(d * 1000);
+		else if (c == 'g')
+			a->o.merge = 1;
+		else if (c == 'S')
+			a->o.save_map = optarg;
+		else if (c == 'N')
+			a->o.map_name = optarg;
+		else if (c == 'p' || c == 'q')
+			a->bar.on = c == 'p';
 		else if (c == 'h' || c == '?') {
 			fputs(usage_text, c == 'h' ? stdout : stderr);
 			return c == 'h' ? -1 : CLI_USAGE;
@@ -121,7 +152,96 @@ static int parse_args(import_args *a, int argc, char **argv)
 	return 0;
 }
 
-static void print_text(const kb_import_result *r, int dry_run)
+/* ---- the progress bar --------------------------------------------------- */
+
+/* Erase the bar, so the results start on a clean line. */
+static void progress_clear(progress_bar *bar)
+{
+	if (bar->drawn)
+		fputs("\r\033[K", stderr);
+	bar->drawn = 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "12.3 MB" */
+static void put_size(kb_buf *b, unsigned long long n)
+{
+	if (n >= 1000000000ULL)
+		kb_buf_printf(b, "%.2f GB", (double)n / 1e9);
+	else if (n >= 1000000)
+		kb_buf_printf(b, "%.1f MB", (double)n / 1e6);
+	else
+		kb_buf_printf(b, "%.0f kB", (double)n / 1e3);
+}
+
+/* "records 1234/5000  24%  [#####.....]  812/s  ETA 0:05" */
+static void draw_bar(const kb_import_progress *p, double elapsed)
+{
+	kb_buf b = KB_BUF_INIT;
+	double frac = -1, rate = elapsed > 0 ? (double)p->records / elapsed : 0;
+	int i, eta;
+
+	kb_buf_printf(&b, "\rimporting: %zu", p->records);
+	if (p->records_total)
+		kb_buf_printf(&b, "/%zu", p->records_total), frac = (double)p->records / (double)p->records_total;
+	kb_buf_puts(&b, " records");
+	if (p->bytes_total) {
+		kb_buf_puts(&b, ", ");
+		put_size(&b, p->bytes);
+		kb_buf_puts(&b, " of ");
+		put_size(&b, p->bytes_total);
+		frac = (double)p->bytes / (double)p->bytes_total;
+	}
+	if (frac >= 0) {
+		frac = frac > 1 ? 1 : frac;
+		kb_buf_printf(&b, " %3d%% [", (int)(frac * 100));
+		for (i = 0; i < 20; i++)
+			kb_buf_putc(&b, i < (int)(frac * 20) ? '#' : '.');
+		kb_buf_putc(&b, ']');
+	}
+	kb_buf_printf(&b, " %.0f/s", rate);
+	if (frac > 0.01 && elapsed > 0.5) {
+		eta = (int)(elapsed / frac - elapsed + 0.5);
+		kb_buf_printf(&b, " ETA %d:%02d", eta / 60, eta % 60);
+	}
+	kb_buf_puts(&b, "\033[K");
+	fputs(b.ptr, stderr);
+	fflush(stderr);
+	kb_buf_release(&b);
+}
+
+/* The library's progress callback: draws, and pauses for the SIGKILL test. */
+static void on_progress(const kb_import_progress *p, void *payload)
+{
+	progress_bar *bar = payload;
+	double t = now_s();
+
+	if (bar->on && !p->finished && (!bar->drawn || t - bar->last >= 0.1)) {
+		draw_bar(p, t - bar->start);
+		bar->drawn = 1;
+		bar->last = t;
+	}
+	if (bar->pause_after > 0 && !p->finished && p->records == (size_t)bar->pause_after) {
+		fprintf(stderr, "%skb: test pause after %zu records\n", bar->drawn ? "\n" : "",
+			p->records);
+		fflush(stderr);
+		sleep(120);
+	}
+	if (bar->on && p->finished) {
+		fprintf(stderr, "\rimporting: %zu records read, writing the commit\033[K", p->records);
+		fflush(stderr);
+		bar->drawn = 1;
+	}
+}
+
+static void print_text(const kb_import_result *r, int dry_run, int merge)
 {
 	const kb_import_record *rec;
 	size_t i;
@@ -135,13 +255,17 @@ static void print_text(const kb_import_result *r, int dry_run)
 			printf("duplicate of %s %s:%d (%s %s, score %.2f)\n", rec->duplicate_of,
 			       rec->source, rec->line, dry_run ? "would link" : "linked",
 			       rec->id, rec->score);
+		else if (rec->action == KB_IMPORT_MERGED)
+			printf("%s %s %s:%d (score %.2f)\n", dry_run ? "would merge into" : "merged into",
+			       rec->duplicate_of, rec->source, rec->line, rec->score);
 		else
 			printf("skipped %s:%d: %s\n", rec->source, rec->line, rec->reason);
 	}
-	fprintf(stderr, "%s%zu created, %zu duplicate%s linked, %zu skipped%s\n",
-		dry_run ? "dry run: " : "", r->created, r->duplicates,
-		r->duplicates == 1 ? "" : "s", r->skipped,
-		dry_run ? ", nothing written" : "");
+	fprintf(stderr, "%s%zu created, %zu duplicate%s linked, ", dry_run ? "dry run: " : "",
+		r->created, r->duplicates, r->duplicates == 1 ? "" : "s");
+	if (merge)
+		fprintf(stderr, "%zu merged, ", r->merged);
+	fprintf(stderr, "%zu skipped%s\n", r->skipped, dry_run ? ", nothing written" : "");
 }
 
 static int print_json(const kb_import_result *r, int dry_run)
@@ -166,6 +290,7 @@ static int print_json(const kb_import_result *r, int dry_run)
 	json_object_set_new(root, "dry_run", json_boolean(dry_run));
 	json_object_set_new(root, "created", json_integer((json_int_t)r->created));
 	json_object_set_new(root, "duplicates", json_integer((json_int_t)r->duplicates));
+	json_object_set_new(root, "merged", json_integer((json_int_t)r->merged));
 	json_object_set_new(root, "skipped", json_integer((json_int_t)r->skipped));
 	json_object_set_new(root, "commit", r->commit[0] ? json_string(r->commit) : json_null());
 	json_object_set_new(root, "records", arr);
@@ -177,7 +302,7 @@ static int exit_code(const kb_import_result *r)
 {
 	size_t i;
 
-	if (r->created || r->duplicates)
+	if (r->created || r->duplicates || r->merged)
 		return CLI_OK;
 	for (i = 0; i < r->count; i++)
 		if (strncmp(r->items[i].reason, "already imported", 16))
@@ -189,7 +314,9 @@ enum { SRC_NOTES, SRC_CSV, SRC_MAIL, SRC_HTTP };
 
 static int import_notes(int argc, char **argv, int src)
 {
-	import_args a = { KB_IMPORT_OPTIONS_INIT, 0, NULL, KB_IMPORT_HTTP_OPTIONS_INIT, NULL };
+	import_args a = { KB_IMPORT_OPTIONS_INIT, { -1, 0, 0, 0, 0 }, 0, NULL,
+			  KB_IMPORT_HTTP_OPTIONS_INIT, NULL };
+	const char *pause = getenv("KB_TEST_IMPORT_PAUSE");
 	kb_import_result r = KB_IMPORT_RESULT_INIT;
 	kb_author author = { 0 };
 	kb_store *s = NULL;
@@ -202,8 +329,10 @@ static int import_notes(int argc, char **argv, int src)
 				       src == SRC_CSV ? "" : src == SRC_HTTP ? " (a URL)" : " or directory");
 	if ((src == SRC_CSV || src == SRC_HTTP) && optind + 1 != argc)
 		return cli_usage_error("import %s takes one %s", argv[0], src == SRC_CSV ? "file" : "URL");
-	if (src != SRC_CSV && src != SRC_HTTP && a.map)
-		return cli_usage_error("--map is for import csv and import http");
+	if (src != SRC_CSV && src != SRC_HTTP && (a.map || a.o.save_map || a.o.map_name))
+		return cli_usage_error("--map, --save-map and --map-name are for import csv and import http");
+	if (a.map && a.o.map_name)
+		return cli_usage_error("give --map or --map-name, not both");
 	if (src != SRC_HTTP && (a.token_env || a.h.page_param || a.h.max_pages || a.h.timeout_ms))
 		return cli_usage_error("--token-env, --page-param, --max-pages and --timeout are for import http");
 	if (a.token_env && !(a.h.token = getenv(a.token_env)))
@@ -213,6 +342,12 @@ static int import_notes(int argc, char **argv, int src)
 	if (!a.o.dry_run && (rc = cli_author(&author, s)))
 		goto done;
 	a.o.author = &author;
+	if (a.bar.on < 0)
+		a.bar.on = isatty(STDERR_FILENO);
+	a.bar.pause_after = pause ? strtol(pause, NULL, 10) : 0;
+	a.bar.start = a.bar.last = now_s();
+	a.o.progress = on_progress;
+	a.o.progress_payload = &a.bar;
 	a.h.url = argv[optind];
 	a.h.map = a.map;
 	if (src == SRC_CSV)
@@ -225,6 +360,7 @@ static int import_notes(int argc, char **argv, int src)
 	else
 		rc = kb_import_notes(&r, s, (const char *const *)argv + optind,
 				     (size_t)(argc - optind), &a.o);
+	progress_clear(&a.bar);
 	if (rc < 0) {
 		rc = cli_fail();
 		if (!a.o.dry_run)
@@ -234,7 +370,7 @@ static int import_notes(int argc, char **argv, int src)
 	if (a.json)
 		print_json(&r, a.o.dry_run);
 	else
-		print_text(&r, a.o.dry_run);
+		print_text(&r, a.o.dry_run, a.o.merge);
 	rc = exit_code(&r);
 done:
 	kb_import_result_release(&r);

@@ -96,7 +96,7 @@ char *kb__audit_fold(const char *s)
 {
 	utf8proc_uint8_t *out = NULL;
 	const char *end;
-	char *t;
+	char *t, *p;
 
 	s = s ? s : "";
 	while (*s == ' ' || *s == '\t')
@@ -105,6 +105,14 @@ char *kb__audit_fold(const char *s)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		end--;
 	t = kb_xstrndup(s, (size_t)(end - s));
+	for (p = t; *p && !(*p & 0x80); p++)
+		;
+	if (!*p) {   /* ASCII: folding is lower-casing (most values; much cheaper) */
+		for (p = t; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		return t;
+	}
 	if (utf8proc_map((const utf8proc_uint8_t *)t, 0, &out,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) < 0)
 		return t;
@@ -182,6 +190,77 @@ int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known)
 
 /* ---- loading cases ---------------------------------------------------- */
 
+/* The front-matter fields the audits read (and a few more of docs/format.md). */
+static const char *const known_fields[] = {
+	"id", "title", "equipment", "equipment_id", "model", "site", "system", "failure_mode",
+	"failure_mechanism", "failure_cause", "tags", "status", "author", "reviewer", "created",
+	"updated", "links", "superseded_by",
+};
+
+/* Edit distance of two short ASCII-ish keys, capped at 3; case, '-' and
+ * '_' differences are free ("Failure-Mode" is failure_mode misspelt). */
+static int key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int d[33][33], cost, best;
+
+	if (la > 32 || lb > 32)
+		return 3;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			char x = a[i - 1], y = b[j - 1];
+
+			x = x == '-' ? '_' : (x >= 'A' && x <= 'Z') ? (char)(x + 32) : x;
+			cost = x != y;
+			best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* Warn about front-matter keys that look like a misspelt known field: the
+ * audits would silently count such a case as lacking the field. */
+static void check_field_names(kb_audit *a, const kb_case *c, const char *relpath)
+{
+	size_t i, j, n = kb_case_key_count(c);
+	const char *key;
+	int dist;
+
+	for (i = 0; i < n; i++) {
+		key = kb_case_key_at(c, i);
+		for (j = 0; j < sizeof(known_fields) / sizeof(*known_fields); j++)
+			if (!strcmp(key, known_fields[j]))
+				break;
+		if (j < sizeof(known_fields) / sizeof(*known_fields))
+			continue;
+		for (j = 0; j < sizeof(known_fields) / sizeof(*known_fields); j++) {
+			dist = key_distance(key, known_fields[j]);
+			if (dist == 0 || (dist <= 2 && strlen(known_fields[j]) > 4 && strlen(key) > 4) ||
+			    (dist == 1 && strlen(key) > 2)) {
+				if (kb_case_key_line(c, known_fields[j]) > 0)
+					break;   /* both spellings: a field of its own */
+				kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath,
+					     kb_case_key_line(c, key),
+					     "unknown field '%s': did you mean '%s'? (counted as "
+					     "missing '%s')", key, known_fields[j], known_fields[j]);
+				break;
+			}
+		}
+	}
+}
+
 static void add_case(kb_audit *a, kb_case *c, const char *relpath)
 {
 	kb__acase *k;
@@ -223,6 +302,7 @@ static int load_file(const char *relpath, const char *text, size_t len, void *pa
 			     "%s", e->message);
 		return 0;
 	}
+	check_field_names(a, c, relpath);
 	add_case(a, c, relpath);
 	return 0;
 }
@@ -232,60 +312,230 @@ static int load_file(const char *relpath, const char *text, size_t len, void *pa
 /*
  * The walk turns each commit into event lines, one per case file it touched
  * in a way that matters: "<flags>\t<time>\t<name>\t<email>\t<path>\n" with
- * flags A (added), E (sections changed), V (status set to validated).  The
- * lines are cached in <cachedir>audit-history (first line: the format and
- * the commit they reflect), so a later run walks only the new commits.
+ * flags A (added), E (sections changed), V (status set to validated), and
+ * R (renamed: then a sixth field holds the old path).  The lines are cached
+ * in <cachedir>audit-history (first line: the format and the commit they
+ * reflect), so a later run walks only the new commits.
  */
 #define CACHE_FILE "audit-history"
-#define CACHE_MAGIC "kb-audit-history 1 "
+#define CACHE_MAGIC "kb-audit-history 2 "
+
+/* What the walk needs of one blob, computed once per blob id. */
+typedef struct {
+	git_oid id;
+	uint64_t body;       /* hash of the text below the front matter */
+	uint64_t status;     /* hash of the front-matter "status:" line, 0 none */
+	uint64_t case_id;    /* hash of the "id:" value, 0 none */
+	size_t body_len;
+	int validated;       /* the status line says "validated" */
+	int used;
+} blob_info;
+
+/* An open-addressing table of blob_info keyed by blob id. */
+typedef struct {
+	blob_info *v;
+	size_t cap, n;
+} blob_table;
+
+/* A case file that appeared in or vanished from a commit's tree. */
+typedef struct {
+	char *path;
+	git_oid id;
+} path_oid;
+
+typedef struct {
+	path_oid *v;
+	size_t n, a;
+} path_list;
+
+/* Trees read for the previous commit: usually its successor's old side. */
+typedef struct {
+	git_tree **v;
+	size_t n, a;
+} tree_list;
 
 typedef struct {
 	git_repository *repo;
 	kb_buf *out;         /* event lines */
 	char *name, *email;  /* current commit's author, tabs and newlines blanked */
 	int64_t time;
-	char *path;          /* current file, NULL when none */
-	int added;
-	size_t body_lines;   /* changed lines below the front matter */
-	int set_validated;   /* a front-matter line "status: validated" was added */
-	int fm_old, fm_new;  /* line of the closing "---" in each side, 0 none */
+	blob_table blobs;
+	path_list born, gone;
+	tree_list prev, cur;
 	size_t walked;       /* commits diffed */
 } walk_state;
 
-/* Line number of the front matter's closing "---" in a blob, 0 when the
- * blob has no front matter (then every line is body) or is NULL. */
-static int fm_end(const git_blob *b)
+static uint64_t hash_bytes(const char *p, size_t n)
 {
-	const char *p, *end, *nl;
-	int line = 1;
+	uint64_t h = 1469598103934665603u;
 
-	if (!b)
-		return 0;
-	p = git_blob_rawcontent(b);
-	end = p + git_blob_rawsize(b);
-	if (end - p < 3 || memcmp(p, "---", 3))
-		return 0;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		p = nl + 1;
-		line++;
-		if (end - p >= 3 && !memcmp(p, "---", 3) &&
-		    (end - p == 3 || p[3] == '\n' || p[3] == '\r'))
-			return line;
-	}
-	return 0;
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211u;
+	return h ? h : 1;
 }
 
-/* Append the event line of the current file, if it had an event. */
-static void finish_file(walk_state *w)
+/* Fill `bi` from a blob's text: the closing "---" of the front matter
+ * splits it (no front matter: all of it is body). */
+static void blob_scan(blob_info *bi, const char *p, size_t len)
 {
-	if (!w->path)
+	const char *end = p + len, *line = p, *nl, *body = p;
+	size_t n;
+
+	bi->body = bi->status = bi->case_id = 0;
+	bi->validated = 0;
+	if (len >= 3 && !memcmp(p, "---", 3)) {
+		line = memchr(p, '\n', len);
+		line = line ? line + 1 : end;
+		while (line < end) {
+			nl = memchr(line, '\n', (size_t)(end - line));
+			n = (size_t)((nl ? nl : end) - line);
+			if (n && line[n - 1] == '\r')
+				n--;
+			if (n == 3 && !memcmp(line, "---", 3)) {
+				body = nl ? nl + 1 : end;
+				break;
+			}
+			if (n > 7 && !memcmp(line, "status:", 7)) {
+				bi->status = hash_bytes(line, n);
+				bi->validated = memmem(line, n, "validated", 9) != NULL;
+			} else if (n > 3 && !memcmp(line, "id:", 3)) {
+				const char *v = line + 3, *ve = line + n;
+
+				while (v < ve && (*v == ' ' || *v == '\t'))
+					v++;
+				while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+					ve--;
+				bi->case_id = ve > v ? hash_bytes(v, (size_t)(ve - v)) : 0;
+			}
+			if (!nl)
+				break;
+			line = nl + 1;
+		}
+		if (body == p) {   /* no closing line: no front matter */
+			bi->status = bi->case_id = 0;
+			bi->validated = 0;
+		}
+	}
+	bi->body_len = (size_t)(end - body);
+	bi->body = hash_bytes(body, bi->body_len);
+}
+
+static size_t oid_slot(const git_oid *id, size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return (size_t)h & (cap - 1);
+}
+
+static void blobs_grow(blob_table *t)
+{
+	blob_table n = { NULL, t->cap ? 2 * t->cap : 4096, 0 };
+	size_t i, j;
+
+	n.v = kb_xcalloc(n.cap, sizeof(*n.v));
+	for (i = 0; i < t->cap; i++) {
+		if (!t->v[i].used)
+			continue;
+		for (j = oid_slot(&t->v[i].id, n.cap); n.v[j].used; j = (j + 1) & (n.cap - 1))
+			;
+		n.v[j] = t->v[i];
+		n.n++;
+	}
+	free(t->v);
+	*t = n;
+}
+
+/* The blob_info of blob `id`, reading the blob the first time; NULL when
+ * it cannot be read.  The pointer is valid until the next call. */
+static const blob_info *blob_get(walk_state *w, const git_oid *id)
+{
+	blob_table *t = &w->blobs;
+	git_blob *b = NULL;
+	size_t i;
+
+	if (t->cap) {
+		for (i = oid_slot(id, t->cap); t->v[i].used; i = (i + 1) & (t->cap - 1))
+			if (git_oid_equal(&t->v[i].id, id))
+				return &t->v[i];
+	}
+	if (git_blob_lookup(&b, w->repo, id) < 0)
+		return NULL;
+	if (2 * (t->n + 1) > t->cap)
+		blobs_grow(t);
+	for (i = oid_slot(id, t->cap); t->v[i].used; i = (i + 1) & (t->cap - 1))
+		;
+	git_oid_cpy(&t->v[i].id, id);
+	t->v[i].used = 1;
+	blob_scan(&t->v[i], git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	t->n++;
+	git_blob_free(b);
+	return &t->v[i];
+}
+
+static void path_list_add(path_list *l, const char *path, const git_oid *id)
+{
+	if (l->n == l->a) {
+		l->a = l->a ? 2 * l->a : 8;
+		l->v = kb_xrealloc(l->v, l->a * sizeof(*l->v));
+	}
+	l->v[l->n].path = kb_xstrdup(path);
+	git_oid_cpy(&l->v[l->n].id, id);
+	l->n++;
+}
+
+static void path_list_clear(path_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	l->n = 0;
+}
+
+static void tree_list_clear(tree_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		git_tree_free(l->v[i]);
+	l->n = 0;
+}
+
+/* A tree by id: from the trees kept from the previous commit when there,
+ * else read and kept for the next commit.  Not to be freed. */
+static git_tree *tree_get(walk_state *w, const git_oid *id)
+{
+	git_tree *t;
+	size_t i;
+
+	for (i = 0; i < w->prev.n; i++)
+		if (git_oid_equal(git_tree_id(w->prev.v[i]), id))
+			return w->prev.v[i];
+	for (i = 0; i < w->cur.n; i++)
+		if (git_oid_equal(git_tree_id(w->cur.v[i]), id))
+			return w->cur.v[i];
+	if (git_tree_lookup(&t, w->repo, id) < 0)
+		return NULL;
+	if (w->cur.n == w->cur.a) {
+		w->cur.a = w->cur.a ? 2 * w->cur.a : 8;
+		w->cur.v = kb_xrealloc(w->cur.v, w->cur.a * sizeof(*w->cur.v));
+	}
+	w->cur.v[w->cur.n++] = t;
+	return t;
+}
+
+static void put_event(walk_state *w, int added, int edited, int validated, const char *path,
+		      const char *old)
+{
+	if (!added && !edited && !validated && !old)
 		return;
-	if (w->added || w->body_lines || w->set_validated)
-		kb_buf_printf(w->out, "%s%s%s\t%lld\t%s\t%s\t%s\n", w->added ? "A" : "",
-			      w->body_lines ? "E" : "", w->set_validated ? "V" : "",
-			      (long long)w->time, w->name, w->email, w->path);
-	free(w->path);
-	w->path = NULL;
+	kb_buf_printf(w->out, "%s%s%s%s\t%lld\t%s\t%s\t%s", added ? "A" : "", old ? "R" : "",
+		      edited ? "E" : "", validated ? "V" : "", (long long)w->time, w->name,
+		      w->email, path);
+	if (old)
+		kb_buf_printf(w->out, "\t%s", old);
+	kb_buf_putc(w->out, '\n');
 }
 
 static int is_case_path(const char *p)
@@ -295,56 +545,24 @@ static int is_case_path(const char *p)
 	return n > 3 && !strcmp(p + n - 3, ".md") && !strchr(p, '\t') && !strchr(p, '\n');
 }
 
-static int line_cb(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l,
-		   void *payload)
+/* A case file changed in place: sections changed when the text below the
+ * front matter differs; a review when the status line changed to one
+ * saying "validated". */
+static int changed_file(walk_state *w, const git_oid *old, const git_oid *new, const char *path,
+			const char *renamed_from)
 {
-	walk_state *w = payload;
-	static const char key[] = "status:";
+	blob_info o, n;
+	const blob_info *p;
 
-	(void)d;
-	(void)h;
-	if (!w->path)
-		return 0;
-	if (l->origin == GIT_DIFF_LINE_ADDITION) {
-		if (l->new_lineno > w->fm_new)
-			w->body_lines++;
-		else if (l->content_len > sizeof(key) &&
-			 !memcmp(l->content, key, sizeof(key) - 1) &&
-			 memmem(l->content, l->content_len, "validated", 9))
-			w->set_validated = 1;
-	} else if (l->origin == GIT_DIFF_LINE_DELETION && l->old_lineno > w->fm_old) {
-		w->body_lines++;
-	}
+	if (!(p = blob_get(w, old)))
+		return -1;
+	o = *p;
+	if (!(p = blob_get(w, new)))
+		return -1;
+	n = *p;
+	put_event(w, 0, o.body != n.body || o.body_len != n.body_len,
+		  n.validated && n.status != o.status, path, renamed_from);
 	return 0;
-}
-
-/* One changed case file: diff the blobs line by line (old may be NULL). */
-static int diff_file(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
-		     const char *path)
-{
-	git_blob *ob = NULL, *nb = NULL;
-	int rc = 0;
-
-	if (!is_case_path(path))
-		return 0;
-	if ((eo && git_blob_lookup(&ob, w->repo, git_tree_entry_id(eo)) < 0) ||
-	    git_blob_lookup(&nb, w->repo, git_tree_entry_id(en)) < 0) {
-		rc = -1;
-		goto done;
-	}
-	w->path = kb_xstrdup(path);
-	w->added = eo == NULL;
-	w->body_lines = 0;
-	w->set_validated = 0;
-	w->fm_old = fm_end(ob);
-	w->fm_new = fm_end(nb);
-	if (git_diff_blobs(ob, path, nb, path, NULL, NULL, NULL, NULL, line_cb, w) < 0)
-		rc = -1;
-	finish_file(w);
-done:
-	git_blob_free(ob);
-	git_blob_free(nb);
-	return rc;
 }
 
 /* Git's tree order: names compared as if directories ended in '/'. */
@@ -364,34 +582,47 @@ static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
 
 static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix);
 
-/* A pair of entries at the same name (eo or en may be NULL). */
+/* A pair of entries at the same name (eo or en may be NULL): changed case
+ * files are compared now, added and deleted ones listed for rename
+ * detection at the end of the commit. */
 static int diff_entry(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
 		      kb_buf *prefix)
 {
 	size_t len = prefix->len;
 	int rc = 0, otree, ntree;
+	const git_tree_entry *e = en ? en : eo;
 
-	if (!en || (eo && git_oid_equal(git_tree_entry_id(eo), git_tree_entry_id(en))))
-		return 0;   /* deleted or unchanged: no event */
+	if (eo && en && git_oid_equal(git_tree_entry_id(eo), git_tree_entry_id(en)))
+		return 0;
 	otree = eo && git_tree_entry_type(eo) == GIT_OBJECT_TREE;
-	ntree = git_tree_entry_type(en) == GIT_OBJECT_TREE;
-	if (eo && otree != ntree)
+	ntree = en && git_tree_entry_type(en) == GIT_OBJECT_TREE;
+	if (eo && en && otree != ntree) {   /* a file became a directory or back */
+		if ((rc = diff_entry(w, eo, NULL, prefix)) < 0)
+			return rc;
 		eo = NULL;
-	kb_buf_puts(prefix, git_tree_entry_name(en));
-	if (ntree) {
+		otree = 0;
+	}
+	kb_buf_puts(prefix, git_tree_entry_name(e));
+	if (otree || ntree) {
 		kb_buf_putc(prefix, '/');
-		rc = diff_trees(w, eo ? git_tree_entry_id(eo) : NULL, git_tree_entry_id(en), prefix);
-	} else if (git_tree_entry_type(en) == GIT_OBJECT_BLOB) {
-		rc = diff_file(w, eo, en, prefix->ptr);
+		rc = diff_trees(w, otree ? git_tree_entry_id(eo) : NULL,
+				ntree ? git_tree_entry_id(en) : NULL, prefix);
+	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && is_case_path(prefix->ptr)) {
+		if (eo && en)
+			rc = changed_file(w, git_tree_entry_id(eo), git_tree_entry_id(en), prefix->ptr,
+					  NULL);
+		else
+			path_list_add(en ? &w->born : &w->gone, prefix->ptr, git_tree_entry_id(e));
 	}
 	kb_buf_truncate(prefix, len);
 	return rc;
 }
 
 /*
- * Walk two trees side by side (both sorted in git's order) and diff the
- * blobs that differ.  Much cheaper than git_diff_tree_to_tree() here: the
- * walk compares ids only and builds no iterator or delta list.
+ * Walk two trees side by side (both sorted in git's order; either may be
+ * NULL) and compare the blobs that differ.  Much cheaper than
+ * git_diff_tree_to_tree() here: the walk compares ids only and builds no
+ * iterator or delta list.
  */
 static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix)
 {
@@ -400,27 +631,67 @@ static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_
 	const git_tree_entry *eo, *en;
 	int rc = 0, c;
 
-	if ((old && git_tree_lookup(&to, w->repo, old) < 0) || git_tree_lookup(&tn, w->repo, new) < 0) {
-		rc = -1;
-		goto done;
-	}
+	if ((old && !(to = tree_get(w, old))) || (new && !(tn = tree_get(w, new))))
+		return -1;
 	no = to ? git_tree_entrycount(to) : 0;
-	nn = git_tree_entrycount(tn);
+	nn = tn ? git_tree_entrycount(tn) : 0;
 	while (rc == 0 && (i < no || j < nn)) {
 		eo = i < no ? git_tree_entry_byindex(to, i) : NULL;
 		en = j < nn ? git_tree_entry_byindex(tn, j) : NULL;
 		c = !eo ? 1 : !en ? -1 : entry_cmp(eo, en);
 		if (c < 0)
-			i++;
+			rc = diff_entry(w, eo, NULL, prefix), i++;
 		else if (c > 0)
 			rc = diff_entry(w, NULL, en, prefix), j++;
 		else
 			rc = diff_entry(w, eo, en, prefix), i++, j++;
 	}
-done:
-	git_tree_free(to);
-	git_tree_free(tn);
 	return rc;
+}
+
+/* Whether the blobs look like one case renamed: the same blob, the same
+ * sections, or the same non-empty id. */
+static int same_case(const blob_info *a, const blob_info *b)
+{
+	return git_oid_equal(&a->id, &b->id) ||
+	       (a->body_len && a->body == b->body && a->body_len == b->body_len) ||
+	       (a->case_id && a->case_id == b->case_id);
+}
+
+/*
+ * The files added by a commit: each that matches a file the commit deleted
+ * (same_case) is a rename of it, the others are new.  O(added x deleted),
+ * which is small for any one commit.
+ */
+static int finish_commit(walk_state *w)
+{
+	size_t i, j;
+	blob_info nb;
+	const blob_info *p;
+
+	for (i = 0; i < w->born.n; i++) {
+		if (!(p = blob_get(w, &w->born.v[i].id)))
+			return -1;
+		nb = *p;
+		for (j = 0; j < w->gone.n; j++) {
+			if (!w->gone.v[j].path)
+				continue;
+			if (!(p = blob_get(w, &w->gone.v[j].id)))
+				return -1;
+			if (same_case(p, &nb))
+				break;
+		}
+		if (j < w->gone.n) {
+			if (changed_file(w, &w->gone.v[j].id, &nb.id, w->born.v[i].path,
+					 w->gone.v[j].path) < 0)
+				return -1;
+			free(w->gone.v[j].path);
+			w->gone.v[j].path = NULL;
+		} else {
+			put_event(w, 1, nb.body_len > 0, nb.validated, w->born.v[i].path, NULL);
+		}
+	}
+	return 0;
 }
 
 /* Id of the cases/ tree of a commit's tree; 0 when there is none. */
@@ -454,7 +725,8 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 	kb_buf prefix = KB_BUF_INIT;
 	git_oid oid, nid;
 	const git_signature *sig;
-	int rc = 0, has_old;
+	int rc = 0, has_old, has_new;
+	tree_list tl;
 
 	if (git_commit_lookup(&c, w->repo, id) < 0) {
 		*incomplete = 1;
@@ -474,22 +746,30 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 	w->email = field_copy(sig->email);
 	w->time = sig->when.time;
 	w->walked++;
-	if (cases_tree(&nid, t)) {
-		has_old = cases_tree(&oid, pt);
+	has_new = cases_tree(&nid, t);
+	has_old = cases_tree(&oid, pt);
+	if (has_new || has_old) {
 		kb_buf_puts(&prefix, KB_CASES_DIR "/");
-		if ((!has_old || !git_oid_equal(&oid, &nid)) &&
-		    diff_trees(w, has_old ? &oid : NULL, &nid, &prefix) < 0) {
+		if ((!has_old || !has_new || !git_oid_equal(&oid, &nid)) &&
+		    (diff_trees(w, has_old ? &oid : NULL, has_new ? &nid : NULL, &prefix) < 0 ||
+		     finish_commit(w) < 0)) {
 			rc = kb_error_set(KB_ERROR, NULL, 0, "cannot diff commit: %s",
 					  kb__git_msg("unknown error"));
 			goto done;
 		}
 	}
 done:
+	/* the trees read now are the old side of the next commit */
+	tree_list_clear(&w->prev);
+	tl = w->prev;
+	w->prev = w->cur;
+	w->cur = tl;
+	path_list_clear(&w->born);
+	path_list_clear(&w->gone);
 	kb_buf_release(&prefix);
-	free(w->path);
 	free(w->name);
 	free(w->email);
-	w->path = w->name = w->email = NULL;
+	w->name = w->email = NULL;
 	git_error_clear();
 	git_tree_free(t);
 	git_tree_free(pt);
@@ -584,48 +864,118 @@ static void add_event(kb__acase *k, size_t person, int64_t time, int kind)
 	k->nev++;
 }
 
-/* Apply one event line to the case at its path (if it exists now). */
-static void apply_event(kb_audit *a, char *line)
+/* One event line split in place: flags, time, name, email, path, and the
+ * old path of a rename (NULL otherwise); `final` is where the file is at
+ * HEAD, following the renames made after this event. */
+typedef struct {
+	char *f[6];
+	const char *final;
+} ev_line;
+
+/* Split the lines of `events` (modified in place); malformed lines are
+ * dropped. */
+static ev_line *split_events(kb_buf *events, size_t *count)
 {
-	char *f[5], *p = line;
-	size_t i, idx, person;
+	ev_line *v = NULL;
+	size_t n = 0, a = 0, i;
+	char *line = events->ptr, *nl, *p;
+
+	while (line && (nl = strchr(line, '\n')) != NULL) {
+		*nl = '\0';
+		if (n == a) {
+			a = a ? 2 * a : 1024;
+			v = kb_xrealloc(v, a * sizeof(*v));
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		for (i = 0, p = line; i < 6 && p; i++) {
+			v[n].f[i] = p;
+			if ((p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		if (i >= 5 && (strchr(v[n].f[0], 'R') != NULL) == (i == 6)) {
+			v[n].final = v[n].f[4];
+			n++;
+		}
+		line = nl + 1;
+	}
+	*count = n;
+	return v;
+}
+
+/* Follow renames: walking back from the newest event, a rename maps its
+ * old path to wherever the new path ends up, for the events before it. */
+static void resolve_renames(ev_line *v, size_t n)
+{
+	kb__smap fwd = { 0 };
+	size_t i, j;
+
+	for (i = n; i-- > 0;) {
+		if (kb__smap_get(&fwd, v[i].f[4], &j))
+			v[i].final = v[j].final;
+		if (v[i].f[5])
+			kb__smap_put(&fwd, v[i].f[5], i);
+	}
+	kb__smap_release(&fwd);
+}
+
+/* Person of a raw name and email, memoised in `seen` ("name\temail"). */
+static size_t event_person(kb_audit *a, kb__smap *seen, kb_buf *key, const char *name,
+			   const char *email)
+{
+	size_t idx;
+
+	kb_buf_clear(key);
+	kb_buf_printf(key, "%s\t%s", name, email);
+	if (kb__smap_get(seen, key->ptr, &idx))
+		return idx;
+	idx = kb__audit_person(a, name, email);
+	kb__smap_put(seen, key->ptr, idx);
+	return idx;
+}
+
+/* Apply the event lines, oldest first, to the cases present now. */
+static void apply_events(kb_audit *a, kb_buf *events)
+{
+	kb__smap seen = { 0 };
+	kb_buf key = KB_BUF_INIT;
+	size_t n, i, idx, person;
+	ev_line *v = split_events(events, &n);
 	kb__acase *k;
 	int64_t t;
 
-	for (i = 0; i < 5; i++) {
-		f[i] = p;
-		p = i < 4 ? strchr(p, '\t') : NULL;
-		if (i < 4 && !p)
-			return;
-		if (p)
-			*p++ = '\0';
+	resolve_renames(v, n);
+	for (i = 0; i < n; i++) {
+		if (!kb__smap_get(&a->by_path, v[i].final, &idx))
+			continue;
+		k = &a->cases[idx];
+		t = (int64_t)strtoll(v[i].f[1], NULL, 10);
+		person = event_person(a, &seen, &key, v[i].f[2], v[i].f[3]);
+		if (strchr(v[i].f[0], 'A') && k->git_creator < 0) {
+			k->git_creator = (long)person;
+			k->git_created = t;
+			continue;
+		}
+		if (strchr(v[i].f[0], 'E'))
+			add_event(k, person, t, KB__EV_EDIT);
+		if (strchr(v[i].f[0], 'V'))
+			add_event(k, person, t, KB__EV_REVIEW);
 	}
-	if (!kb__smap_get(&a->by_path, f[4], &idx))
-		return;
-	k = &a->cases[idx];
-	t = (int64_t)strtoll(f[1], NULL, 10);
-	person = kb__audit_person(a, f[2], f[3]);
-	if (strchr(f[0], 'A') && k->git_creator < 0) {
-		k->git_creator = (long)person;
-		k->git_created = t;
-		return;
-	}
-	if (strchr(f[0], 'E'))
-		add_event(k, person, t, KB__EV_EDIT);
-	if (strchr(f[0], 'V'))
-		add_event(k, person, t, KB__EV_REVIEW);
+	free(v);
+	kb_buf_release(&key);
+	kb__smap_release(&seen);
 }
 
-static void apply_events(kb_audit *a, kb_buf *events)
+static void walk_release(walk_state *w)
 {
-	char *line = events->ptr, *nl;
-
-	while ((nl = strchr(line, '\n')) != NULL) {
-		*nl = '\0';
-		apply_event(a, line);
-		*nl = '\n';
-		line = nl + 1;
-	}
+	path_list_clear(&w->born);
+	path_list_clear(&w->gone);
+	free(w->born.v);
+	free(w->gone.v);
+	tree_list_clear(&w->prev);
+	tree_list_clear(&w->cur);
+	free(w->prev.v);
+	free(w->cur.v);
+	free(w->blobs.v);
 }
 
 static int walk_history(kb_audit *a)
@@ -660,6 +1010,7 @@ static int walk_history(kb_audit *a)
 	apply_events(a, &events);
 done:
 	git_error_clear();
+	walk_release(&w);
 	kb_buf_release(&events);
 	kb_buf_release(&cache);
 	return rc;

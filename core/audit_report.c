@@ -306,7 +306,11 @@ static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h,
 		f |= 1u << KB_AUDIT_NO_RESOLUTION;
 	if (st == KB_STATUS_UNKNOWN) {
 		f |= 1u << KB_AUDIT_UNKNOWN_STATUS;
-		note(&d, "status '%s' is not draft, validated, archived or obsolete", h->status);
+		if (*h->status)
+			note(&d, "status '%s' is not draft, validated, archived or obsolete",
+			     h->status);
+		else
+			note(&d, "no status");
 	}
 	check_date(c, "created", now, &tc, &f, &d);
 	has_u = check_date(c, "updated", now, &tu, &f, &d);

@@ -397,6 +397,36 @@ static const char *entry_comment(const kb_fm_entry *e, size_t *len)
 	return s + e->val_end;
 }
 
+/* Spaces before the key on its line (YAML allows an indented mapping). */
+static size_t entry_indent(const kb_fm_entry *e)
+{
+	size_t n = 0;
+
+	while (e->key_off + n < e->raw.len && e->raw.p[e->key_off + n] == ' ')
+		n++;
+	return n;
+}
+
+/* Give a new entry `e` the indentation of the first parsed key, so YAML
+ * still reads one mapping when the file indents its keys (" id: X"). */
+static void entry_indent_like_first(const kb_case *c, kb_fm_entry *e)
+{
+	for (size_t i = 0; i < c->nkeys; i++) {
+		const kb_fm_entry *f = &c->keys[i];
+		size_t n;
+
+		if (f == e || f->raw.len == 0)
+			continue;
+		n = entry_indent(f);
+		if (n) {
+			kb_buf b = KB_BUF_INIT;
+			kb_buf_put(&b, f->raw.p + f->key_off, n);
+			raw_set_buf(&e->raw, &b);
+		}
+		return;
+	}
+}
+
 /* The entry for `key`, appended (empty) after the last one when absent. */
 static kb_fm_entry *entry_get(kb_case *c, const char *key)
 {
@@ -412,6 +442,7 @@ static kb_fm_entry *entry_get(kb_case *c, const char *key)
 	memset(e, 0, sizeof(*e));
 	e->key = kb_xstrdup(key);
 	kb__raw_ref(&e->raw, "", 0);
+	entry_indent_like_first(c, e);
 	return e;
 }
 
@@ -423,7 +454,7 @@ static void entry_rewrite(kb_case *c, kb_fm_entry *e, const kb_buf *value)
 	size_t clen, vend = entry_value_end(e), val_end;
 	const char *comment = entry_comment(e, &clen);
 
-	kb_buf_put(&b, e->raw.p, e->key_off);
+	kb_buf_put(&b, e->raw.p, e->key_off + entry_indent(e));
 	kb__yaml_put_scalar(&b, e->key, 0);
 	kb_buf_putc(&b, ':');
 	kb_buf_put(&b, value->ptr, value->len);

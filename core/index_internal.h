@@ -49,6 +49,7 @@ struct kb_index {
 	int damaged;                     /* SQLite reported corruption; file removed */
 	int busy;                        /* the last SQLite error was SQLITE_BUSY */
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
+	int no_snippets;                 /* ranked queries skip snippets (duplicates.c) */
 };
 
 /* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
@@ -74,6 +75,11 @@ double kb_index__default_weight(kb_column col);
 int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weights,
 		     const kb_search_options *opts, double score_scale,
 		     const char *const *terms, size_t nterms, kb_hits *out);
+
+/* kb_index_similar_case; with `expand` the case's text is widened with
+ * kb_synonyms_expand() over the index's synonyms first. */
+int kb_index__similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			   int expand, kb_hits *out);
 
 /* Cases written since the df snapshot, -1 when there is none; 1 when the
  * snapshot is missing or too old to trust; create temp.kbvocab; take the

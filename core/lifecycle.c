@@ -282,44 +282,65 @@ typedef struct {
 	kb_store *s;
 	kb_diags *diags;
 	size_t first;           /* diagnostics before this check */
-	kb_buf head, work;
+	kb_buf work;
 } wt_ctx;
+
+/* The error for case `is` replacing the committed `relpath`, if its status
+ * moved in a way kb_lifecycle_check() refuses; `display` names the file. */
+static void check_against_head(kb_store *s, const char *relpath, const kb_case *is,
+			       const char *display, kb_diags *diags)
+{
+	kb_buf head = KB_BUF_INIT;
+	kb_case *was = NULL;
+	kb_status from, to = kb_case_status(is);
+
+	if (kb_store_read_head(&head, s, relpath) < 0 ||
+	    kb_case_parse(&was, head.ptr, head.len, relpath, NULL) < 0)
+		goto done;      /* new or unparseable before: nothing to compare */
+	from = kb_case_status(was);
+	if (from != KB_STATUS_UNKNOWN && to != KB_STATUS_UNKNOWN && from != to &&
+	    kb_lifecycle_check(from, to) < 0)
+		kb_diags_add(diags, KB_DIAG_ERROR, display, kb_case_key_line(is, "status"),
+			     "status changed from '%s' (committed) to '%s': not an allowed "
+			     "transition", kb_status_name(from), kb_status_name(to));
+done:
+	kb_error_clear();
+	kb_case_free(was);
+	kb_buf_release(&head);
+}
+
+int kb_lifecycle_check_replace(kb_store *s, const char *relpath, const kb_case *c,
+			       const char *display, kb_diags *diags)
+{
+	size_t errors = kb_diags_errors(diags);
+
+	check_against_head(s, relpath, c, display ? display : relpath, diags);
+	return kb_diags_errors(diags) > errors ? KB_EINVALID : 0;
+}
 
 /* kb_store_changes() callback: a modified case file whose status moved in
  * a way kb_lifecycle_check() refuses. */
 static int check_changed(kb_change_kind kind, const char *relpath, void *payload)
 {
 	wt_ctx *x = payload;
-	kb_case *was = NULL, *is = NULL;
-	kb_status from, to;
+	kb_case *is = NULL;
 	size_t i;
 
-	if (kind != KB_CHANGE_MODIFIED ||
-	    kb_store_read_head(&x->head, x->s, relpath) < 0 ||
-	    kb_store_read_file(&x->work, x->s, relpath, KB_CASE_MAX_BYTES) < 0 ||
-	    kb_case_parse(&was, x->head.ptr, x->head.len, relpath, NULL) < 0 ||
-	    kb_case_parse(&is, x->work.ptr, x->work.len, relpath, NULL) < 0)
-		goto done;      /* new, unreadable or unparseable: validation says so */
-	from = kb_case_status(was);
-	to = kb_case_status(is);
 	for (i = x->first; i < x->diags->count; i++)
 		if (x->diags->items[i].path && !strcmp(x->diags->items[i].path, relpath))
-			goto done;      /* kb_store_changes() may report a path twice */
-	if (from != KB_STATUS_UNKNOWN && to != KB_STATUS_UNKNOWN && from != to &&
-	    kb_lifecycle_check(from, to) < 0)
-		kb_diags_add(x->diags, KB_DIAG_ERROR, relpath, kb_case_key_line(is, "status"),
-			     "status changed from '%s' (committed) to '%s': not an allowed "
-			     "transition", kb_status_name(from), kb_status_name(to));
-done:
+			return 0;       /* kb_store_changes() may report a path twice */
+	if (kind == KB_CHANGE_MODIFIED &&
+	    kb_store_read_file(&x->work, x->s, relpath, KB_CASE_MAX_BYTES) == 0 &&
+	    kb_case_parse(&is, x->work.ptr, x->work.len, relpath, NULL) == 0)
+		check_against_head(x->s, relpath, is, relpath, x->diags);
 	kb_error_clear();
-	kb_case_free(was);
 	kb_case_free(is);
 	return 0;
 }
 
 int kb_lifecycle_check_worktree(kb_store *s, kb_diags *diags)
 {
-	wt_ctx x = { s, diags, diags->count, KB_BUF_INIT, KB_BUF_INIT };
+	wt_ctx x = { s, diags, diags->count, KB_BUF_INIT };
 	char head[41];
 	int rc;
 
@@ -328,7 +349,6 @@ int kb_lifecycle_check_worktree(kb_store *s, kb_diags *diags)
 		return 0;       /* nothing committed: no status to compare with */
 	}
 	rc = kb_store_changes(s, head, 1, check_changed, &x);
-	kb_buf_release(&x.head);
 	kb_buf_release(&x.work);
 	return rc;
 }

@@ -702,7 +702,8 @@ int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weight
 	rc = rc == SQLITE_DONE ? 0 : kb_index__sqlerr(idx, "cannot search the index");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	for (i = first; rc == 0 && i < out->count && i - first < KB_SNIPPET_HITS; i++)
+	for (i = first; rc == 0 && !idx->no_snippets && i < out->count &&
+	     i - first < KB_SNIPPET_HITS; i++)
 		rc = add_snippet(idx, &out->items[i], rids[i - first], match, opts, terms, nterms);
 	free(rids);
 	return rc;

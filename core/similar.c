@@ -268,6 +268,8 @@ static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_op
 		max_df = MIN_DF_CUTOFF;
 	if (budget < MIN_POSTINGS)
 		budget = MIN_POSTINGS;
+	if (o->max_postings)
+		budget = (double)o->max_postings;
 	for (i = 0; i < t->n; i++) {
 		term *x = &t->v[i];
 		x->weight = x->df > 0 && (double)x->df <= max_df ?
@@ -469,11 +471,11 @@ static int case_text(kb_index *idx, const char *id, kb_buf *text, sqlite3_int64 
 	return rc;
 }
 
-int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
-			  kb_hits *out)
+int kb_index__similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			   int expand, kb_hits *out)
 {
 	kb_search_options o = KB_SEARCH_OPTIONS_INIT;
-	kb_buf text = KB_BUF_INIT;
+	kb_buf text = KB_BUF_INIT, extra = KB_BUF_INIT;
 	char *equipment = NULL, *model = NULL;
 	sqlite3_int64 rowid = 0;
 	int rc;
@@ -482,6 +484,8 @@ int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options
 		o = *opts;
 	if ((rc = case_text(idx, id, &text, &rowid, &equipment, &model)))
 		goto done;
+	if (expand && kb_synonyms_expand(&extra, idx->synonyms, text.ptr, text.len) > 0)
+		kb_buf_printf(&text, "%s\n", extra.ptr);
 	o.exclude_id = id;
 	if (!o.boost_equipment)
 		o.boost_equipment = equipment;
@@ -492,5 +496,12 @@ done:
 	free(equipment);
 	free(model);
 	kb_buf_release(&text);
+	kb_buf_release(&extra);
 	return rc;
+}
+
+int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
+			  kb_hits *out)
+{
+	return kb_index__similar_case(idx, id, opts, 0, out);
 }

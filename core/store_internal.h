@@ -15,6 +15,7 @@ struct kb_store {
 	char *workdir;       /* absolute, ends with '/' */
 	char *gitdir;        /* absolute, ends with '/' */
 	kb_config *config;
+	git_odb_backend *mempack; /* kb_txn_set_bulk()'s in-memory pack, owned by the odb */
 };
 
 /* libgit2's last message, or `fallback` when it has none. */

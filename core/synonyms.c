@@ -323,3 +323,79 @@ size_t kb_synonyms_max_words(const kb_synonyms *s)
 {
 	return s ? s->max_words : 0;
 }
+
+typedef struct {
+	kb_buf text;           /* the tokens, each followed by a NUL */
+	size_t *offs;          /* start of token i in text */
+	size_t n, alloc;
+} token_seq;
+
+static int seq_token(void *p, int flags, const char *tok, int len, int start, int end)
+{
+	token_seq *q = p;
+
+	(void)flags; (void)start; (void)end;
+	if (q->n == q->alloc) {
+		q->alloc = q->alloc ? 2 * q->alloc : 64;
+		q->offs = kb_xrealloc(q->offs, q->alloc * sizeof(*q->offs));
+	}
+	q->offs[q->n++] = q->text.len;
+	kb_buf_put(&q->text, tok, (size_t)len);
+	kb_buf_putc(&q->text, '\0');
+	return 0;
+}
+
+/* Mark in `hit` (one byte per term) every term whose key is the run of
+ * 1..max_words tokens starting at some position of `q`. */
+static void mark_terms(const kb_synonyms *s, const token_seq *q, unsigned char *hit)
+{
+	kb_buf key = KB_BUF_INIT;
+	size_t i, w, *slot;
+
+	for (i = 0; i < q->n; i++) {
+		kb_buf_clear(&key);
+		for (w = 0; w < s->max_words && i + w < q->n; w++) {
+			if (w)
+				kb_buf_putc(&key, ' ');
+			kb_buf_puts(&key, q->text.ptr + q->offs[i + w]);
+			slot = find_slot(s, key.ptr);
+			if (*slot)
+				hit[*slot - 1] = 1;
+		}
+	}
+	kb_buf_release(&key);
+}
+
+int kb_synonyms_expand(kb_buf *out, const kb_synonyms *s, const char *text, size_t len)
+{
+	kb_tokenizer_options opt = KB_TOKENIZER_OPTIONS_INIT;
+	token_seq q = { KB_BUF_INIT, NULL, 0, 0 };
+	unsigned char *hit = NULL;
+	size_t g, i, n = 0;
+
+	if (!s || s->ngroups == 0 || len == 0)
+		return 0;
+	if (len > 0x7fffffff)
+		len = 0x7fffffff;
+	opt.stopwords = 0;
+	if (kb_tokenize_query(&opt, text, (int)len, seq_token, &q) < 0)
+		goto done;
+	hit = kb_xcalloc(s->nterms, 1);
+	mark_terms(s, &q, hit);
+	for (g = 0; g < s->ngroups; g++) {
+		int found = 0;
+		for (i = s->starts[g]; i < s->starts[g + 1]; i++)
+			found |= hit[i];
+		for (i = s->starts[g]; found && i < s->starts[g + 1]; i++) {
+			if (hit[i])
+				continue;
+			kb_buf_printf(out, "%s%s", n ? "\n" : "", s->terms[i]);
+			n++;
+		}
+	}
+done:
+	free(hit);
+	free(q.offs);
+	kb_buf_release(&q.text);
+	return (int)(n > 0x7fffffff ? 0x7fffffff : n);
+}

@@ -13,12 +13,17 @@
 #include <unistd.h>
 
 #include "kb/error.h"
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
 #include "store_internal.h"
 
 typedef struct {
 	char *relpath;
-	char *data;        /* NULL for a removal */
+	int put;           /* 0 for a removal */
+	char *data;        /* new contents; NULL for a removal or once stored (bulk) */
 	size_t len;
+	int stored;        /* blob already written (bulk mode) */
 	git_oid blob;
 	unsigned int mode; /* git file mode in the new tree */
 	char *tmp;         /* absolute path of the written temporary, or NULL */
@@ -31,7 +36,16 @@ struct kb_txn {
 	size_t alloc;
 	char **made_dirs;  /* directories created for new files, in creation order */
 	size_t ndirs;
+	size_t *byname;    /* open-addressing index of items by relpath: i + 1, 0 = free */
+	size_t nbyname;    /* slots, a power of two */
+	int bulk;          /* kb_txn_set_bulk(): blobs go to a pack as they are put */
+	size_t pending;    /* bytes in the in-memory pack not yet flushed */
+	git_oid *queued;   /* their ids */
+	size_t nqueued, aqueued;
 };
+
+/* In bulk mode, blobs wait in memory until this many bytes, then become a pack. */
+#define TXN_PACK_FLUSH (32u * 1024 * 1024)
 
 /* ---- checks ----------------------------------------------------------------- */
 
@@ -117,26 +131,147 @@ int kb_txn_begin(kb_txn **out, kb_store *s)
 	return 0;
 }
 
+/* FNV-1a of a path, for the index of staged changes. */
+static size_t path_hash(const char *p)
+{
+	size_t h = 2166136261u;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+/* The index slot holding relpath, or the free slot where it would go. */
+static size_t byname_find(const kb_txn *t, const char *relpath)
+{
+	size_t i = path_hash(relpath) & (t->nbyname - 1);
+
+	while (t->byname[i] && strcmp(t->items[t->byname[i] - 1].relpath, relpath))
+		i = (i + 1) & (t->nbyname - 1);
+	return i;
+}
+
+/* Keep the index at most half full (an import stages 100,000 files). */
+static void byname_grow(kb_txn *t)
+{
+	size_t i;
+
+	if (2 * (t->count + 1) <= t->nbyname)
+		return;
+	free(t->byname);
+	t->nbyname = t->nbyname ? 2 * t->nbyname : 16;
+	t->byname = kb_xcalloc(t->nbyname, sizeof(*t->byname));
+	for (i = 0; i < t->count; i++)
+		t->byname[byname_find(t, t->items[i].relpath)] = i + 1;
+}
+
 /* The staged change for relpath, replacing an earlier one for the same path. */
 static txn_change *slot(kb_txn *t, const char *relpath)
 {
 	txn_change *c;
-	size_t i;
+	size_t h;
 
-	for (i = 0; i < t->count; i++)
-		if (!strcmp(t->items[i].relpath, relpath)) {
-			free(t->items[i].data);
-			t->items[i].data = NULL;
-			return &t->items[i];
-		}
+	byname_grow(t);
+	h = byname_find(t, relpath);
+	if (t->byname[h]) {
+		c = &t->items[t->byname[h] - 1];
+		free(c->data);
+		c->data = NULL;
+		c->put = c->stored = 0;
+		return c;
+	}
 	if (t->count == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 8;
 		t->items = kb_xrealloc(t->items, t->alloc * sizeof(*t->items));
 	}
 	c = &t->items[t->count++];
+	t->byname[h] = t->count;
 	memset(c, 0, sizeof(*c));
 	c->relpath = kb_xstrdup(relpath);
 	return c;
+}
+
+/* ---- bulk mode: blobs into an in-memory pack ----------------------------- */
+
+/*
+ * The store's mempack backend, added to the repository's object database
+ * once, BELOW the loose backend: ordinary writes still go to loose objects,
+ * reads find the queued blobs, and only bulk puts write into it directly.
+ * libgit2 cannot remove a backend, so it lives as long as the store.
+ */
+static int mempack(git_odb_backend **out, kb_store *s)
+{
+	git_odb_backend *mp = NULL;
+	git_odb *odb = NULL;
+	int err = 0;
+
+	if (!s->mempack) {
+		if ((err = git_repository_odb(&odb, s->repo)) == 0 &&
+		    (err = git_mempack_new(&mp)) == 0 &&
+		    (err = git_odb_add_backend(odb, mp, 0)) < 0)
+			mp->free(mp);
+		if (err == 0)
+			s->mempack = mp;
+		git_odb_free(odb);
+	}
+	*out = s->mempack;
+	if (err < 0)
+		return kb_error_set(KB_ERROR, s->workdir, 0, "cannot start an in-memory pack: %s",
+				    kb__git_msg("unknown error"));
+	return 0;
+}
+
+/* Write the queued blobs as one pack (and its index) in objects/pack and
+ * empty the queue.  (git_mempack_dump() packs only what commits reach.) */
+static int flush_pack(kb_txn *t)
+{
+	git_packbuilder *pb = NULL;
+	size_t i;
+	int err;
+
+	if (!t->nqueued)
+		return 0;
+	err = git_packbuilder_new(&pb, t->s->repo);
+	for (i = 0; i < t->nqueued && err == 0; i++)
+		err = git_packbuilder_insert(pb, &t->queued[i], NULL);
+	if (err == 0)
+		err = git_packbuilder_write(pb, NULL, 0, NULL, NULL);
+	git_packbuilder_free(pb);
+	git_mempack_reset(t->s->mempack);
+	t->pending = t->nqueued = 0;
+	if (err < 0)
+		return kb_error_set(KB_EIO, t->s->workdir, 0, "cannot write a pack: %s",
+				    kb__git_msg("unknown error"));
+	return 0;
+}
+
+int kb_txn_set_bulk(kb_txn *t)
+{
+	git_odb_backend *mp;
+	int rc = mempack(&mp, t->s);
+
+	if (rc == 0)
+		t->bulk = 1;
+	return rc;
+}
+
+/* Bulk put: hash and queue the blob now, keep only its id. */
+static int store_blob(kb_txn *t, txn_change *c, const void *data, size_t len)
+{
+	git_odb_backend *mp = t->s->mempack;
+
+	if (git_odb_hash(&c->blob, data, len, GIT_OBJECT_BLOB) < 0 ||
+	    mp->write(mp, &c->blob, data, len, GIT_OBJECT_BLOB) < 0)
+		return kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s", c->relpath,
+				    kb__git_msg("unknown error"));
+	c->stored = 1;
+	t->pending += len;
+	if (t->nqueued == t->aqueued) {
+		t->aqueued = t->aqueued ? 2 * t->aqueued : 256;
+		t->queued = kb_xrealloc(t->queued, t->aqueued * sizeof(*t->queued));
+	}
+	git_oid_cpy(&t->queued[t->nqueued++], &c->blob);
+	return t->pending >= TXN_PACK_FLUSH ? flush_pack(t) : 0;
 }
 
 int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len)
@@ -147,6 +282,10 @@ int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len)
 	if ((rc = kb__check_relpath(relpath)) < 0)
 		return rc;
 	c = slot(t, relpath);
+	c->put = 1;
+	c->len = len;
+	if (t->bulk)
+		return store_blob(t, c, data, len);
 	c->data = kb_xmalloc(len + 1);
 	if (len)
 		memcpy(c->data, data, len);
@@ -269,8 +408,24 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* Write c->data to a fresh temporary beside the target and fsync it. */
-static int write_temp(kb_txn *t, txn_change *c)
+/* Write the new contents (c->data, else the stored blob) to fd. */
+static int write_contents(kb_txn *t, txn_change *c, int fd)
+{
+	git_blob *b = NULL;
+	int rc;
+
+	if (c->data)
+		return write_all(fd, c->data, c->len);
+	if (git_blob_lookup(&b, t->s->repo, &c->blob) < 0)
+		return -1;
+	rc = write_all(fd, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	git_blob_free(b);
+	return rc;
+}
+
+/* Write the contents to a fresh temporary beside the target; fsync it
+ * when `sync` (else the caller syncs the whole file system once). */
+static int write_temp(kb_txn *t, txn_change *c, int sync)
 {
 	static unsigned int counter;
 	kb_buf p = KB_BUF_INIT;
@@ -293,7 +448,7 @@ static int write_temp(kb_txn *t, txn_change *c)
 		goto done;
 	}
 	c->tmp = kb_xstrdup(p.ptr);
-	if (write_all(fd, c->data, c->len) < 0 || fsync(fd) < 0)
+	if (write_contents(t, c, fd) < 0 || (sync && fsync(fd) < 0))
 		rc = kb_error_set(KB_EIO, c->relpath, 0, "cannot write '%s': %s", c->relpath,
 				  strerror(errno));
 	if (close(fd) < 0 && rc == 0)
@@ -318,17 +473,33 @@ static int check_target(kb_txn *t, const txn_change *c)
 	return rc;
 }
 
+/*
+ * Write every temporary.  A few files are fsynced one by one; beyond
+ * TXN_SYNC_EACH, one syncfs() of the work tree's file system costs one
+ * journal commit instead of one per file (an import writes 100,000).
+ */
+#define TXN_SYNC_EACH 16
+
 static int write_temps(kb_txn *t)
 {
+	int sync = t->count <= TXN_SYNC_EACH, fd;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < t->count && rc == 0; i++) {
-		if (!t->items[i].data)
+		if (!t->items[i].put)
 			rc = make_parents(t, t->items[i].relpath, 0);
 		else if ((rc = check_target(t, &t->items[i])) == 0 &&
 			 (rc = make_parents(t, t->items[i].relpath, 1)) == 0)
-			rc = write_temp(t, &t->items[i]);
+			rc = write_temp(t, &t->items[i], sync);
+	}
+	if (rc == 0 && !sync) {
+		fd = open(t->s->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || syncfs(fd) < 0)
+			rc = kb_error_set(KB_EIO, t->s->workdir, 0, "cannot sync '%s': %s",
+					  t->s->workdir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
 	if (rc < 0)
 		undo_files(t);
@@ -351,14 +522,14 @@ static int install_files(kb_txn *t)
 		c = &t->items[i];
 		kb_buf_clear(&p);
 		kb_buf_printf(&p, "%s%s", t->s->workdir, c->relpath);
-		if (c->data ? rename(c->tmp, p.ptr) < 0 : unlink(p.ptr) < 0 && errno != ENOENT) {
+		if (c->put ? rename(c->tmp, p.ptr) < 0 : unlink(p.ptr) < 0 && errno != ENOENT) {
 			if (rc == 0)
 				rc = kb_error_set(KB_EIO, c->relpath, 0,
 						  "committed, but cannot update '%s' in the work tree: %s",
 						  c->relpath, strerror(errno));
 			continue;
 		}
-		if (c->data) {
+		if (c->put) {
 			free(c->tmp);
 			c->tmp = NULL;
 		} else {
@@ -465,10 +636,10 @@ static int make_blobs(kb_txn *t, git_tree *base)
 		e = cursor_find(&tc, c->relpath);
 		c->mode = e && git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE
 			  ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
-		if (!c->data && (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB))
+		if (!c->put && (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB))
 			rc = kb_error_set(KB_ENOTFOUND, c->relpath, 0,
 					  "cannot remove '%s': it is not committed", c->relpath);
-		else if (c->data &&
+		else if (c->put && !c->stored &&
 			 git_blob_create_from_buffer(&c->blob, t->s->repo, c->data, c->len) < 0)
 			rc = kb_error_set(KB_ERROR, c->relpath, 0, "cannot store '%s': %s",
 					  c->relpath, kb__git_msg("unknown error"));
@@ -484,7 +655,7 @@ static int make_tree(git_oid *out, kb_txn *t, git_tree *base)
 	int rc = 0;
 
 	for (i = 0; i < t->count; i++) {
-		u[i].action = t->items[i].data ? GIT_TREE_UPDATE_UPSERT : GIT_TREE_UPDATE_REMOVE;
+		u[i].action = t->items[i].put ? GIT_TREE_UPDATE_UPSERT : GIT_TREE_UPDATE_REMOVE;
 		u[i].path = t->items[i].relpath;
 		u[i].filemode = (git_filemode_t)t->items[i].mode;
 		git_oid_cpy(&u[i].id, &t->items[i].blob);
@@ -619,6 +790,39 @@ done:
 	return rc;
 }
 
+/*
+ * The index entry of a file just installed: its blob id is known, so the
+ * file is only stat()ed, not read and hashed again as git_index_add_bypath()
+ * would (that doubled the cost of writing 100,000 imported drafts).
+ */
+static int index_add(git_index *idx, kb_txn *t, const txn_change *c)
+{
+	git_index_entry e;
+	kb_buf p = KB_BUF_INIT;
+	struct stat st;
+	int err;
+
+	kb_buf_printf(&p, "%s%s", t->s->workdir, c->relpath);
+	err = lstat(p.ptr, &st);
+	kb_buf_release(&p);
+	if (err < 0)
+		return git_index_add_bypath(idx, c->relpath);
+	memset(&e, 0, sizeof(e));
+	e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+	e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+	e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+	e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	e.dev = (uint32_t)st.st_dev;
+	e.ino = (uint32_t)st.st_ino;
+	e.mode = c->mode;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.file_size = (uint32_t)st.st_size;
+	git_oid_cpy(&e.id, &c->blob);
+	e.path = c->relpath;
+	return git_index_add(idx, &e);
+}
+
 /* Bring git's index in line with the commit for exactly the changed paths. */
 static int update_index(kb_txn *t)
 {
@@ -631,8 +835,8 @@ static int update_index(kb_txn *t)
 		goto done;
 	}
 	for (i = 0; i < t->count && err == 0; i++) {
-		if (t->items[i].data)
-			err = git_index_add_bypath(idx, t->items[i].relpath);
+		if (t->items[i].put)
+			err = index_add(idx, t, &t->items[i]);
 		else if (git_index_get_bypath(idx, t->items[i].relpath, 0))
 			err = git_index_remove_bypath(idx, t->items[i].relpath);
 	}
@@ -663,7 +867,8 @@ int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char 
 		return rc;
 	if ((rc = read_head(&h, t->s)) < 0)
 		goto done;
-	if ((rc = make_blobs(t, h.tree)) < 0 || (rc = make_tree(&tree_id, t, h.tree)) < 0)
+	if ((rc = make_blobs(t, h.tree)) < 0 || (rc = flush_pack(t)) < 0 ||
+	    (rc = make_tree(&tree_id, t, h.tree)) < 0)
 		goto done;
 	if (git_oid_equal(&tree_id, git_tree_id(h.tree))) {
 		if (oid && h.parent)
@@ -696,11 +901,15 @@ void kb_txn_free(kb_txn *t)
 	if (!t)
 		return;
 	undo_files(t);
+	if (t->bulk && t->nqueued)
+		git_mempack_reset(t->s->mempack);  /* blobs never committed */
+	free(t->queued);
 	for (i = 0; i < t->count; i++) {
 		free(t->items[i].relpath);
 		free(t->items[i].data);
 	}
 	free(t->items);
+	free(t->byname);
 	free(t->made_dirs);
 	free(t);
 }

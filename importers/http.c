@@ -244,6 +244,7 @@ int kb_import_http(kb_import_result *out, kb_store *s, const kb_import_http_opti
 	kb_import_options dflt = KB_IMPORT_OPTIONS_INIT;
 	import_run run;
 	http_state st;
+	const char *map = NULL;
 	size_t i;
 	int rc = kb__import_begin(&run, out, s, opts ? opts : &dflt);
 
@@ -252,10 +253,12 @@ int kb_import_http(kb_import_result *out, kb_store *s, const kb_import_http_opti
 	st.h = h;
 	run.noun = "record";
 	pthread_once(&once, curl_setup);
-	if (rc == 0 && (!h->map || !*h->map))
-		rc = kb_error_set(KB_EINPUT, NULL, 0, "no field map: give --map");
 	if (rc == 0)
-		rc = parse_map(&st, h->map);
+		rc = kb__import_pick_map(&map, &run, h->map, NULL);
+	if (rc == 0 && (!map || !*map))
+		rc = kb_error_set(KB_EINPUT, NULL, 0, "no field map: give --map or --map-name");
+	if (rc == 0 && (rc = parse_map(&st, map)) == 0)
+		rc = kb__import_save_map(&run, map);
 	if (rc == 0) {
 		kb__import_source(&run, h->url);
 		rc = import_pages(&st);

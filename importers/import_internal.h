@@ -31,6 +31,12 @@ typedef struct {
 	long next;
 } id_counter;
 
+/* An existing case that notes were merged into (opts->merge), staged at the end. */
+typedef struct {
+	char *id;
+	kb_case *c;
+} merged_case;
+
 typedef struct {
 	kb_store *s;
 	const kb_import_options *o;
@@ -46,6 +52,10 @@ typedef struct {
 	size_t nfiles;
 	char *first_file;      /* owned copy */
 	const char *noun;      /* "note", "record": the commit message */
+	kb_import_progress progress; /* bytes and totals kept up to date by the sources */
+	merged_case *merged;
+	size_t nmerged;
+	char *saved_map;       /* name saved by kb__import_save_map(), for the commit */
 } import_run;
 
 /* Start a run: load dictionary, redactor, known hashes, index, and begin
@@ -63,10 +73,24 @@ void kb__import_source(import_run *run, const char *path);
 int kb__import_read(kb_buf *out, const char *path);
 /* Commit when rc is 0 and something was staged, then free the run. */
 int kb__import_end(import_run *run, int rc);
+/* Sum the sizes of the files below `paths` with these extensions (NULL:
+ * every file) into run->progress.bytes_total. */
+void kb__import_size_paths(import_run *run, const char *const *paths, size_t n,
+			   const char *const *exts);
+/* Tell the progress callback where the run is. */
+void kb__import_report(import_run *run, int finished);
 /* Append a skipped record. */
 void kb__import_skip(kb_import_result *r, const char *source, int line, const char *reason);
 
 /* ---- field maps of structured sources (fieldmap.c) --------------------- */
+
+/* The map to use: `map`, else the saved import.<opts->map_name>.map
+ * (KB_ENOTFOUND naming it when absent), else `fallback_key`'s value (may
+ * be NULL), else NULL.  Borrowed from the store's config or `map`. */
+int kb__import_pick_map(const char **out, import_run *run, const char *map,
+			const char *fallback_key);
+/* With opts->save_map, stage kb.conf with import.<NAME>.map = map. */
+int kb__import_save_map(import_run *run, const char *map);
 
 #define IMPORT_NFIELDS 10
 /* Case fields a column or member can be mapped to, in kb_extraction order. */

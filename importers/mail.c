@@ -389,6 +389,8 @@ static int import_threads(import_run *run, mail_list *l)
 
 	group_threads(l);
 	qsort(l->items, l->count, sizeof(*l->items), by_thread_date);
+	for (i = 0; i < l->count; i++)
+		run->progress.records_total += i == 0 || l->items[i].group != l->items[i - 1].group;
 	for (i = first = 0; i < l->count && rc == 0; i++) {
 		mail_msg *m = &l->items[i];
 

@@ -80,29 +80,59 @@ static int is_hash(const char *s)
 	       s[16] == '\'' || s[16] == ' ';
 }
 
-/* kb_store_foreach_case_file() callback: remember the source_hash found in
- * the front matter of a case, with the case id from its file name. */
+/* 1 when p starts with 16 lower-case hex digits not followed by another. */
+static int hex16(const char *p)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return !((p[16] >= '0' && p[16] <= '9') || (p[16] >= 'a' && p[16] <= 'z'));
+}
+
+/* Every hash of the flow list `merged_hashes: [h1, h2]` at p. */
+static void scan_merged(import_run *run, const char *p, const char *id)
+{
+	char hash[17];
+
+	for (p += strlen("\nmerged_hashes:"); *p && *p != '\n'; p++) {
+		if (hex16(p)) {
+			memcpy(hash, p, 16);
+			hash[16] = '\0';
+			seen_add(&run->seen, hash, id);
+			p += 15;
+		}
+	}
+}
+
+/* kb_store_foreach_case_file() callback: remember the source_hash (and the
+ * merged_hashes) found in the front matter of a case, with the case id from
+ * its file name. */
 static int scan_hash(const char *relpath, const char *text, size_t len, void *payload)
 {
 	import_run *run = payload;
 	const char *end = len > 4 ? strstr(text + 4, "\n---") : NULL;
 	const char *p = strstr(text, "\nsource_hash:");
+	const char *m = strstr(text, "\nmerged_hashes:");
 	const char *base = strrchr(relpath, '/');
-	char hash[17];
 	kb_buf id = KB_BUF_INIT;
+	char hash[17];
 
-	if (!p || (end && p > end))
-		return 0;
-	p += strlen("\nsource_hash:");
-	while (*p == ' ' || *p == '"' || *p == '\'')
-		p++;
-	if (!is_hash(p))
-		return 0;
-	memcpy(hash, p, 16);
-	hash[16] = '\0';
 	base = base ? base + 1 : relpath;
 	kb_buf_put(&id, base, strlen(base) > 3 ? strlen(base) - 3 : strlen(base));
-	seen_add(&run->seen, hash, id.ptr);
+	if (m && (!end || m < end))
+		scan_merged(run, m, id.ptr);
+	if (p && (!end || p < end)) {
+		p += strlen("\nsource_hash:");
+		while (*p == ' ' || *p == '"' || *p == '\'')
+			p++;
+		if (is_hash(p)) {
+			memcpy(hash, p, 16);
+			hash[16] = '\0';
+			seen_add(&run->seen, hash, id.ptr);
+		}
+	}
 	kb_buf_release(&id);
 	return 0;
 }
@@ -127,6 +157,8 @@ static kb_import_record *push_record(kb_import_result *r, kb_import_action a,
 		r->created++;
 	else if (a == KB_IMPORT_DUPLICATE)
 		r->duplicates++;
+	else if (a == KB_IMPORT_MERGED)
+		r->merged++;
 	else
 		r->skipped++;
 	return rec;
@@ -156,6 +188,7 @@ const char *kb_import_action_name(kb_import_action a)
 	switch (a) {
 	case KB_IMPORT_CREATED: return "created";
 	case KB_IMPORT_DUPLICATE: return "duplicate";
+	case KB_IMPORT_MERGED: return "merged";
 	default: return "skipped";
 	}
 }
@@ -211,7 +244,8 @@ static int setup(import_run *run)
 		return rc;
 	if ((rc = kb_index_open_store(&run->idx, run->s)) < 0)
 		return rc;
-	if (!run->o->dry_run && (rc = kb_txn_begin(&run->txn, run->s)) < 0)
+	if (!run->o->dry_run && ((rc = kb_txn_begin(&run->txn, run->s)) < 0 ||
+				 (rc = kb_txn_set_bulk(run->txn)) < 0))
 		return rc;
 	return 0;
 }
@@ -371,8 +405,144 @@ done:
 	return rc;
 }
 
+/* ---- progress -------------------------------------------------------- */
+
+void kb__import_report(import_run *run, int finished)
+{
+	run->progress.records = run->r->count;
+	run->progress.finished = finished;
+	if (finished && run->progress.bytes_total)
+		run->progress.bytes = run->progress.bytes_total;
+	if (run->o->progress)
+		run->o->progress(&run->progress, run->o->progress_payload);
+}
+
+static int size_cb(const char *path, void *payload)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		((import_run *)payload)->progress.bytes_total += (unsigned long long)st.st_size;
+	return 0;
+}
+
+void kb__import_size_paths(import_run *run, const char *const *paths, size_t n,
+			   const char *const *exts)
+{
+	size_t i;
+
+	if (!run->o->progress)
+		return;
+	for (i = 0; i < n; i++)
+		kb_files_walk(paths[i], exts, size_cb, run);
+	kb_error_clear();
+}
+
+/* ---- --merge: fold a duplicate into the existing case ------------------ */
+
+/* The case `id` as merged so far in this run (read from the KB the first time). */
+static int merge_target(kb_case **out, import_run *run, const char *id)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < run->nmerged; i++)
+		if (!strcmp(run->merged[i].id, id))
+			return *out = run->merged[i].c, 0;
+	if ((rc = kb_store_read_case(out, run->s, id)) < 0)
+		return rc;
+	run->merged = kb_xrealloc(run->merged, (run->nmerged + 1) * sizeof(*run->merged));
+	run->merged[run->nmerged].id = kb_xstrdup(id);
+	run->merged[run->nmerged++].c = *out;
+	return 0;
+}
+
+/* Append `item` to the list `key` of c. */
+static void list_append(kb_case *c, const char *key, const char *item)
+{
+	const char *const *old;
+	const char **all;
+	size_t i, n = kb_case_get_list(c, key, &old);
+
+	all = kb_xmalloc((n + 1) * sizeof(*all));
+	for (i = 0; i < n; i++)
+		all[i] = old[i];
+	all[n] = item;
+	kb_case_set_list(c, key, all, n + 1);
+	free(all);
+}
+
+/*
+ * Fold the draft built from x and text into the existing case `into`:
+ * every section of the draft (Original text included) appended under
+ * "<heading> (imported from FILE:LINE)", the provenance in merged_sources
+ * and merged_hashes, updated today.
+ */
+static int merge_into(import_run *run, const char *into, const kb_extraction *x,
+		      const kb_buf *text, const kb_extract_source *src, const char *hash)
+{
+	kb_buf where = KB_BUF_INIT, heading = KB_BUF_INIT;
+	kb_case *draft = NULL, *c;
+	const kb_section *sec;
+	char date[11];
+	size_t i;
+	int rc;
+
+	if ((rc = merge_target(&c, run, into)) < 0 ||
+	    (rc = kb_extract_to_case(&draft, x, text->ptr, text->len, src)) < 0)
+		goto done;
+	kb_buf_printf(&where, "%s:%d", src->source, src->line);
+	for (i = 0; i < kb_case_section_count(draft); i++) {
+		sec = kb_case_section_at(draft, i);
+		kb_buf_clear(&heading);
+		kb_buf_printf(&heading, "%s (imported from %s)", sec->heading, where.ptr);
+		kb_case_add_section(c, KB_SECTION_OTHER, heading.ptr, sec->body);
+	}
+	list_append(c, "merged_sources", where.ptr);
+	list_append(c, "merged_hashes", hash);
+	today(date);
+	kb_case_set(c, "updated", date);
+done:
+	kb_case_free(draft);
+	kb_buf_release(&where);
+	kb_buf_release(&heading);
+	return rc;
+}
+
+/* Stage every case merged into, then forget them. */
+static int stage_merged(import_run *run)
+{
+	kb_buf rel = KB_BUF_INIT, file = KB_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < run->nmerged && rc == 0; i++) {
+		kb_buf_clear(&rel);
+		kb_buf_clear(&file);
+		kb_case_serialize(run->merged[i].c, &file);
+		if ((rc = kb_store_case_relpath(&rel, run->merged[i].id)) == 0 && run->txn)
+			rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len);
+	}
+	kb_buf_release(&rel);
+	kb_buf_release(&file);
+	return rc;
+}
+
+static void merged_release(import_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->nmerged; i++) {
+		free(run->merged[i].id);
+		kb_case_free(run->merged[i].c);
+	}
+	free(run->merged);
+	run->merged = NULL;
+	run->nmerged = 0;
+}
+
 /* Build the draft of one record, stage it, and record the decision. */
-int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+static int import_record(import_run *run, const char *path, int line, const char *orig,
 		      size_t len, const kb_extraction *fields)
 {
 	kb_extraction x = { 0 };
@@ -391,8 +561,21 @@ int kb__import_record(import_run *run, const char *path, int line, const char *o
 		goto done;
 	}
 	if ((rc = read_record(&text, &x, run, orig, len, fields)) < 0 ||
-	    (rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0 ||
-	    (rc = next_id(&id, run, x.equipment)) < 0)
+	    (rc = find_duplicate(&dup, &score, run, &x, text.ptr)) < 0)
+		goto done;
+	if (dup && run->o->merge) {
+		src.id = dup;
+		if ((rc = merge_into(run, dup, &x, &text, &src, hash)) < 0)
+			goto done;
+		rec = push_record(run->r, KB_IMPORT_MERGED, path, line);
+		rec->id = kb_xstrdup(dup);
+		rec->duplicate_of = dup;
+		rec->score = score;
+		seen_add(&run->seen, hash, dup);
+		dup = NULL;
+		goto done;
+	}
+	if ((rc = next_id(&id, run, x.equipment)) < 0)
 		goto done;
 	src.id = id.ptr;
 	if ((rc = stage_draft(run, &x, &text, &src, hash, dup)) < 0)
@@ -408,6 +591,16 @@ done:
 	kb_extraction_release(&x);
 	kb_buf_release(&text);
 	kb_buf_release(&id);
+	return rc;
+}
+
+int kb__import_record(import_run *run, const char *path, int line, const char *orig,
+		      size_t len, const kb_extraction *fields)
+{
+	int rc = import_record(run, path, line, orig, len, fields);
+
+	if (rc == 0)
+		kb__import_report(run, 0);
 	return rc;
 }
 
@@ -458,6 +651,7 @@ static int import_file(import_run *run, const char *path)
 {
 	kb_notes notes = KB_NOTES_INIT;
 	kb_buf text = KB_BUF_INIT;
+	unsigned long long base = run->progress.bytes;
 	const char *nul;
 	size_t i;
 	int rc;
@@ -476,9 +670,12 @@ static int import_file(import_run *run, const char *path)
 	}
 	if (notes.count == 0)
 		kb__import_skip(run->r, path, 0, "empty");
-	for (i = 0; i < notes.count && rc == 0; i++)
+	for (i = 0; i < notes.count && rc == 0; i++) {
+		run->progress.bytes = base + text.len * (i + 1) / notes.count;
 		rc = kb__import_record(run, path, notes.items[i].line, notes.items[i].text,
 				       notes.items[i].len, NULL);
+	}
+	run->progress.bytes = base + text.len;
 done:
 	kb_notes_release(&notes);
 	kb_buf_release(&text);
@@ -503,14 +700,20 @@ static int import_path(import_run *run, const char *path)
 static int commit_run(import_run *run)
 {
 	kb_buf msg = KB_BUF_INIT;
-	size_t n = run->r->created + run->r->duplicates;
+	size_t n = run->r->created + run->r->duplicates + run->r->merged;
 	const char *base;
 	int rc;
 
-	if (!run->txn || n == 0)
+	if (!run->txn || (n == 0 && !run->saved_map))
 		return 0;
 	if (!run->o->author)
 		return kb_error_set(KB_EINPUT, NULL, 0, "an import needs an author");
+	if (n == 0) {
+		kb_buf_printf(&msg, "Save import map %s", run->saved_map);
+		rc = kb_txn_commit(run->txn, run->o->author, msg.ptr, run->r->commit);
+		kb_buf_release(&msg);
+		return rc;
+	}
 	base = strrchr(run->first_file, '/');
 	base = base && base[1] && !strstr(run->first_file, "://") ? base + 1 : run->first_file;
 	if (run->nfiles == 1)
@@ -542,7 +745,13 @@ int kb__import_end(import_run *run, int rc)
 	size_t i;
 
 	if (rc == 0)
+		rc = stage_merged(run);
+	if (rc == 0) {
+		kb__import_report(run, 1);
 		rc = commit_run(run);
+	}
+	merged_release(run);
+	free(run->saved_map);
 	kb_txn_free(run->txn);
 	kb_index_close(run->idx);
 	kb_abbrev_free(run->abbrev);
@@ -564,6 +773,8 @@ int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths
 	size_t i;
 	int rc = kb__import_begin(&run, out, s, opts ? opts : &dflt);
 
+	if (rc == 0)
+		kb__import_size_paths(&run, paths, npaths, note_exts);
 	for (i = 0; i < npaths && rc == 0; i++)
 		rc = import_path(&run, paths[i]);
 	return kb__import_end(&run, rc);

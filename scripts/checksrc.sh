@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 status=0
-files=$(ls core/*.c importers/*.c cli/*.c eval/*.c bench/*.c tests/unit/*.c tests/unit/support/*.c 2>/dev/null)
+files=$(ls core/*.c importers/*.c cli/*.c eval/*.c bench/*.c tests/unit/*.c tests/unit/support/*.c tests/fuzz/*.c 2>/dev/null)
 
 banned='\<(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)[[:space:]]*\('
 if grep -nE "$banned" $files include/kb/*.h /dev/null; then

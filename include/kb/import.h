@@ -19,6 +19,19 @@
  * normalised so that an identical copy scores 1.0: docs/internals/index.md). */
 #define KB_IMPORT_DEFAULT_THRESHOLD 0.5
 
+/* Where a run is, for a progress bar (the library never draws one). */
+typedef struct {
+	size_t records;            /* records read so far (created, linked or skipped) */
+	size_t records_total;      /* records expected, 0 when unknown */
+	unsigned long long bytes;  /* bytes of the sources read so far */
+	unsigned long long bytes_total; /* size of the sources, 0 when unknown */
+	int finished;              /* 1 on the last call of a run */
+} kb_import_progress;
+
+/* Called after every record and once with finished = 1 (before the commit
+ * is written): cheap, so the callback decides how often to draw. */
+typedef void (*kb_import_progress_fn)(const kb_import_progress *p, void *payload);
+
 typedef struct {
 	unsigned version;
 	kb_notes_mode split;       /* how files are cut into notes (default auto) */
@@ -28,21 +41,30 @@ typedef struct {
 	double threshold;          /* duplicate score; <= 0: kb.conf import.duplicateThreshold,
 	                            * else KB_IMPORT_DEFAULT_THRESHOLD */
 	const kb_author *author;   /* commit author; required unless dry_run */
+	kb_import_progress_fn progress; /* or NULL */
+	void *progress_payload;
+	int merge;                 /* fold a duplicate into the existing case instead
+	                            * of creating a linked draft */
+	const char *map_name;      /* csv, http without a map: kb.conf import.<NAME>.map */
+	const char *save_map;      /* csv, http: save the map used as import.<NAME>.map in
+	                            * kb.conf, committed with the import */
 } kb_import_options;
 
-#define KB_IMPORT_OPTIONS_VERSION 1
-#define KB_IMPORT_OPTIONS_INIT { KB_IMPORT_OPTIONS_VERSION, KB_NOTES_AUTO, 0, 0, 0, 0, NULL }
+#define KB_IMPORT_OPTIONS_VERSION 2
+#define KB_IMPORT_OPTIONS_INIT { KB_IMPORT_OPTIONS_VERSION, KB_NOTES_AUTO, 0, 0, 0, 0, NULL, \
+				 NULL, NULL, 0, NULL, NULL }
 
 typedef enum {
 	KB_IMPORT_CREATED = 0,     /* a new draft case */
 	KB_IMPORT_DUPLICATE,       /* a draft linked to an existing case (duplicate_of) */
 	KB_IMPORT_SKIPPED,         /* nothing written; see reason */
+	KB_IMPORT_MERGED,          /* folded into the existing case duplicate_of (opts->merge) */
 } kb_import_action;
 
 typedef struct {
 	kb_import_action action;
-	char *id;            /* draft id (created, duplicate); NULL when skipped */
-	char *duplicate_of;  /* existing case (duplicate), or NULL */
+	char *id;            /* draft id (created, duplicate), the case merged into; NULL when skipped */
+	char *duplicate_of;  /* existing case (duplicate, merged), or NULL */
 	double score;        /* similarity to duplicate_of */
 	char *source;        /* file the note came from */
 	int line;            /* first line of the note, 0 for a whole file */
@@ -54,9 +76,10 @@ typedef struct {
 	size_t count, alloc;
 	size_t created, duplicates, skipped;
 	char commit[41];           /* the import commit; "" when nothing was written */
+	size_t merged;
 } kb_import_result;
 
-#define KB_IMPORT_RESULT_INIT { NULL, 0, 0, 0, 0, 0, { 0 } }
+#define KB_IMPORT_RESULT_INIT { NULL, 0, 0, 0, 0, 0, { 0 }, 0 }
 
 /*
  * Import the notes of `npaths` files or directories (every *.txt and *.md
@@ -68,6 +91,13 @@ typedef struct {
  * `duplicate_of: ID`.  Unless opts->no_redact, phone numbers, e-mails,
  * resident id numbers and the kb.conf `redact.customer` names are masked
  * before extraction, so they reach no file.
+ *
+ * With opts->merge such a note is not added: its sections are appended to
+ * the existing case under "<heading> (imported from FILE:LINE)" (nothing
+ * dropped), and the case records the provenance in its lists
+ * `merged_sources` (FILE:LINE) and `merged_hashes` (so a re-run skips the
+ * note); the case is staged in the same one commit.  Cases merged into are
+ * kept in memory until the commit.
  *
  * `out` must be KB_IMPORT_RESULT_INIT or released.  Returns 0 (even when
  * nothing was created: see the counts), or KB_EINPUT for a file that
@@ -85,7 +115,12 @@ int kb_import_notes(kb_import_result *out, kb_store *s, const char *const *paths
  * UTF-8 (a BOM is dropped) or GBK/GB18030; ',' ';' or tab detected from the
  * header line; quoted fields may hold delimiters and newlines.  `map` is
  * "field=Column,..." with fields date, site, equipment, equipment_id, title,
- * symptom, checks, cause, resolution, author; NULL: kb.conf import.csvMap.
+ * symptom, checks, cause, resolution, author; NULL: the saved map
+ * import.<opts->map_name>.map of kb.conf (KB_ENOTFOUND when there is none),
+ * else kb.conf import.csvMap.  opts->save_map NAME stores the map used as
+ * import.<NAME>.map in kb.conf, staged in the import's commit (a commit
+ * "Save import map NAME" when no record was imported; uncommitted edits of
+ * kb.conf are committed with it).
  * A row with another number of fields than the header is skipped ("ragged
  * row").  KB_EINPUT, nothing written, for a mapped column missing from the
  * header (message names column and file), an unterminated quote, a binary
@@ -117,7 +152,8 @@ int kb_import_mail(kb_import_result *out, kb_store *s, const char *const *paths,
 typedef struct {
 	unsigned version;
 	const char *url;           /* http:// or https:// */
-	const char *map;           /* "title=summary,symptom=description,..." (required) */
+	const char *map;           /* "title=summary,symptom=description,..."; NULL: the
+	                            * saved map opts->map_name (required then) */
 	const char *token;         /* bearer token, or NULL (the CLI reads it from --token-env) */
 	const char *page_param;    /* "page": ?page=1, 2, ... until an empty page; NULL: one GET */
 	int max_pages;             /* 0: 1000 */

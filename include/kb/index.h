@@ -138,6 +138,8 @@ typedef struct {
 	/* kb_index_similar tuning (added; 0 = default): */
 	int cjk_unigrams;          /* single CJK characters as terms: 0/1 keep, -1 drop */
 	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
+	size_t max_postings;       /* most postings (sum of the terms' df) a query may walk;
+				      0 = 0.3 per case, at least 20,000 */
 } kb_search_options;
 
 #define KB_SEARCH_OPTIONS_VERSION 1
@@ -156,5 +158,45 @@ int kb_index_similar(kb_index *idx, const char *text, const kb_search_options *o
 /* Same, from an indexed case (its own text; the case itself is excluded). */
 int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
 			  kb_hits *out);
+
+/* ---- duplicates (core/duplicates.c) ------------------------------------ */
+
+/* Default threshold of kb_index_duplicates, chosen on the sample KB's
+ * near-duplicate pairs (docs/internals/index.md, "Duplicates"). */
+#define KB_DUPLICATES_THRESHOLD 0.25
+
+typedef struct {
+	char *a, *b;             /* the two case ids, a < b (strcmp) */
+	char *title_a, *title_b;
+	double score;            /* the better of similar(a)->b and similar(b)->a */
+} kb_duplicate;
+
+typedef struct {
+	unsigned version;
+	double threshold;        /* pairs scoring at least this; 0 = KB_DUPLICATES_THRESHOLD */
+	const char *status;      /* comma-separated: a pair where either case has one; NULL = any */
+	size_t limit;            /* at most this many pairs, best first; 0 = all */
+	int include_linked;      /* 1: also pairs already linked in the front matter */
+} kb_duplicates_options;
+
+#define KB_DUPLICATES_OPTIONS_VERSION 1
+#define KB_DUPLICATES_OPTIONS_INIT { KB_DUPLICATES_OPTIONS_VERSION, 0, NULL, 0, 0 }
+
+/*
+ * Pairs of cases that may describe the same fault, for review: the
+ * similar-case lookup (kb_index_similar_case, limit 10) is run for every
+ * indexed case, with the case's text widened by the other terms of each
+ * synonym group it mentions (kb_synonyms_expand: 跳闸 for "trip"), so a
+ * case and its translation can meet.  A pair is reported once, with the
+ * better of its two scores, best first (ties by ids).  Pairs linked by any
+ * link type in either case's front matter (links, duplicate_of, supersedes,
+ * caused_by) are left out unless opts->include_linked; `s` is the store the
+ * links are read from (NULL: no links are known).  `opts` may be NULL.
+ * *out is an array of *n pairs freed with kb_duplicates_free(); on failure
+ * it is NULL and *n 0.  The cost is one similar lookup per case.
+ */
+int kb_index_duplicates(kb_duplicate **out, size_t *n, kb_index *idx, kb_store *s,
+			const kb_duplicates_options *opts);
+void kb_duplicates_free(kb_duplicate *d, size_t n);
 
 #endif

@@ -60,6 +60,16 @@ int kb_lifecycle_edit(kb_case *c, kb_status before, const kb_author *who, kb_buf
  */
 int kb_lifecycle_check_worktree(kb_store *s, kb_diags *diags);
 
+/*
+ * `kb add --update`: case `c` is about to replace the file `relpath` as
+ * committed in HEAD.  When its status differs by a move that
+ * kb_lifecycle_check() refuses, an error naming `display` (relpath when
+ * NULL) and the line of `status` is added to `diags` and KB_EINVALID
+ * returned; else 0 (also when HEAD has no such file or it does not parse).
+ */
+int kb_lifecycle_check_replace(kb_store *s, const char *relpath, const kb_case *c,
+			       const char *display, kb_diags *diags);
+
 /* ---- folding a duplicate into the case that survives it (core/fold.c) --- */
 
 /*

@@ -192,6 +192,16 @@ typedef struct kb_txn kb_txn;
  * creating a probe file, so it holds for root too.  Free with kb_txn_free().
  */
 int kb_txn_begin(kb_txn **out, kb_store *s);
+/*
+ * Bulk mode for a large write such as an import: from now on each put
+ * stores its blob at once (queued in memory, written to objects/pack as a
+ * pack every 32 MiB and at commit) and keeps only the blob id, so memory
+ * does not grow with the contents and no loose object is written per file.
+ * A transaction freed without a commit may leave packs of unreferenced
+ * blobs (harmless; `git gc` prunes them).  KB_ERROR when libgit2 cannot
+ * start the in-memory pack.
+ */
+int kb_txn_set_bulk(kb_txn *t);
 /* Stage the full new contents of a file (copied). */
 int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len);
 /* Stage a deletion. */

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "kb/buf.h"
+
 typedef struct kb_synonyms kb_synonyms;
 
 /* An empty table. */
@@ -37,5 +39,15 @@ size_t kb_synonyms_count(const kb_synonyms *s);
 size_t kb_synonyms_lookup(const kb_synonyms *s, const char *term, const char *const **terms);
 /* Longest number of words of any term (for phrase matching). */
 size_t kb_synonyms_max_words(const kb_synonyms *s);
+
+/*
+ * The other terms of every group that has a term in `text` (found as a run
+ * of its query tokens, stemmed, so "trips" finds "trip" and 冷水机组 finds
+ * the group of "chiller"): appended to `out`, one per line, in group order;
+ * the terms that occur are not repeated.  Returns how many were appended
+ * (0 for a NULL or empty table).  Used to bridge languages when comparing
+ * cases (kb_index_duplicates).
+ */
+int kb_synonyms_expand(kb_buf *out, const kb_synonyms *s, const char *text, size_t len);
 
 #endif

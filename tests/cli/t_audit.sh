@@ -84,6 +84,41 @@ test_audit_health_bad_input() {
 	json_check '[(c["findings"], c["detail"]) for c in d["cases"] if c["id"] == "PMP-0901"] == [(["old-draft", "duplicate"], "same title as %cCHL-0001%c" % (39, 39))]'
 }
 
+test_audit_misspelt_fields_and_bad_dates() {
+	make_kb kb
+	write_case kb/cases/PMP-0001.md PMP-0001 "Pump one" draft "failure-mode: seal leak"
+	sed -i 's/^equipment:/equipmnet:/; s/^status:/satus:/; s/^created: .*/created: last week/' kb/cases/PMP-0001.md
+	write_case kb/cases/PMP-0002.md PMP-0002 "Pump two" validated "updated: 2024-02-30" "sites: Plant 3" "site: Plant 3"
+	kbrun --kb kb audit coverage --json
+	expect_rc 0
+	expect_err "cases/PMP-0001.md:4: warning: unknown field 'equipmnet': did you mean 'equipment'? (counted as missing 'equipment')"
+	expect_err "cases/PMP-0001.md:8: warning: unknown field 'failure-mode': did you mean 'failure_mode'?"
+	expect_err "cases/PMP-0001.md:5: warning: unknown field 'satus': did you mean 'status'?"
+	case "$ERR" in *sites*) fail "warned about 'sites' beside 'site': $ERR";; esac
+	json_check 'sorted((c["values"][0], c["total"]) for c in d["cells"] if c["total"]) == [("", 1), ("pump", 1)]'
+	kbrun --kb kb audit health --json
+	expect_rc 0
+	json_check '[c["detail"] for c in d["cases"] if c["id"] == "PMP-0001"] == ["no status; created %clast week%c is not a date (YYYY-MM-DD)" % (39, 39)]'
+	json_check '[c["findings"] for c in d["cases"] if c["id"] == "PMP-0002"] == [["stale", "bad-date", "duplicate"]] and all(c["age_days"] is None for c in d["cases"] if c["id"] == "PMP-0001")'
+}
+
+test_audit_follows_renamed_cases() {
+	make_kb kb
+	write_case c1.md PMP-0001 "Pump trips on overload" validated "reviewer: R <r@example.com>"
+	sed -i '/^author:/d' c1.md
+	kbrun --kb kb --author "Ann Lee <ann@example.com>" add c1.md
+	expect_rc 0
+	mkdir kb/cases/pump
+	git -C kb mv cases/PMP-0001.md cases/pump/PMP-0001.md
+	git -C kb -c user.name="Mover Max" -c user.email=max@example.com commit -q -m "Move pump cases"
+	kbrun --kb kb audit risk --json
+	expect_rc 0
+	json_check 'd["areas"][0]["sole_author"] == "Ann Lee"'
+	kbrun --kb kb audit activity --json
+	expect_rc 0
+	json_check '[(c["person"], c["created"], c["edited"]) for c in d["contributions"] if c["created"] or c["edited"]] == [("Ann Lee", 1, 0)]'
+}
+
 test_audit_activity() {
 	sample_kb kb
 	kbrun --kb kb audit activity
@@ -152,6 +187,7 @@ test_audit_shallow_clone() {
 	kbrun --kb shallow audit risk
 	expect_rc 0
 	expect_out "fire alarm panel"
+	expect_err "history is incomplete (shallow clone or missing objects): authorship may be partial"
 }
 
 test_audit_report_html() {
@@ -166,6 +202,9 @@ test_audit_report_html() {
 	grep -q '<td>flux capacitor overheating</td>' report.html || fail "gaps lack the wording"
 	grep -q '<svg' report.html || fail "no chart"
 	grep -q 'aria-label="coverage heat map"' report.html || fail "no heat map"
+	# 90 failure modes: tiles per equipment, labelled with the validated count
+	grep -q '>basin freezing (1)</text>' report.html || fail "heat map tiles lack labels"
+	grep -q '>reviewed</text>' report.html || fail "activity chart lacks its legend"
 	grep -q '@page{size:A4' report.html || fail "no print CSS"
 	grep -q '刘强' report.html || fail "risk lacks 刘强"
 	if grep -qiE '<script|<link|https?:|url\(' report.html; then fail "external reference"; fi
@@ -175,10 +214,23 @@ test_audit_report_html() {
 	expect_rc 2
 	kbrun --kb kb audit risk --html x.html
 	expect_rc 2
-	command -v chromium >/dev/null || skip "chromium is not installed: report checked without a browser"
-	chromium --headless --no-sandbox --disable-gpu --screenshot="$PWD/shot.png" \
-		--window-size=1240,1754 "file://$PWD/report.html" >/dev/null 2>&1 || fail "chromium failed"
-	[ "$(stat -c %s shot.png)" -gt 20000 ] || fail "blank or missing screenshot"
+	command -v chromium >/dev/null ||
+		skip "chromium is not installed (scripts/install-deps.sh could not install it): report checked without a browser"
+	# the report and, as a yardstick, an empty page, rendered the same way
+	printf '<!DOCTYPE html><html><body></body></html>\n' >blank.html
+	for p in report blank; do
+		chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+			--screenshot="$PWD/$p.png" --window-size=1240,1754 "file://$PWD/$p.html" \
+			>/dev/null 2>"$p.log" || fail "chromium failed on $p.html: $(tail -3 "$p.log")"
+		[ -s "$p.png" ] || fail "no screenshot of $p.html"
+	done
+	# loaded without errors: no console message, no failed request
+	if grep -E 'CONSOLE|net::ERR_|Failed to load|Not allowed to load' report.log; then
+		fail "the page logged errors"
+	fi
+	# not blank: a PNG of charts and tables is far larger than one of an empty page
+	[ "$(stat -c %s report.png)" -gt $((5 * $(stat -c %s blank.png))) ] ||
+		fail "blank screenshot: $(stat -c %s report.png) bytes, empty page $(stat -c %s blank.png)"
 	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/report.html" 2>/dev/null >dom.html ||
 		fail "chromium could not load the report"
 	grep -q 'Knowledge audit' dom.html && grep -q '<svg' dom.html || fail "page did not load: $(head -c 300 dom.html)"

@@ -80,3 +80,17 @@ test_add_and_new_refuse_validated_without_reviewer() {
 	kbrun --kb kb add r.md
 	expect_rc 0
 }
+
+test_add_update_refuses_disallowed_transition() {
+	lc_kb
+	write_case u.md PMP-0002 "Pump two" draft
+	before=$(kb_state kb)
+	kbrun --kb kb add --update u.md
+	expect_rc 1
+	expect_err "u.md:5: error: status changed from 'validated' (committed) to 'draft': not an allowed transition"
+	same_state kb "$before"
+	write_case u.md PMP-0002 "Pump two" archived
+	kbrun --kb kb add --update u.md
+	expect_rc 0
+	grep -qx 'status: archived' kb/cases/PMP-0002.md || fail "update not written"
+}

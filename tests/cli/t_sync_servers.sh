@@ -226,6 +226,7 @@ test_sync_wrong_url() {
 }
 
 auth_refused_message() {
+	one_line_err
 	case "$(printf '%s\n' "$ERR" | tail -1)" in
 	"kb: cannot fetch from 'origin': authentication refused"*) ;;
 	*) fail "last line of stderr: $ERR" ;;
@@ -243,8 +244,7 @@ test_sync_http_auth_refused() {
 	new_case a PMP-0101 "Seal leak at full speed"
 	before=$(kb_state a)
 	# No credentials: refused by the server (exit 3, a network failure), a
-	# message naming the remote, nothing changed.  (`git credential fill`,
-	# which kb asks, adds git's own "could not read Username" line before it.)
+	# message naming the remote, nothing changed.
 	GIT_TERMINAL_PROMPT=0 kbc a sync
 	expect_rc 3
 	auth_refused_message
@@ -264,4 +264,32 @@ test_sync_json() {
 	kbc a sync --json
 	expect_rc 0
 	json_check 'd["pushed"] and d["conflicts"] == [] and d["index_updated"]'
+}
+
+# kb remote remove forgets what the last sync saw on the remote (found by the
+# sync benchmark, fixed on h/sync): a remote added again under the same name
+# for another server is not taken for a force push.
+test_sync_remote_removed_and_added_again() {
+	need_sync
+	make_kb seed
+	git init -q --bare one.git && git -C seed push -q "$PWD/one.git" main
+	git clone -q one.git a
+	git init -q --bare two.git && git -C seed push -q "$PWD/two.git" main
+	# two.git moves on with a commit one.git never had.
+	git clone -q two.git w && write_case w/cases/PMP-0001.md PMP-0001
+	git -C w add cases && git -C w commit -qm "Add case PMP-0001" && git -C w push -q origin main
+	# a syncs a case of its own to one.git: the last sync saw a's commit there.
+	write_case a.md PMP-0002
+	kbrun --kb a new --from a.md
+	expect_rc 0
+	kbrun --kb a sync
+	expect_rc 0
+	kbrun --kb a remote remove origin
+	expect_rc 0
+	kbrun --kb a remote add origin "$PWD/two.git"
+	expect_rc 0
+	kbrun --kb a sync
+	expect_rc 0
+	[ -f a/cases/PMP-0001.md ] || fail "not synced with the new origin"
+	[ -f a/cases/PMP-0002.md ] || fail "lost a's own case"
 }

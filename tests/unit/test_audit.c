@@ -398,6 +398,127 @@ static void test_history_cache(void **state)
 	close_fixture(a, s, dir);
 }
 
+/* Move or rename a case file in one commit (text NULL: unchanged). */
+static void rename_at(kb_store *s, const char *date, const kb_author *who, const char *from,
+		      const char *to, const char *text)
+{
+	kb_txn *t = NULL;
+	kb_buf full = KB_BUF_INIT;
+	char *old;
+
+	kb_buf_printf(&full, "%s%s", kb_store_workdir(s), from);
+	old = tu_read_file(full.ptr, NULL);
+	kb_buf_release(&full);
+	assert_non_null(old);
+
+	setenv("GIT_AUTHOR_DATE", date, 1);
+	setenv("GIT_COMMITTER_DATE", date, 1);
+	assert_int_equal(kb_txn_begin(&t, s), 0);
+	assert_int_equal(kb_txn_remove(t, from), 0);
+	text = text ? text : old;
+	assert_int_equal(kb_txn_put(t, to, text, strlen(text)), 0);
+	assert_int_equal(kb_txn_commit(t, who, "rename", NULL), 0);
+	kb_txn_free(t);
+	free(old);
+	unsetenv("GIT_AUTHOR_DATE");
+	unsetenv("GIT_COMMITTER_DATE");
+}
+
+/* The authors the risk audit finds for the one validated case of an
+ * equipment, as "Name,Name" in order. */
+static void assert_area_people(kb_audit *a, const char *equipment, const char *want)
+{
+	kb_audit_risk_report *r = NULL;
+	kb_buf got = KB_BUF_INIT;
+	size_t i, j;
+
+	assert_int_equal(kb_audit_risk(&r, a, NULL), 0);
+	for (i = 0; i < r->count; i++) {
+		if (strcmp(r->areas[i].equipment, equipment) || r->areas[i].failure_mode)
+			continue;
+		for (j = 0; j < r->areas[i].npeople; j++)
+			kb_buf_printf(&got, "%s%s", j ? "," : "", r->areas[i].people[j].name);
+	}
+	assert_string_equal(got.ptr ? got.ptr : "", want);
+	kb_buf_release(&got);
+	kb_audit_risk_free(r);
+}
+
+/*
+ * Renames: attribution follows a case moved to another folder (same
+ * blob), renamed with a new id (same sections), and renamed with its
+ * sections edited (same id); the one who only renames is no author; a new
+ * case later written at a freed path is not the old case's.  The same
+ * figures from an incremental walk across the renames and from a full one.
+ */
+static void test_renames(void **state)
+{
+	char *dir = tu_mkdtemp("rename"), *text;
+	kb_store *s = NULL;
+	kb_audit *a = NULL;
+	kb_audit_options o = KB_AUDIT_OPTIONS_INIT;
+	kb_audit_activity_report *act = NULL;
+	kb_buf path = KB_BUF_INIT;
+	int pass;
+
+	(void)state;
+	o.now = NOW;
+	assert_int_equal(kb_store_init(&s, dir, &alice), 0);
+	put_case(s, "2024-01-10T10:00:00+0000", &alice, "PMP-0001",
+		 PUMP_FM "failure_mode: overload\nstatus: validated\n", body_full);
+	put_case(s, "2024-01-11T10:00:00+0000", &alice, "FAN-0001",
+		 "title: Fan belt slips\nequipment: fan\nstatus: validated\n", body_full);
+	text = case_text("PMP-0001", PUMP_FM "failure_mode: overload\nstatus: validated\n",
+			 "## Symptom\n\nRelay trips after start.\n\n## Resolution\n\nNew bearing.\n");
+	commit_at(s, "2024-02-01T10:00:00+0000", &bob, "cases/PMP-0001.md", text);
+	free(text);
+	assert_int_equal(kb_audit_open(&a, s, &o), 0);   /* caches the history so far */
+	assert_area_people(a, "pump", "Alice Wong,Bob Li");
+	kb_audit_free(a);
+
+	/* Carol moves it into a folder, Dave renames it to a new id */
+	rename_at(s, "2024-03-01T10:00:00+0000", &carol, "cases/PMP-0001.md",
+		  "cases/pump/PMP-0001.md", NULL);
+	text = case_text("PMP-0101", PUMP_FM "failure_mode: overload\nstatus: validated\n",
+			 "## Symptom\n\nRelay trips after start.\n\n## Resolution\n\nNew bearing.\n");
+	rename_at(s, "2024-03-02T10:00:00+0000", &dave, "cases/pump/PMP-0001.md",
+		  "cases/PMP-0101.md", text);
+	free(text);
+	/* Bob moves the fan case and edits its sections in the same commit */
+	text = case_text("FAN-0001", "title: Fan belt slips\nequipment: fan\nstatus: validated\n",
+			 "## Symptom\n\nBelt squeals.\n");
+	rename_at(s, "2024-03-03T10:00:00+0000", &bob, "cases/FAN-0001.md",
+		  "cases/fan/FAN-0001.md", text);
+	free(text);
+	/* Carol writes a new draft at the freed path */
+	put_case(s, "2024-04-01T10:00:00+0000", &carol, "PMP-0001",
+		 PUMP_FM "failure_mode: seal leak\nstatus: draft\n", body_full);
+
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(kb_audit_open(&a, s, &o), 0);
+		assert_int_equal(kb_audit_commits_walked(a), pass ? 8 : 4);
+		assert_int_equal(kb_audit_case_count(a), 3);
+		assert_area_people(a, "pump", "Alice Wong,Bob Li");
+		assert_area_people(a, "fan", "Alice Wong,Bob Li");
+		assert_int_equal(kb_audit_activity(&act, a), 0);
+		assert_int_equal(act->ncontribs, 4);
+		assert_contrib(&act->contribs[0], "2024-01", "Alice Wong", 2, 0, 0);
+		assert_contrib(&act->contribs[1], "2024-02", "Bob Li", 0, 1, 0);
+		assert_contrib(&act->contribs[2], "2024-03", "Bob Li", 0, 1, 0);
+		assert_contrib(&act->contribs[3], "2024-04", "Carol Diaz", 1, 0, 0);
+		kb_audit_activity_free(act);
+		kb_audit_free(a);
+		/* the second pass walks everything again */
+		assert_int_equal(kb_store_cachedir(&path, s), 0);
+		kb_buf_puts(&path, "audit-history");
+		remove(path.ptr);
+	}
+	kb_buf_release(&path);
+	kb_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_empty_kb(void **state)
 {
 	char *dir = tu_mkdtemp("empty");
@@ -459,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_risk_leaving),
 		cmocka_unit_test(test_activity_per_month),
 		cmocka_unit_test(test_history_cache),
+		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_empty_kb),
 		cmocka_unit_test(test_bad_arguments),
 	};

@@ -262,6 +262,26 @@ static void test_set_replaces_block_scalar(void **state)
 	kb_case_free(c);
 }
 
+/* Found by make fuzz: YAML accepts a mapping indented by spaces; a set or
+ * an appended key must keep that indentation or the file no longer parses. */
+static void test_set_keeps_indented_mapping(void **state)
+{
+	kb_case *c = parse_ok("---\n  id: A-1\n  title: T\n---\n");
+	kb_case *back = NULL;
+	kb_buf b = KB_BUF_INIT;
+
+	(void)state;
+	kb_case_set(c, "title", "New");
+	kb_case_set(c, "site", "Plant 3");
+	assert_serializes_to(c, "---\n  id: A-1\n  title: New\n  site: Plant 3\n---\n");
+	kb_case_serialize(c, &b);
+	assert_int_equal(kb_case_parse(&back, b.ptr, b.len, NULL, NULL), 0);
+	assert_string_equal(kb_case_get(back, "site"), "Plant 3");
+	kb_case_free(back);
+	kb_buf_release(&b);
+	kb_case_free(c);
+}
+
 static void test_set_middle_section_crlf(void **state)
 {
 	kb_case *c = parse_ok("---\r\nid: A-1\r\n---\r\n## Symptom\r\n\r\nold\r\nlines\r\n\r\n"
@@ -1383,6 +1403,7 @@ int main(void)
 		cmocka_unit_test(test_dup_is_deep_and_identical),
 		cmocka_unit_test(test_dup_of_new_case),
 		cmocka_unit_test(test_set_replaces_block_scalar),
+		cmocka_unit_test(test_set_keeps_indented_mapping),
 		cmocka_unit_test(test_set_middle_section_crlf),
 		cmocka_unit_test(test_many_appended_sections),
 		cmocka_unit_test(test_front_matter_accessors),

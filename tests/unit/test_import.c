@@ -339,6 +339,88 @@ static void test_import_csv(void **state)
 	done_kb(&k);
 }
 
+typedef struct {
+	int calls, finished_calls;
+	size_t last_records;
+	unsigned long long last_bytes, total;
+} progress_log;
+
+static void log_progress(const kb_import_progress *p, void *payload)
+{
+	progress_log *l = payload;
+
+	assert_true(p->records >= l->last_records);
+	assert_true(p->bytes >= l->last_bytes);
+	assert_int_equal(l->finished_calls, 0);  /* nothing after the last call */
+	l->calls++;
+	l->finished_calls += p->finished;
+	l->last_records = p->records;
+	l->last_bytes = p->bytes;
+	l->total = p->bytes_total;
+}
+
+/* One call per note, then one with finished set; bytes reach the file size. */
+static void test_import_progress(void **state)
+{
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_import_options o = KB_IMPORT_OPTIONS_INIT;
+	const char *paths[1] = { tu_srcpath("tests/fixtures/import/notebook.txt") };
+	progress_log l = { 0, 0, 0, 0, 0 };
+	size_t size;
+	char *text = tu_read_file(paths[0], &size);
+	tkb k = new_kb();
+
+	(void)state;
+	o.author = &alice;
+	o.progress = log_progress;
+	o.progress_payload = &l;
+	assert_int_equal(kb_import_notes(&r, k.s, paths, 1, &o), 0);
+	assert_int_equal(r.created, 3);
+	assert_int_equal(l.calls, 4);
+	assert_int_equal(l.finished_calls, 1);
+	assert_int_equal(l.last_records, 3);
+	assert_int_equal(l.total, size);
+	assert_int_equal(l.last_bytes, size);
+	kb_import_result_release(&r);
+	free(text);
+	done_kb(&k);
+}
+
+/* opts.merge: the duplicate note is folded into CHL-0001, no draft added. */
+static void test_import_merge(void **state)
+{
+	kb_import_result r = KB_IMPORT_RESULT_INIT;
+	kb_import_options o = KB_IMPORT_OPTIONS_INIT;
+	const char *paths[1];
+	tkb k = new_kb();
+	char *s;
+
+	(void)state;
+	assert_int_equal(run_import(&r, &k, tu_srcpath("tests/fixtures/import/notebook.txt"), 0), 0);
+	paths[0] = tu_srcpath("tests/fixtures/import/again.txt");  /* a static buffer */
+	o.author = &alice;
+	o.merge = 1;
+	kb_import_result_release(&r);
+	assert_int_equal(kb_import_notes(&r, k.s, paths, 1, &o), 0);
+	assert_int_equal(r.merged, 1);
+	assert_int_equal(r.created, 1);
+	assert_int_equal(r.items[0].action, KB_IMPORT_MERGED);
+	assert_string_equal(r.items[0].duplicate_of, "CHL-0001");
+	assert_string_equal(kb_import_action_name(KB_IMPORT_MERGED), "merged");
+	assert_int_equal(ncommits(&k), 3);
+	s = sh_in(k.dir, "grep -c 'imported from .*again.txt:1' cases/CHL-0001.md; "
+		  "ls cases | grep -c CHL-");
+	assert_string_equal(s, "4\n2");
+	free(s);
+	/* again: skipped through merged_hashes, nothing written */
+	kb_import_result_release(&r);
+	assert_int_equal(kb_import_notes(&r, k.s, paths, 1, &o), 0);
+	assert_int_equal(r.skipped, 2);
+	assert_int_equal(ncommits(&k), 3);
+	kb_import_result_release(&r);
+	done_kb(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +434,8 @@ int main(void)
 		cmocka_unit_test(test_next_id),
 		cmocka_unit_test(test_review_decisions),
 		cmocka_unit_test(test_import_csv),
+		cmocka_unit_test(test_import_progress),
+		cmocka_unit_test(test_import_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* test_lifecycle_edit.c - the lifecycle outside kb_lifecycle_set():
- * kb_lifecycle_edit() on edited cases, kb_lifecycle_check_worktree() and
- * kb_store_read_head() on a temporary KB with uncommitted status changes. */
+ * kb_lifecycle_edit() on edited cases, kb_lifecycle_check_worktree(),
+ * kb_lifecycle_check_replace() and kb_store_read_head() on a temporary KB
+ * with uncommitted status changes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,20 @@ static void test_worktree_and_read_head(void **state)
 	assert_int_equal(d.items[0].line, 4);
 	assert_non_null(strstr(d.items[0].message, "from 'validated' (committed) to 'draft'"));
 	kb_diags_release(&d);
+	/* the same check for a case about to replace the committed file */
+	{
+		kb_case *c = NULL;
+		const char *drafted = "---\nid: P-1\ntitle: T\nstatus: draft\n---\n\n## Symptom\n\nx\n";
+
+		assert_int_equal(kb_case_parse(&c, drafted, strlen(drafted), NULL, NULL), 0);
+		assert_int_equal(kb_lifecycle_check_replace(s, "cases/P-1.md", c, "new.md", &d),
+				 KB_EINVALID);
+		assert_string_equal(d.items[0].path, "new.md");
+		kb_diags_release(&d);
+		assert_int_equal(kb_lifecycle_check_replace(s, "cases/P-9.md", c, NULL, &d), 0);
+		assert_int_equal(d.count, 0);
+		kb_case_free(c);
+	}
 	/* validated -> archived: allowed */
 	assert_int_equal(tu_sh(NULL, "sed -i 's/status: draft/status: archived/' '%s'", path.ptr), 0);
 	assert_int_equal(kb_lifecycle_check_worktree(s, &d), 0);

@@ -532,6 +532,25 @@ static void test_unparseable_side(void **state)
 	free(ours);
 }
 
+static void test_unparseable_base_and_default_labels(void **state)
+{
+	char *ours = edit(base_text, "Worn bearing.", "Worn bearing (ours).");
+	char *theirs = edit(base_text, "Worn bearing.", "Worn bearing (theirs).");
+	kb_buf out = KB_BUF_INIT;
+	size_t n = 0;
+
+	(void)state;
+	/* a base that does not parse counts as none: differing parts conflict */
+	assert_int_equal(kb_case_merge3(&out, "\xff", 1, ours, strlen(ours), theirs, strlen(theirs),
+					NULL, NULL, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	expect_has(out.ptr, "## Cause (theirs version)\n\nWorn bearing (theirs).");
+	expect_conflicts(out.ptr, "cause");
+	kb_buf_release(&out);
+	free(ours);
+	free(theirs);
+}
+
 static void test_invalid_utf8(void **state)
 {
 	char *theirs = edit(base_text, "Worn bearing.", "Worn \xff\xfe bearing\x01.");
@@ -948,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_add_add),
 		cmocka_unit_test(test_delete_against_edit),
 		cmocka_unit_test(test_unparseable_side),
+		cmocka_unit_test(test_unparseable_base_and_default_labels),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_chinese_headings),
 		cmocka_unit_test(test_heading_language_mixed),

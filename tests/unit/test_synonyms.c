@@ -155,6 +155,36 @@ static void test_starter_file_parses(void **state)
 	kb_synonyms_free(s);
 }
 
+/* kb_synonyms_expand: the other terms of each group found in the text,
+ * matched on stemmed tokens, English to Chinese and back, found terms not
+ * repeated, nothing for text without a group or an empty table. */
+static void test_expand(void **state)
+{
+	kb_synonyms *s = parse("chiller, 冷水机组, 冷机\ntrip, 跳闸, 跳机\n"
+			       "air handling unit, AHU, 空调箱\n");
+	kb_buf out = KB_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(kb_synonyms_expand(&out, s, "Chiller trips on high pressure", 30), 4);
+	assert_string_equal(out.ptr, "冷水机组\n冷机\n跳闸\n跳机");
+	kb_buf_clear(&out);
+	assert_int_equal(kb_synonyms_expand(&out, s, "2号冷机高压跳闸", strlen("2号冷机高压跳闸")),
+			 4);
+	assert_string_equal(out.ptr, "chiller\n冷水机组\ntrip\n跳机");
+	kb_buf_clear(&out);
+	/* a multi-word term is found as a run of tokens */
+	assert_int_equal(kb_synonyms_expand(&out, s, "the Air-Handling Units", 22), 2);
+	assert_string_equal(out.ptr, "ahu\n空调箱");
+	kb_buf_clear(&out);
+	assert_int_equal(kb_synonyms_expand(&out, s, "pump noise", 10), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(kb_synonyms_expand(&out, NULL, "chiller", 7), 0);
+	assert_int_equal(kb_synonyms_expand(&out, s, "", 0), 0);
+	assert_int_equal(out.len, 0);
+	kb_buf_release(&out);
+	kb_synonyms_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_empty_and_load),
 		cmocka_unit_test(test_starter_file_parses),
+		cmocka_unit_test(test_expand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,140 @@
+# t_import_run.sh - how an import run behaves as a process: the progress bar
+# (on a terminal, never on a pipe, --progress / --no-progress), and an import
+# killed with SIGKILL half-way that leaves the KB at its previous commit and
+# finishes on the next run without duplicates.
+
+# N notes of one line each, blank-line separated, all different.
+make_notes() { # make_notes FILE N
+	local i
+	for i in $(seq 1 "$2"); do
+		printf '2024-03-%02d pump P-%d tripped on overload %d times, reset breaker B%d\n\n' \
+			$((i % 28 + 1)) "$i" "$i" $((i * 7))
+	done >"$1"
+}
+
+# Run a command on a pseudo-terminal (util-linux script), output in $OUT.
+on_tty() {
+	command -v script >/dev/null 2>&1 || skip "no script(1) to give kb a terminal"
+	OUT=$(script -qec "$*" /dev/null </dev/null); RC=$?
+}
+
+test_import_progress_on_tty_only() {
+	make_kb kb
+	make_notes notes.txt 300
+	on_tty "'$KB' --kb kb import notes notes.txt"
+	[ "$RC" -eq 0 ] || fail "exit $RC: $OUT"
+	case "$OUT" in *"importing: "*" records, "*" of "*"%"*"/s"*) ;; *) fail "no progress bar: $OUT";; esac
+	case "$OUT" in *"300 created"*) ;; *) fail "no summary: $OUT";; esac
+	# on a pipe: no bar, no carriage return
+	make_kb kb2
+	make_notes more.txt 20
+	kbrun --kb kb2 import notes more.txt
+	expect_rc 0
+	case "$ERR" in *importing:*|*$'\r'*) fail "progress on a pipe: $ERR";; esac
+	expect_err "20 created"
+}
+
+test_import_progress_options() {
+	make_kb kb
+	make_notes notes.txt 30
+	kbrun --kb kb import notes --progress notes.txt
+	expect_rc 0
+	expect_err "importing: "
+	expect_err "30 created"
+	make_kb kb2
+	on_tty "'$KB' --kb kb2 import notes --no-progress notes.txt"
+	[ "$RC" -eq 0 ] || fail "exit $RC: $OUT"
+	case "$OUT" in *importing:*) fail "progress despite --no-progress: $OUT";; esac
+	case "$OUT" in *"30 created"*) ;; *) fail "no summary: $OUT";; esac
+}
+
+test_import_sigkill_half_way_then_rerun() {
+	make_kb kb
+	make_notes notes.txt 400
+	before=$(kb_state kb)
+	KB_TEST_IMPORT_PAUSE=200 "$KB" --kb kb import notes notes.txt >out.txt 2>err.txt &
+	pid=$!
+	# wait (up to a minute) until the import has staged 200 drafts and paused
+	for _ in $(seq 1 600); do
+		grep -q "test pause after 200 records" err.txt && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "test pause after 200 records" err.txt || fail "never paused: $(cat err.txt)"
+	kill -KILL "$pid"
+	wait "$pid" && fail "the import was not killed" || true
+	same_state kb "$before"
+	git -C kb fsck --no-dangling >/dev/null 2>&1 || fail "fsck after the kill"
+	find kb -name '*.kbtmp-*' | grep -q . && fail "temporary files left" || true
+	# the next run does the whole job, once
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "400 created, 0 duplicates linked, 0 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected one import commit: $(commits kb)"
+	[ "$(ls kb/cases | grep -c '^PMP-')" -eq 400 ] || fail "not 400 drafts: $(ls kb/cases | head)"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree or index not clean"
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "0 created, 0 duplicates linked, 400 skipped"
+}
+
+test_import_merge_folds_duplicate() {
+	make_kb kb
+	kbrun --kb kb import notes "$KB_SRCDIR/tests/fixtures/import/notebook.txt"
+	expect_rc 0
+	cp "$KB_SRCDIR/tests/fixtures/import/again.txt" again.txt
+	kbrun --kb kb import notes --merge again.txt
+	expect_rc 0
+	expect_out "merged into CHL-0001 again.txt:1 (score "
+	expect_out "created BLR-0001 again.txt:3"
+	expect_err "1 created, 0 duplicates linked, 1 merged, 0 skipped"
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 notes from again.txt" ] ||
+		fail "$(commits kb)"
+	[ -e kb/cases/CHL-0003.md ] && fail "a draft was created for the merged note" || true
+	grep -q '^merged_sources: \["again.txt:1"\]' kb/cases/CHL-0001.md || fail "no provenance"
+	grep -q '^merged_hashes: \[[0-9a-f]\{16\}\]' kb/cases/CHL-0001.md || fail "no hash"
+	grep -q '^## .* (imported from again.txt:1)' kb/cases/CHL-0001.md || fail "no section"
+	grep -q '05/06 plt3 ch#2 tripped HP' kb/cases/CHL-0001.md || fail "original text dropped"
+	grep -q 'tripped HP again' kb/cases/CHL-0001.md || fail "the case lost its own text"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree or index not clean"
+	kbrun --kb kb validate
+	expect_rc 0
+	# a re-run finds the merged note through merged_hashes
+	before=$(kb_state kb)
+	kbrun --kb kb import notes --merge again.txt
+	expect_rc 0
+	expect_out "skipped again.txt:1: already imported as CHL-0001"
+	same_state kb "$before"
+}
+
+test_import_csv_saved_map() {
+	local map="title=Summary,symptom=Problem,resolution=Fix,equipment=Asset"
+	make_kb kb
+	cp "$KB_SRCDIR/tests/fixtures/import/workorders.csv" wo.csv
+	kbrun --kb kb import csv --map "$map" --save-map workorders wo.csv
+	expect_rc 0
+	expect_out "created CHL-0001 wo.csv:2"
+	[ "$(git -C kb config -f kb.conf import.workorders.map)" = "$map" ] || fail "map not saved"
+	git -C kb show --stat --format=%s HEAD | grep -q 'kb.conf' || fail "kb.conf not in the import commit"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected one commit: $(commits kb)"
+	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree not clean"
+	# the saved map, by name, on another export of the same source
+	sed -e 's/Chiller trips/Chiller trips at night/' -e 's/^1002,/2002,/' wo.csv > wo2.csv
+	kbrun --kb kb import csv --map-name workorders wo2.csv
+	expect_rc 0
+	expect_out "wo2.csv:2"
+	expect_err "2 duplicates linked"
+	# bad uses: unknown name, both, a name that is not one, notes
+	before=$(kb_state kb)
+	kbrun --kb kb import csv --map-name nope wo2.csv
+	[ "$RC" -ne 0 ] || fail "unknown map name accepted"
+	expect_err "no saved map 'nope'"
+	kbrun --kb kb import csv --map "$map" --map-name workorders wo2.csv
+	expect_rc 2
+	kbrun --kb kb import csv --map "$map" --save-map 'a b' wo2.csv
+	expect_rc 2
+	expect_err "bad map name 'a b'"
+	kbrun --kb kb import notes --save-map x wo2.csv
+	expect_rc 2
+	same_state kb "$before"
+}
