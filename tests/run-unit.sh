@@ -11,7 +11,7 @@ for t in "$@"; do
 	log="$dir.log"
 	abs=$(cd "$(dirname "$t")" && pwd)/$name
 	if [ -n "${KB_VALGRIND:-}" ]; then
-		run="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+		run="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp"
 	else
 		run=""
 	fi

@@ -109,6 +109,8 @@ test_same_section_conflict_keeps_both() {
 	grep -q "^Bearing worn out.$" b/cases/P-0001.md || fail "remote side lost"
 	grep -q "^Bearing ran dry.$" b/cases/P-0001.md || fail "local side lost"
 	grep -q "^conflicts:" b/cases/P-0001.md || fail "not marked for review"
+	cd b; kbrun conflicts; cd ..
+	expect_rc 0; expect_out P-0001
 	sync_in a; expect_rc 0
 	cmp -s a/cases/P-0001.md b/cases/P-0001.md || fail "the marked case did not reach a"
 }
