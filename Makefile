@@ -10,6 +10,7 @@
 #   make demo        install, build, create a demo KB from kb/ and look up similar cases
 #   make bench       benchmark harness (bench/)
 #   make eval        retrieval evaluation on ../shared/datasets (eval/), DATA=dir for another set
+#   make scenario    three clones, 500 random operations against a loopback git daemon (tests/scenario/)
 #
 # Every source file under core/ and importers/ goes into libkb.a; every
 # tests/unit/test_*.c is its own cmocka binary linked against libkb.a.
@@ -41,6 +42,7 @@ LIBKB    := $(BUILD)/libkb.a
 KB       := $(BUILD)/kb
 
 .PHONY: all deps test test-binaries unit-test cli-test fuzz-replay fuzz check-asan check-clang leakcheck checksrc demo bench eval clean
+.PHONY: scenario
 
 all: $(KB)
 
@@ -138,6 +140,12 @@ eval: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C eval BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
 	@$(MAKE) --no-print-directory -C eval/maint BUILD=$(abspath $(BUILD)) DATA="$(DATA)"
+
+SCENARIO_OPS  ?= 500
+SCENARIO_SEED ?= 1
+scenario: deps
+	@$(MAKE) --no-print-directory all
+	@./tests/scenario/scenario.sh $(abspath $(KB)) --ops $(SCENARIO_OPS) --seed $(SCENARIO_SEED)
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz
