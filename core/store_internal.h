@@ -29,4 +29,8 @@ int kb__check_relpath(const char *relpath);
  * progress, or HEAD is detached. */
 int kb__check_repo_state(kb_store *s);
 
+/* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
+ * writes; 0, or -1 with errno set (txn.c). */
+int kb__write_all(int fd, const char *data, size_t len);
+
 #endif

@@ -69,22 +69,6 @@ done:
 	return rc;
 }
 
-static int write_fd_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write data to a new file at `tmp` (must not exist) and fsync it. */
 static int write_new_file(const char *tmp, const char *data, size_t len, mode_t mode)
 {
@@ -93,7 +77,7 @@ static int write_new_file(const char *tmp, const char *data, size_t len, mode_t 
 
 	if (fd < 0)
 		return -1;
-	ok = write_fd_all(fd, data, len) == 0 && fsync(fd) == 0;
+	ok = kb__write_all(fd, data, len) == 0 && fsync(fd) == 0;
 	if (close(fd) < 0)
 		ok = 0;
 	if (!ok) {

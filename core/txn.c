@@ -378,7 +378,7 @@ static void remove_empty_parents(kb_txn *t, const char *relpath)
 	kb_buf_release(&p);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int kb__write_all(int fd, const char *data, size_t len)
 {
 	ssize_t n;
 
@@ -401,10 +401,10 @@ static int write_contents(kb_txn *t, txn_change *c, int fd)
 	int rc;
 
 	if (c->data)
-		return write_all(fd, c->data, c->len);
+		return kb__write_all(fd, c->data, c->len);
 	if (git_blob_lookup(&b, t->s->repo, &c->blob) < 0)
 		return -1;
-	rc = write_all(fd, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	rc = kb__write_all(fd, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
 	git_blob_free(b);
 	return rc;
 }

@@ -6,19 +6,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kb/import.h"
 #include "kb/lifecycle.h"
-
-static void today(char out[11])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
+#include "lifecycle_internal.h"
 
 /* Read the draft `id`: KB_EINPUT when it is not a draft. */
 static int read_draft(kb_case **out, kb_store *s, const char *id)
@@ -45,33 +36,9 @@ static void decide(kb_case *c, const char *status, const kb_author *reviewer)
 	kb_buf_printf(&who, "%s <%s>", reviewer->name, reviewer->email ? reviewer->email : "");
 	kb_case_set(c, "status", status);
 	kb_case_set(c, "reviewer", who.ptr);
-	today(date);
+	kb__lc_today(date);
 	kb_case_set(c, "updated", date);
 	kb_buf_release(&who);
-}
-
-/* Stage the serialized cases and commit them as one commit. */
-static int commit_cases(kb_store *s, kb_case *const *cases, size_t n, const kb_author *author,
-			const char *message, char oid[41])
-{
-	kb_buf rel = KB_BUF_INIT, text = KB_BUF_INIT;
-	kb_txn *t = NULL;
-	size_t i;
-	int rc = kb_txn_begin(&t, s);
-
-	for (i = 0; i < n && rc == 0; i++) {
-		kb_buf_clear(&rel);
-		kb_buf_clear(&text);
-		kb_case_serialize(cases[i], &text);
-		if ((rc = kb_store_case_relpath(&rel, kb_case_id(cases[i]))) == 0)
-			rc = kb_txn_put(t, rel.ptr, text.ptr, text.len);
-	}
-	if (rc == 0)
-		rc = kb_txn_commit(t, author, message, oid);
-	kb_txn_free(t);
-	kb_buf_release(&rel);
-	kb_buf_release(&text);
-	return rc;
 }
 
 int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
@@ -95,7 +62,7 @@ int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
 		goto done;
 	}
 	kb_buf_printf(&msg, "Accept %s", id);
-	rc = commit_cases(s, &c, 1, reviewer, msg.ptr, oid);
+	rc = kb__fold_commit(s, &c, 1, reviewer, msg.ptr, oid);
 done:
 	kb_case_free(c);
 	kb_buf_release(&msg);
@@ -117,7 +84,7 @@ int kb_review_reject(kb_store *s, const char *id, const char *reason,
 	decide(c, "archived", reviewer);
 	kb_case_set(c, "rejected_reason", reason);
 	kb_buf_printf(&msg, "Reject %s", id);
-	rc = commit_cases(s, &c, 1, reviewer, msg.ptr, oid);
+	rc = kb__fold_commit(s, &c, 1, reviewer, msg.ptr, oid);
 done:
 	kb_case_free(c);
 	kb_buf_release(&msg);
@@ -136,11 +103,11 @@ int kb_review_merge(kb_store *s, const char *id, const char *into,
 		return kb_error_set(KB_EINPUT, NULL, 0, "cannot merge '%s' into itself", id);
 	if ((rc = read_draft(&c[0], s, id)) < 0 || (rc = kb_store_read_case(&c[1], s, into)) < 0)
 		goto done;
-	today(date);
+	kb__lc_today(date);
 	kb_fold_cases(c[1], c[0], date);        /* the general fold of `kb merge` */
 	decide(c[0], "archived", reviewer);
 	kb_buf_printf(&msg, "Merge %s into %s", id, into);
-	rc = commit_cases(s, c, 2, reviewer, msg.ptr, oid);
+	rc = kb__fold_commit(s, c, 2, reviewer, msg.ptr, oid);
 done:
 	kb_case_free(c[0]);
 	kb_case_free(c[1]);
