@@ -32,7 +32,7 @@ static void print_text(const kb_sync_result *r, const char *remote)
 	       r->cases_changed == 1 ? "" : "s");
 	if (r->cases_merged)
 		printf(", %zu merged", r->cases_merged);
-	printf(", %s\n", r->pushed ? "pushed" : "not pushed");
+	printf(", %s\n", r->pushed ? "pushed" : "nothing to push");
 	if (r->nconflicts) {
 		printf("conflicts kept for review:");
 		for (i = 0; i < r->nconflicts; i++)

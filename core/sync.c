@@ -581,6 +581,23 @@ static void finish(sync_ctx *c, const char *start, int rc)
 	free(path);
 }
 
+/* 1 when the remote branch, as just fetched, already is HEAD: nothing to push. */
+static int remote_has_head(kb_store *s, const char *remote, const char *branch,
+			   const char *refname)
+{
+	kb_buf tracking = KB_BUF_INIT;
+	git_oid head, theirs;
+	int same;
+
+	kb_buf_printf(&tracking, "refs/remotes/%s/%s", remote, branch);
+	same = git_reference_name_to_id(&head, s->repo, refname) == 0 &&
+	       git_reference_name_to_id(&theirs, s->repo, tracking.ptr) == 0 &&
+	       git_oid_equal(&head, &theirs);
+	git_error_clear();
+	kb_buf_release(&tracking);
+	return same;
+}
+
 int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_sync_result *res)
 {
 	kb_sync_options dflt = KB_SYNC_OPTIONS_INIT;
@@ -589,7 +606,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 	char start[41] = "";
 	unsigned max, attempt;
 	git_oid head;
-	int rc, lock = -1;
+	int rc, lock = -1, nothing_to_push = 0;
 
 	memset(res, 0, sizeof(*res));
 	opts = opts ? opts : &dflt;
@@ -612,6 +629,10 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 			break;
 		if (opts->no_push)
 			break;
+		if (remote_has_head(s, name.ptr, branch.ptr, refname.ptr)) {
+			nothing_to_push = 1;
+			break;
+		}
 		before_push(attempt);
 		if ((rc = kb__sync_push(s, name.ptr, branch.ptr)) <= 0)
 			break;
@@ -621,7 +642,7 @@ int kb_sync(kb_store *s, const char *remote, const kb_sync_options *opts, kb_syn
 				  "'%s' kept moving during %u attempts to push; run kb sync again",
 				  name.ptr, max);
 	if (rc == 0 && !opts->no_push) {
-		res->pushed = 1;
+		res->pushed = !nothing_to_push;
 		if (git_reference_name_to_id(&head, s->repo, refname.ptr) == 0)
 			rc = state_write(s, name.ptr, &head, (int64_t)time(NULL));
 	}

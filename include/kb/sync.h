@@ -61,7 +61,8 @@ typedef struct {
 	size_t nconflicts;
 	int fast_forward;         /* 1 when integrating was a fast-forward */
 	int merged;               /* 1 when a merge commit was made */
-	int pushed;               /* 1 when the remote branch was updated */
+	int pushed;               /* 1 when the remote branch was updated (0 when it
+				     already was HEAD: nothing to push) */
 	unsigned attempts;        /* rounds used (more than 1 after a push race) */
 	int index_stale;          /* 1 when updating the search index failed (the
 				     sync itself succeeded; the next search retries) */

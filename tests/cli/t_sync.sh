@@ -66,11 +66,11 @@ test_fast_forward_and_push() {
 	team
 	put_case a P-0001
 	sync_in a; expect_rc 0; expect_out "pushed"
-	sync_in b; expect_rc 0; expect_out "1 commit fetched, 1 case changed"
+	sync_in b; expect_rc 0; expect_out "1 commit fetched, 1 case changed"; expect_out "nothing to push"
 	[ -f b/cases/P-0001.md ] || fail "case not fetched"
 	[ -z "$(git -C b status --porcelain)" ] || fail "b not clean: $(git -C b status --short)"
 	(cd b && kbrun search Pump && expect_rc 0 && expect_out P-0001) || fail "index not updated"
-	sync_in b --json; expect_rc 0; json_check 'd["commits_fetched"] == 0 and d["pushed"]'
+	sync_in b --json; expect_rc 0; json_check 'd["commits_fetched"] == 0 and not d["pushed"]'
 }
 
 test_different_cases_merge_silently() {
