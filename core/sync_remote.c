@@ -257,15 +257,18 @@ int kb_remote_default(kb_buf *out, kb_store *s)
 
 typedef struct {
 	const char *remote;
+	const char *gitdir;    /* the KB's .git: its config names credential helpers */
 	int tried_env, tried_helper, tried_agent;
 	int auth_failed;       /* every source was tried and refused */
 	const char *rejected;  /* push: the status of a refused reference update */
 	char reject_msg[256];
 } net_state;
 
-/* Run `git credential fill` for url; username and password into the buffers.
- * 0 when git answered with both, -1 otherwise (no helper, no git). */
-static int credential_fill(kb_buf *user, kb_buf *pass, const char *url)
+/* Run `git credential fill` for url in the repository `gitdir` (so its own
+ * credential.helper counts, wherever kb was started); username and password
+ * into the buffers.  0 when git answered with both, -1 otherwise (no
+ * helper, no git). */
+static int credential_fill(kb_buf *user, kb_buf *pass, const char *url, const char *gitdir)
 {
 	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, status = 0, rc = -1;
 	kb_buf req = KB_BUF_INIT, ans = KB_BUF_INIT;
@@ -291,6 +294,8 @@ static int credential_fill(kb_buf *user, kb_buf *pass, const char *url)
 		close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
 		/* never wait for a password on a terminal from inside a sync */
 		setenv("GIT_TERMINAL_PROMPT", "0", 1);
+		if (gitdir)
+			setenv("GIT_DIR", gitdir, 1);
 		execlp("git", "git", "credential", "fill", (char *)NULL);
 		_exit(127);
 	}
@@ -360,7 +365,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !ns->tried_helper) {
 		ns->tried_helper = 1;
-		if (credential_fill(&user, &pass, url) == 0)
+		if (credential_fill(&user, &pass, url, ns->gitdir) == 0)
 			rc = git_credential_userpass_plaintext_new(out, user.ptr, pass.ptr);
 		kb_buf_release(&user);
 		kb_buf_release(&pass);
@@ -528,6 +533,7 @@ int kb__sync_fetch(kb_store *s, const char *remote, const char *branch)
 
 	memset(&ns, 0, sizeof(ns));
 	ns.remote = remote;
+	ns.gitdir = git_repository_path(s->repo);
 	if ((err = open_remote(&r, s, remote)) < 0)
 		return err;
 	kb_buf_printf(&spec, "+refs/heads/%s:refs/remotes/%s/%s", branch, remote, branch);
@@ -556,6 +562,7 @@ int kb__sync_push(kb_store *s, const char *remote, const char *branch)
 
 	memset(&ns, 0, sizeof(ns));
 	ns.remote = remote;
+	ns.gitdir = git_repository_path(s->repo);
 	if ((err = open_remote(&r, s, remote)) < 0)
 		return err;
 	kb_buf_printf(&spec, "refs/heads/%s:refs/heads/%s", branch, branch);

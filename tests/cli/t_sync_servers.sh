@@ -258,6 +258,31 @@ test_sync_http_auth_refused() {
 	[ "$(git -C srv/kb.git rev-parse main)" = "$(git -C a rev-parse HEAD)" ] || fail "not pushed"
 }
 
+# Credentials from git's own credential helpers (here `git credential-store`
+# with a file), no KB_GIT_* variables: a wrong stored password is refused
+# without a prompt or a loop, the right one syncs.
+test_sync_http_credential_helper() {
+	need_sync
+	make_kb seed
+	mkdir srv && bare_repo srv/kb.git
+	git -C seed push -q "$PWD/srv/kb.git" main
+	start_git_http srv "tech:s3cret"
+	git clone -q "$PWD/srv/kb.git" a
+	git -C a remote set-url origin "$HTTP_URL/kb.git"
+	git -C a config credential.helper "store --file=$PWD/creds"
+	new_case a PMP-0102 "Bearing noise after restart"
+	before=$(kb_state a)
+	printf '%s\n' "${HTTP_URL/http:\/\//http://tech:wrong@}" > creds
+	GIT_TERMINAL_PROMPT=0 kbc a sync
+	expect_rc 3
+	auth_refused_message
+	same_state a "$before"
+	printf '%s\n' "${HTTP_URL/http:\/\//http://tech:s3cret@}" > creds
+	GIT_TERMINAL_PROMPT=0 kbc a sync
+	expect_rc 0
+	[ "$(git -C srv/kb.git rev-parse main)" = "$(git -C a rev-parse HEAD)" ] || fail "not pushed"
+}
+
 test_sync_json() {
 	origin git a
 	new_case a PMP-0101 "Seal leak at full speed"
