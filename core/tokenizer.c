@@ -60,6 +60,7 @@ typedef struct {
 typedef struct {
 	kb_tokenizer *tk;
 	int query;
+	int ref;                     /* reference path: no fast paths, no cache */
 	kb_token_cb cb;
 	void *payload;
 	int rc;
@@ -224,6 +225,30 @@ static int decode(const unsigned char *text, int i, int len, utf8proc_int32_t *c
 	return (int)n;
 }
 
+/* decode() for the common valid 2- and 3-byte sequences without a call
+ * into utf8proc; anything else (4 bytes, invalid, truncated) goes to
+ * decode(), so the result is always the same as decode()'s. */
+static int decode_fast(const unsigned char *text, int i, int len, utf8proc_int32_t *c)
+{
+	unsigned b0 = text[i], b1, b2, cp;
+
+	if (b0 >= 0xC2 && b0 < 0xE0 && i + 1 < len && (text[i + 1] & 0xC0) == 0x80) {
+		*c = (utf8proc_int32_t)(((b0 & 0x1F) << 6) | (text[i + 1] & 0x3F));
+		return 2;
+	}
+	if (b0 >= 0xE0 && b0 < 0xF0 && i + 2 < len) {
+		b1 = text[i + 1];
+		b2 = text[i + 2];
+		cp = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+		if ((b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 && cp >= 0x800 &&
+		    (cp < 0xD800 || cp > 0xDFFF)) {
+			*c = (utf8proc_int32_t)cp;
+			return 3;
+		}
+	}
+	return decode(text, i, len, c);
+}
+
 /* ---- emitting tokens -------------------------------------------------- */
 
 static void emit_raw(scan *s, int flags, const char *tok, int len, int start, int end)
@@ -245,16 +270,16 @@ static void emit(scan *s, int flags, const char *tok, int len, int start, int en
 
 /* Stem `len` bytes of w; returns the stem and its length in *slen (the
  * word itself when Snowball fails). */
-static const char *stem(kb_tokenizer *tk, const char *w, int len, int *slen)
+static const char *stem(kb_tokenizer *tk, int ref, const char *w, int len, int *slen)
 {
 	stem_entry *e = NULL;
 	const sb_symbol *st;
 	unsigned h = 2166136261u;
 	int i;
 
-	if (!tk->cache && ++tk->stems > STEM_CACHE / 8)
+	if (!ref && !tk->cache && ++tk->stems > STEM_CACHE / 8)
 		tk->cache = kb_xcalloc(STEM_CACHE, sizeof(*tk->cache));
-	if (tk->cache && len <= STEM_WORD) {
+	if (!ref && tk->cache && len <= STEM_WORD) {
 		for (i = 0; i < len; i++)
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
 		e = &tk->cache[h & (STEM_CACHE - 1)];
@@ -285,7 +310,7 @@ static void emit_part(scan *s, int flags, const part *p)
 	int len = p->len;
 
 	if (s->tk->stemmer && p->alpha && len > 2)
-		w = stem(s->tk, w, len, &len);
+		w = stem(s->tk, s->ref, w, len, &len);
 	emit(s, flags, w, len, p->start, p->end);
 }
 
@@ -319,6 +344,26 @@ static void flush_word(scan *s)
 static void put_cp(char *dst, int *len, utf8proc_int32_t c)
 {
 	*len += (int)utf8proc_encode_char(c, (utf8proc_uint8_t *)dst + *len);
+}
+
+/* put_cp() with the 1- to 3-byte encodings inline (the reference path
+ * keeps utf8proc's). */
+static void put_cp_fast(const scan *s, char *dst, int *len, utf8proc_int32_t c)
+{
+	unsigned char *d = (unsigned char *)dst + *len;
+
+	if (s->ref || c < 0x80 || c >= 0x10000) {
+		put_cp(dst, len, c);
+	} else if (c < 0x800) {
+		d[0] = (unsigned char)(0xC0 | (c >> 6));
+		d[1] = (unsigned char)(0x80 | (c & 0x3F));
+		*len += 2;
+	} else {
+		d[0] = (unsigned char)(0xE0 | (c >> 12));
+		d[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+		d[2] = (unsigned char)(0x80 | (c & 0x3F));
+		*len += 3;
+	}
 }
 
 /* Append a word character (normalised codepoint c from [start, end)). */
@@ -356,7 +401,7 @@ static void word_char(scan *s, utf8proc_int32_t c, int start, int end)
 		s->word[s->wlen++] = (char)c;
 		p->alpha &= c >= 'a';
 	} else {
-		put_cp(s->word, &s->wlen, c);
+		put_cp_fast(s, s->word, &s->wlen, c);
 		p->alpha = 0;
 	}
 	p->len = s->wlen - p->off;
@@ -381,7 +426,7 @@ static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
 	char bi[16];
 
 	cur.len = 0;
-	put_cp(cur.s, &cur.len, c);
+	put_cp_fast(s, cur.s, &cur.len, c);
 	cur.start = start;
 	cur.end = end;
 	if (s->run > 0) {
@@ -476,7 +521,13 @@ static int is_alnum(unsigned char c)
 	return c < 0x80 && ascii_class[c] == C_WORD;
 }
 
-static int run(kb_tokenizer *tk, int query, const char *text, int len,
+/*
+ * The scanner.  `ref` selects the reference path (every character through
+ * feed(), utf8proc for decoding and encoding, no stem cache), kept callable
+ * through kb_tokenizer_run_reference() so tests can prove that the fast
+ * paths give exactly the same tokens.
+ */
+static int run(kb_tokenizer *tk, int query, int ref, const char *text, int len,
 	       kb_token_cb cb, void *payload)
 {
 	const unsigned char *t = (const unsigned char *)text;
@@ -489,11 +540,23 @@ static int run(kb_tokenizer *tk, int query, const char *text, int len,
 	s.query = query;
 	s.cb = cb;
 	s.payload = payload;
+	s.ref = ref;
 	while (i < len && s.rc == 0) {
 		if (t[i] < 0x80) {
+			if (!ref && ascii_class[t[i]] == C_SEP) {
+				/* what feed() does for a separator: with no word
+				 * pending, flush_word() only clears the pending
+				 * joiner and apostrophe, which are already 0 */
+				if (s.nparts > 0)
+					flush_word(&s);
+				else if (s.run > 0)
+					flush_cjk(&s);
+				i++;
+				continue;
+			}
 			c = t[i];
 			feed(&s, c >= 'A' && c <= 'Z' ? c + 32 : c, i, i + 1);
-			if (is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
+			if (!ref && is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
 				n = i + 1;
 				while (n < len && is_alnum(t[n]))
 					n++;
@@ -504,7 +567,7 @@ static int run(kb_tokenizer *tk, int query, const char *text, int len,
 			i++;
 			continue;
 		}
-		n = decode(t, i, len, &c);
+		n = ref ? decode(t, i, len, &c) : decode_fast(t, i, len, &c);
 		if (c < 0) {
 			feed(&s, ' ', i, i + n);
 		} else {
@@ -556,7 +619,15 @@ int kb_tokenizer_run(kb_tokenizer *tk, int mode, const char *text, int len,
 {
 	if (!text || len <= 0)
 		return 0;
-	return run(tk, mode == KB_TOKENIZE_QUERY, text, len, cb, payload);
+	return run(tk, mode == KB_TOKENIZE_QUERY, 0, text, len, cb, payload);
+}
+
+int kb_tokenizer_run_reference(kb_tokenizer *tk, int mode, const char *text, int len,
+			       kb_token_cb cb, void *payload)
+{
+	if (!text || len <= 0)
+		return 0;
+	return run(tk, mode == KB_TOKENIZE_QUERY, 1, text, len, cb, payload);
 }
 
 static int tokenize_once(const kb_tokenizer_options *opts, int mode, const char *text,
