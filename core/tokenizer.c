@@ -22,8 +22,9 @@
 #define STEM_CACHE 8192  /* entries of the stem cache (a power of two) */
 #define STEM_WORD 22     /* longest word the cache holds */
 
-/* A direct-mapped cache of recent stems: Snowball is the most expensive
- * step for English text and words repeat a lot. */
+/* A two-way set-associative cache of recent stems (a set is two adjacent
+ * entries, the most recently stemmed first): Snowball is the most
+ * expensive step for English text and words repeat a lot. */
 typedef struct {
 	unsigned char len, slen;
 	char word[STEM_WORD];
@@ -282,10 +283,13 @@ static const char *stem(kb_tokenizer *tk, int ref, const char *w, int len, int *
 	if (!ref && tk->cache && len <= STEM_WORD) {
 		for (i = 0; i < len; i++)
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
-		e = &tk->cache[h & (STEM_CACHE - 1)];
-		if (e->len == len && memcmp(e->word, w, (size_t)len) == 0) {
-			*slen = e->slen;
-			return e->stem;
+		e = &tk->cache[h & (STEM_CACHE - 2)];
+		for (i = 0; i < 2; i++) {
+			if (e[i].len == len && e[i].word[0] == w[0] &&
+			    memcmp(e[i].word, w, (size_t)len) == 0) {
+				*slen = e[i].slen;
+				return e[i].stem;
+			}
 		}
 	}
 	st = sb_stemmer_stem(tk->stemmer, (const sb_symbol *)w, len);
@@ -295,6 +299,7 @@ static const char *stem(kb_tokenizer *tk, int ref, const char *w, int len, int *
 	}
 	*slen = sb_stemmer_length(tk->stemmer);
 	if (e && *slen <= STEM_WORD) {
+		e[1] = e[0];
 		e->len = (unsigned char)len;
 		e->slen = (unsigned char)*slen;
 		memcpy(e->word, w, (size_t)len);
@@ -420,18 +425,20 @@ static void word_char(scan *s, utf8proc_int32_t c, int start, int end)
  * emitted only when another token follows, so a phrase that continues
  * after the run lines up with the document.
  */
-static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
+static void cjk_bytes_in(scan *s, const char *u, int ulen, int start, int end)
 {
 	cjk_char cur;
 	char bi[16];
 
-	cur.len = 0;
-	put_cp_fast(s, cur.s, &cur.len, c);
+	/* fixed-size copies (ulen <= 4, s[] has 8 bytes) compile inline */
+	memset(cur.s, 0, sizeof(cur.s));
+	memcpy(cur.s, u, (size_t)ulen);
+	cur.len = ulen;
 	cur.start = start;
 	cur.end = end;
 	if (s->run > 0) {
-		memcpy(bi, s->prev.s, (size_t)s->prev.len);
-		memcpy(bi + s->prev.len, cur.s, (size_t)cur.len);
+		memcpy(bi, s->prev.s, sizeof(s->prev.s));
+		memcpy(bi + s->prev.len, cur.s, sizeof(cur.s));
 		emit(s, 0, bi, s->prev.len + cur.len, s->prev.start, cur.end);
 		if (!s->query)
 			emit(s, KB_TOKEN_COLOCATED, s->prev.s, s->prev.len,
@@ -439,6 +446,16 @@ static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
 	}
 	s->prev = cur;
 	s->run++;
+}
+
+/* A CJK character by codepoint (see cjk_bytes_in()). */
+static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
+{
+	char u[8];
+	int ulen = 0;
+
+	put_cp_fast(s, u, &ulen, c);
+	cjk_bytes_in(s, u, ulen, start, end);
 }
 
 static void flush_cjk(scan *s)
@@ -496,29 +513,35 @@ static void feed(scan *s, utf8proc_int32_t c, int start, int end)
 	}
 }
 
-/* Fast path: the rest of an ASCII letter/digit run [i, j) whose first
- * character was just fed, appended to the current part in bulk. */
-static void word_ascii(scan *s, const unsigned char *t, int i, int j)
-{
-	part *p = &s->parts[s->nparts - 1];
-	int alpha = p->alpha;
-
-	p->end = j;
-	for (; i < j && s->wlen < WORD_MAX; i++) {
-		unsigned char c = t[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 32;
-		alpha &= c >= 'a';
-		s->word[s->wlen++] = (char)c;
-	}
-	p->alpha = alpha;
-	p->len = s->wlen - p->off;
-}
-
 static int is_alnum(unsigned char c)
 {
 	return c < 0x80 && ascii_class[c] == C_WORD;
+}
+
+/*
+ * Fast path: the rest of an ASCII letter/digit run from t[i] (its first
+ * character was just fed), lower-cased into the current part in one pass,
+ * as word_char() would one by one (bytes past WORD_MAX are not kept and do
+ * not count for `alpha`).  Returns the end of the run.
+ */
+static int word_ascii(scan *s, const unsigned char *t, int i, int len)
+{
+	part *p = &s->parts[s->nparts - 1];
+	int alpha = p->alpha, wlen = s->wlen;
+	unsigned char c;
+
+	for (; i < len && is_alnum(t[i]); i++) {
+		if (wlen < WORD_MAX) {
+			c = t[i] | 0x20;     /* lower case; digits have the bit */
+			alpha &= c >= 'a';
+			s->word[wlen++] = (char)c;
+		}
+	}
+	s->wlen = wlen;
+	p->end = i;
+	p->alpha = alpha;
+	p->len = wlen - p->off;
+	return i;
 }
 
 /*
@@ -557,17 +580,21 @@ static int run(kb_tokenizer *tk, int query, int ref, const char *text, int len,
 			c = t[i];
 			feed(&s, c >= 'A' && c <= 'Z' ? c + 32 : c, i, i + 1);
 			if (!ref && is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
-				n = i + 1;
-				while (n < len && is_alnum(t[n]))
-					n++;
-				word_ascii(&s, t, i + 1, n);
-				i = n;
+				i = word_ascii(&s, t, i + 1, len);
 				continue;
 			}
 			i++;
 			continue;
 		}
 		n = ref ? decode(t, i, len, &c) : decode_fast(t, i, len, &c);
+		if (!ref && n == 3 && is_stable(c)) {
+			/* what feed() does for a CJK character that normalises
+			 * to itself, whose UTF-8 is then the original bytes */
+			flush_word(&s);
+			cjk_bytes_in(&s, text + i, 3, i, i + 3);
+			i += 3;
+			continue;
+		}
 		if (c < 0) {
 			feed(&s, ' ', i, i + n);
 		} else {
