@@ -92,6 +92,17 @@ static const char *const stop_words[6] = {
 	"theirtherethesewhich",
 };
 
+/* memcmp() == 0 for the short strings here, without a library call. */
+static int same_bytes(const char *a, const char *b, int len)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static int is_stop_word(const char *w, int len)
 {
 	const char *p;
@@ -99,7 +110,7 @@ static int is_stop_word(const char *w, int len)
 	if (len < 1 || len > 5)
 		return 0;
 	for (p = stop_words[len]; *p; p += len)
-		if (p[0] == w[0] && memcmp(p, w, (size_t)len) == 0)
+		if (p[0] == w[0] && same_bytes(p, w, len))
 			return 1;
 	return 0;
 }
@@ -260,7 +271,7 @@ static void emit_raw(scan *s, int flags, const char *tok, int len, int start, in
 
 /* Emit a token that takes a new position (or a colocated one).  In query
  * mode a pending CJK tail unigram goes first so positions stay aligned. */
-static void emit(scan *s, int flags, const char *tok, int len, int start, int end)
+static inline void emit(scan *s, int flags, const char *tok, int len, int start, int end)
 {
 	if (s->tail_pending) {
 		s->tail_pending = 0;
@@ -285,8 +296,7 @@ static const char *stem(kb_tokenizer *tk, int ref, const char *w, int len, int *
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
 		e = &tk->cache[h & (STEM_CACHE - 2)];
 		for (i = 0; i < 2; i++) {
-			if (e[i].len == len && e[i].word[0] == w[0] &&
-			    memcmp(e[i].word, w, (size_t)len) == 0) {
+			if (e[i].len == len && same_bytes(e[i].word, w, len)) {
 				*slen = e[i].slen;
 				return e[i].stem;
 			}
@@ -430,9 +440,17 @@ static void cjk_bytes_in(scan *s, const char *u, int ulen, int start, int end)
 	cjk_char cur;
 	char bi[16];
 
-	/* fixed-size copies (ulen <= 4, s[] has 8 bytes) compile inline */
+	/* byte by byte (ulen is 1 to 4) and then fixed-size copies: the
+	 * compiler does these inline, where a call to memcpy() would cost
+	 * more than the copy */
 	memset(cur.s, 0, sizeof(cur.s));
-	memcpy(cur.s, u, (size_t)ulen);
+	cur.s[0] = u[0];
+	if (ulen > 1)
+		cur.s[1] = u[1];
+	if (ulen > 2)
+		cur.s[2] = u[2];
+	if (ulen > 3)
+		cur.s[3] = u[3];
 	cur.len = ulen;
 	cur.start = start;
 	cur.end = end;
