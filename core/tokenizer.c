@@ -22,8 +22,9 @@
 #define STEM_CACHE 8192  /* entries of the stem cache (a power of two) */
 #define STEM_WORD 22     /* longest word the cache holds */
 
-/* A direct-mapped cache of recent stems: Snowball is the most expensive
- * step for English text and words repeat a lot. */
+/* A two-way set-associative cache of recent stems (a set is two adjacent
+ * entries, the most recently stemmed first): Snowball is the most
+ * expensive step for English text and words repeat a lot. */
 typedef struct {
 	unsigned char len, slen;
 	char word[STEM_WORD];
@@ -60,6 +61,7 @@ typedef struct {
 typedef struct {
 	kb_tokenizer *tk;
 	int query;
+	int ref;                     /* reference path: no fast paths, no cache */
 	kb_token_cb cb;
 	void *payload;
 	int rc;
@@ -90,6 +92,17 @@ static const char *const stop_words[6] = {
 	"theirtherethesewhich",
 };
 
+/* memcmp() == 0 for the short strings here, without a library call. */
+static int same_bytes(const char *a, const char *b, int len)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 static int is_stop_word(const char *w, int len)
 {
 	const char *p;
@@ -97,7 +110,7 @@ static int is_stop_word(const char *w, int len)
 	if (len < 1 || len > 5)
 		return 0;
 	for (p = stop_words[len]; *p; p += len)
-		if (p[0] == w[0] && memcmp(p, w, (size_t)len) == 0)
+		if (p[0] == w[0] && same_bytes(p, w, len))
 			return 1;
 	return 0;
 }
@@ -224,6 +237,30 @@ static int decode(const unsigned char *text, int i, int len, utf8proc_int32_t *c
 	return (int)n;
 }
 
+/* decode() for the common valid 2- and 3-byte sequences without a call
+ * into utf8proc; anything else (4 bytes, invalid, truncated) goes to
+ * decode(), so the result is always the same as decode()'s. */
+static int decode_fast(const unsigned char *text, int i, int len, utf8proc_int32_t *c)
+{
+	unsigned b0 = text[i], b1, b2, cp;
+
+	if (b0 >= 0xC2 && b0 < 0xE0 && i + 1 < len && (text[i + 1] & 0xC0) == 0x80) {
+		*c = (utf8proc_int32_t)(((b0 & 0x1F) << 6) | (text[i + 1] & 0x3F));
+		return 2;
+	}
+	if (b0 >= 0xE0 && b0 < 0xF0 && i + 2 < len) {
+		b1 = text[i + 1];
+		b2 = text[i + 2];
+		cp = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+		if ((b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 && cp >= 0x800 &&
+		    (cp < 0xD800 || cp > 0xDFFF)) {
+			*c = (utf8proc_int32_t)cp;
+			return 3;
+		}
+	}
+	return decode(text, i, len, c);
+}
+
 /* ---- emitting tokens -------------------------------------------------- */
 
 static void emit_raw(scan *s, int flags, const char *tok, int len, int start, int end)
@@ -234,7 +271,7 @@ static void emit_raw(scan *s, int flags, const char *tok, int len, int start, in
 
 /* Emit a token that takes a new position (or a colocated one).  In query
  * mode a pending CJK tail unigram goes first so positions stay aligned. */
-static void emit(scan *s, int flags, const char *tok, int len, int start, int end)
+static inline void emit(scan *s, int flags, const char *tok, int len, int start, int end)
 {
 	if (s->tail_pending) {
 		s->tail_pending = 0;
@@ -245,22 +282,24 @@ static void emit(scan *s, int flags, const char *tok, int len, int start, int en
 
 /* Stem `len` bytes of w; returns the stem and its length in *slen (the
  * word itself when Snowball fails). */
-static const char *stem(kb_tokenizer *tk, const char *w, int len, int *slen)
+static const char *stem(kb_tokenizer *tk, int ref, const char *w, int len, int *slen)
 {
 	stem_entry *e = NULL;
 	const sb_symbol *st;
 	unsigned h = 2166136261u;
 	int i;
 
-	if (!tk->cache && ++tk->stems > STEM_CACHE / 8)
+	if (!ref && !tk->cache && ++tk->stems > STEM_CACHE / 8)
 		tk->cache = kb_xcalloc(STEM_CACHE, sizeof(*tk->cache));
-	if (tk->cache && len <= STEM_WORD) {
+	if (!ref && tk->cache && len <= STEM_WORD) {
 		for (i = 0; i < len; i++)
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
-		e = &tk->cache[h & (STEM_CACHE - 1)];
-		if (e->len == len && memcmp(e->word, w, (size_t)len) == 0) {
-			*slen = e->slen;
-			return e->stem;
+		e = &tk->cache[h & (STEM_CACHE - 2)];
+		for (i = 0; i < 2; i++) {
+			if (e[i].len == len && same_bytes(e[i].word, w, len)) {
+				*slen = e[i].slen;
+				return e[i].stem;
+			}
 		}
 	}
 	st = sb_stemmer_stem(tk->stemmer, (const sb_symbol *)w, len);
@@ -270,6 +309,7 @@ static const char *stem(kb_tokenizer *tk, const char *w, int len, int *slen)
 	}
 	*slen = sb_stemmer_length(tk->stemmer);
 	if (e && *slen <= STEM_WORD) {
+		e[1] = e[0];
 		e->len = (unsigned char)len;
 		e->slen = (unsigned char)*slen;
 		memcpy(e->word, w, (size_t)len);
@@ -285,7 +325,7 @@ static void emit_part(scan *s, int flags, const part *p)
 	int len = p->len;
 
 	if (s->tk->stemmer && p->alpha && len > 2)
-		w = stem(s->tk, w, len, &len);
+		w = stem(s->tk, s->ref, w, len, &len);
 	emit(s, flags, w, len, p->start, p->end);
 }
 
@@ -319,6 +359,26 @@ static void flush_word(scan *s)
 static void put_cp(char *dst, int *len, utf8proc_int32_t c)
 {
 	*len += (int)utf8proc_encode_char(c, (utf8proc_uint8_t *)dst + *len);
+}
+
+/* put_cp() with the 1- to 3-byte encodings inline (the reference path
+ * keeps utf8proc's). */
+static void put_cp_fast(const scan *s, char *dst, int *len, utf8proc_int32_t c)
+{
+	unsigned char *d = (unsigned char *)dst + *len;
+
+	if (s->ref || c < 0x80 || c >= 0x10000) {
+		put_cp(dst, len, c);
+	} else if (c < 0x800) {
+		d[0] = (unsigned char)(0xC0 | (c >> 6));
+		d[1] = (unsigned char)(0x80 | (c & 0x3F));
+		*len += 2;
+	} else {
+		d[0] = (unsigned char)(0xE0 | (c >> 12));
+		d[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+		d[2] = (unsigned char)(0x80 | (c & 0x3F));
+		*len += 3;
+	}
 }
 
 /* Append a word character (normalised codepoint c from [start, end)). */
@@ -356,7 +416,7 @@ static void word_char(scan *s, utf8proc_int32_t c, int start, int end)
 		s->word[s->wlen++] = (char)c;
 		p->alpha &= c >= 'a';
 	} else {
-		put_cp(s->word, &s->wlen, c);
+		put_cp_fast(s, s->word, &s->wlen, c);
 		p->alpha = 0;
 	}
 	p->len = s->wlen - p->off;
@@ -375,18 +435,28 @@ static void word_char(scan *s, utf8proc_int32_t c, int start, int end)
  * emitted only when another token follows, so a phrase that continues
  * after the run lines up with the document.
  */
-static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
+static void cjk_bytes_in(scan *s, const char *u, int ulen, int start, int end)
 {
 	cjk_char cur;
 	char bi[16];
 
-	cur.len = 0;
-	put_cp(cur.s, &cur.len, c);
+	/* byte by byte (ulen is 1 to 4) and then fixed-size copies: the
+	 * compiler does these inline, where a call to memcpy() would cost
+	 * more than the copy */
+	memset(cur.s, 0, sizeof(cur.s));
+	cur.s[0] = u[0];
+	if (ulen > 1)
+		cur.s[1] = u[1];
+	if (ulen > 2)
+		cur.s[2] = u[2];
+	if (ulen > 3)
+		cur.s[3] = u[3];
+	cur.len = ulen;
 	cur.start = start;
 	cur.end = end;
 	if (s->run > 0) {
-		memcpy(bi, s->prev.s, (size_t)s->prev.len);
-		memcpy(bi + s->prev.len, cur.s, (size_t)cur.len);
+		memcpy(bi, s->prev.s, sizeof(s->prev.s));
+		memcpy(bi + s->prev.len, cur.s, sizeof(cur.s));
 		emit(s, 0, bi, s->prev.len + cur.len, s->prev.start, cur.end);
 		if (!s->query)
 			emit(s, KB_TOKEN_COLOCATED, s->prev.s, s->prev.len,
@@ -394,6 +464,16 @@ static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
 	}
 	s->prev = cur;
 	s->run++;
+}
+
+/* A CJK character by codepoint (see cjk_bytes_in()). */
+static void cjk_char_in(scan *s, utf8proc_int32_t c, int start, int end)
+{
+	char u[8];
+	int ulen = 0;
+
+	put_cp_fast(s, u, &ulen, c);
+	cjk_bytes_in(s, u, ulen, start, end);
 }
 
 static void flush_cjk(scan *s)
@@ -451,32 +531,44 @@ static void feed(scan *s, utf8proc_int32_t c, int start, int end)
 	}
 }
 
-/* Fast path: the rest of an ASCII letter/digit run [i, j) whose first
- * character was just fed, appended to the current part in bulk. */
-static void word_ascii(scan *s, const unsigned char *t, int i, int j)
-{
-	part *p = &s->parts[s->nparts - 1];
-	int alpha = p->alpha;
-
-	p->end = j;
-	for (; i < j && s->wlen < WORD_MAX; i++) {
-		unsigned char c = t[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 32;
-		alpha &= c >= 'a';
-		s->word[s->wlen++] = (char)c;
-	}
-	p->alpha = alpha;
-	p->len = s->wlen - p->off;
-}
-
 static int is_alnum(unsigned char c)
 {
 	return c < 0x80 && ascii_class[c] == C_WORD;
 }
 
-static int run(kb_tokenizer *tk, int query, const char *text, int len,
+/*
+ * Fast path: the rest of an ASCII letter/digit run from t[i] (its first
+ * character was just fed), lower-cased into the current part in one pass,
+ * as word_char() would one by one (bytes past WORD_MAX are not kept and do
+ * not count for `alpha`).  Returns the end of the run.
+ */
+static int word_ascii(scan *s, const unsigned char *t, int i, int len)
+{
+	part *p = &s->parts[s->nparts - 1];
+	int alpha = p->alpha, wlen = s->wlen;
+	unsigned char c;
+
+	for (; i < len && is_alnum(t[i]); i++) {
+		if (wlen < WORD_MAX) {
+			c = t[i] | 0x20;     /* lower case; digits have the bit */
+			alpha &= c >= 'a';
+			s->word[wlen++] = (char)c;
+		}
+	}
+	s->wlen = wlen;
+	p->end = i;
+	p->alpha = alpha;
+	p->len = wlen - p->off;
+	return i;
+}
+
+/*
+ * The scanner.  `ref` selects the reference path (every character through
+ * feed(), utf8proc for decoding and encoding, no stem cache), kept callable
+ * through kb_tokenizer_run_reference() so tests can prove that the fast
+ * paths give exactly the same tokens.
+ */
+static int run(kb_tokenizer *tk, int query, int ref, const char *text, int len,
 	       kb_token_cb cb, void *payload)
 {
 	const unsigned char *t = (const unsigned char *)text;
@@ -489,22 +581,38 @@ static int run(kb_tokenizer *tk, int query, const char *text, int len,
 	s.query = query;
 	s.cb = cb;
 	s.payload = payload;
+	s.ref = ref;
 	while (i < len && s.rc == 0) {
 		if (t[i] < 0x80) {
+			if (!ref && ascii_class[t[i]] == C_SEP) {
+				/* what feed() does for a separator: with no word
+				 * pending, flush_word() only clears the pending
+				 * joiner and apostrophe, which are already 0 */
+				if (s.nparts > 0)
+					flush_word(&s);
+				else if (s.run > 0)
+					flush_cjk(&s);
+				i++;
+				continue;
+			}
 			c = t[i];
 			feed(&s, c >= 'A' && c <= 'Z' ? c + 32 : c, i, i + 1);
-			if (is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
-				n = i + 1;
-				while (n < len && is_alnum(t[n]))
-					n++;
-				word_ascii(&s, t, i + 1, n);
-				i = n;
+			if (!ref && is_alnum(t[i]) && i + 1 < len && is_alnum(t[i + 1])) {
+				i = word_ascii(&s, t, i + 1, len);
 				continue;
 			}
 			i++;
 			continue;
 		}
-		n = decode(t, i, len, &c);
+		n = ref ? decode(t, i, len, &c) : decode_fast(t, i, len, &c);
+		if (!ref && n == 3 && is_stable(c)) {
+			/* what feed() does for a CJK character that normalises
+			 * to itself, whose UTF-8 is then the original bytes */
+			flush_word(&s);
+			cjk_bytes_in(&s, text + i, 3, i, i + 3);
+			i += 3;
+			continue;
+		}
 		if (c < 0) {
 			feed(&s, ' ', i, i + n);
 		} else {
@@ -556,7 +664,15 @@ int kb_tokenizer_run(kb_tokenizer *tk, int mode, const char *text, int len,
 {
 	if (!text || len <= 0)
 		return 0;
-	return run(tk, mode == KB_TOKENIZE_QUERY, text, len, cb, payload);
+	return run(tk, mode == KB_TOKENIZE_QUERY, 0, text, len, cb, payload);
+}
+
+int kb_tokenizer_run_reference(kb_tokenizer *tk, int mode, const char *text, int len,
+			       kb_token_cb cb, void *payload)
+{
+	if (!text || len <= 0)
+		return 0;
+	return run(tk, mode == KB_TOKENIZE_QUERY, 1, text, len, cb, payload);
 }
 
 static int tokenize_once(const kb_tokenizer_options *opts, int mode, const char *text,
