@@ -27,12 +27,13 @@ static size_t hash_str(const char *s)
 
 int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 {
-	size_t i;
+	size_t i, h;
 
 	if (!m->cap)
 		return 0;
-	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[i], key)) {
+	h = hash_str(key);
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
 			*val = m->vals[i];
 			return 1;
 		}
@@ -42,40 +43,44 @@ int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 
 static void smap_grow(kb__smap *m)
 {
-	kb__smap n = { NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+	kb__smap n = { NULL, NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
 	size_t i, j;
 
 	n.keys = kb_xcalloc(n.cap, sizeof(*n.keys));
 	n.vals = kb_xcalloc(n.cap, sizeof(*n.vals));
+	n.hashes = kb_xcalloc(n.cap, sizeof(*n.hashes));
 	for (i = 0; i < m->cap; i++) {
 		if (!m->keys[i])
 			continue;
-		for (j = hash_str(m->keys[i]) & (n.cap - 1); n.keys[j]; j = (j + 1) & (n.cap - 1))
+		for (j = m->hashes[i] & (n.cap - 1); n.keys[j]; j = (j + 1) & (n.cap - 1))
 			;
 		n.keys[j] = m->keys[i];
 		n.vals[j] = m->vals[i];
+		n.hashes[j] = m->hashes[i];
 		n.n++;
 	}
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	*m = n;
 }
 
 /* Insert or replace. */
 void kb__smap_put(kb__smap *m, const char *key, size_t val)
 {
-	size_t i;
+	size_t i, h = hash_str(key);
 
 	if (2 * (m->n + 1) > m->cap)
 		smap_grow(m);
-	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[i], key)) {
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
 			m->vals[i] = val;
 			return;
 		}
 	}
 	m->keys[i] = kb_xstrdup(key);
 	m->vals[i] = val;
+	m->hashes[i] = h;
 	m->n++;
 }
 
@@ -87,6 +92,7 @@ void kb__smap_release(kb__smap *m)
 		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	memset(m, 0, sizeof(*m));
 }
 

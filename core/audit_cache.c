@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,10 @@
 #include "store_internal.h"
 
 #define SUM_FILE "audit-cases"
-#define SUM_MAGIC "kb-audit-cases 1"
+#define SUM_MAGIC "kb-audit-cases 2"
 
 /*
- * The file: a header line "kb-audit-cases 1 <kb.conf size> <kb.conf mtime
+ * The file: a header line "kb-audit-cases 2 <kb.conf size> <kb.conf mtime
  * ns>" (section aliases come from kb.conf), then one record per case file:
  *   P <path> <size> <mtime ns> <ctime ns> <inode>
  *   W <line> <path> <message>          a load warning (any number)
@@ -64,8 +65,15 @@ static size_t count_lines(const char *s)
 
 static void put_field(kb_buf *b, const char *s)
 {
+	size_t n;
+
 	kb_buf_putc(b, '\t');
 	for (; *s; s++) {
+		n = strcspn(s, "\\\t\n\r");
+		kb_buf_put(b, s, n);
+		s += n;
+		if (!*s)
+			break;
 		switch (*s) {
 		case '\\': kb_buf_puts(b, "\\\\"); break;
 		case '\t': kb_buf_puts(b, "\\t"); break;
@@ -90,6 +98,7 @@ static void encode_case(kb_buf *b, const kb_case *c)
 	unsigned flags = 0;
 	size_t i, n;
 	char *key;
+	const char *p;
 
 	if (filled(sym))
 		flags |= KB__SUM_SYMPTOM | (strlen(sym) >= 40 ? KB__SUM_SYMPTOM_LONG : 0);
@@ -103,7 +112,17 @@ static void encode_case(kb_buf *b, const kb_case *c)
 	put_field(b, kb_case_id(c));
 	put_field(b, kb_case_title(c));
 	key = kb__audit_fold(sym);
-	put_field(b, key);
+	if (*key) {
+		uint64_t h = 1469598103934665603u;
+		char hex[17];
+
+		for (p = key; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211u;
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+		put_field(b, hex);
+	} else {
+		put_field(b, "");
+	}
 	free(key);
 	kb_buf_putc(b, '\n');
 	n = kb_case_key_count(c);
@@ -129,12 +148,18 @@ static void encode_case(kb_buf *b, const kb_case *c)
 static long split_fields(kb_buf *out, const char *p, const char *end)
 {
 	long n = 1;
+	const char *run;
 
 	for (; p < end; p++) {
+		for (run = p; p < end && *p != '\t' && *p != '\\'; p++)
+			;
+		kb_buf_put(out, run, (size_t)(p - run));
+		if (p == end)
+			break;
 		if (*p == '\t') {
 			kb_buf_putc(out, '\0');
 			n++;
-		} else if (*p == '\\') {
+		} else {
 			if (++p == end)
 				return -1;
 			switch (*p) {
@@ -144,8 +169,6 @@ static long split_fields(kb_buf *out, const char *p, const char *end)
 			case 'r': kb_buf_putc(out, '\r'); break;
 			default: return -1;
 			}
-		} else {
-			kb_buf_putc(out, *p);
 		}
 	}
 	kb_buf_putc(out, '\0');
@@ -311,6 +334,7 @@ static void load_index(load_state *ls, const char *file)
 		ssize_t n;
 
 		ls->racy = ns_of(&st.st_mtim);
+		kb_buf_grow(&ls->old, (size_t)st.st_size + 1);
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			kb_buf_put(&ls->old, buf, (size_t)n);
 		ok = n == 0;
@@ -560,6 +584,7 @@ int kb__audit_load_cases(kb_audit *a)
 		kb_buf_puts(&file, SUM_FILE);
 		load_index(&ls, file.ptr);
 	}
+	kb_buf_grow(&ls.out, ls.old.len + 65536);
 	kb_buf_set(&ls.out, ls.header.ptr, ls.header.len);
 	kb_buf_printf(&ls.path, "%s%s", a->store->workdir, KB_CASES_DIR);
 	fd = open(ls.path.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);

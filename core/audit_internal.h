@@ -16,6 +16,7 @@
 typedef struct {
 	char **keys;
 	size_t *vals;
+	size_t *hashes;      /* of keys[i]: compared before the strings */
 	size_t cap, n;
 } kb__smap;
 
@@ -34,7 +35,8 @@ typedef struct {
 /*
  * What the audits read of one case file (audit_cache.c): built from the
  * parsed case, or decoded from the per-case cache without reading the file.
- * v[0] id, v[1] title, v[2] folded symptom text, then nkv key/value pairs
+ * v[0] id, v[1] title, v[2] hash of the folded symptom text (16 hex
+ * digits, "" when there is none), then nkv key/value pairs
  * of the front matter (value NULL for a list), then the nlinks items of
  * "links"; all strings live in `mem`.
  */
