@@ -22,14 +22,14 @@
 #include "store_internal.h"
 
 #define SUM_FILE "audit-cases"
-#define SUM_MAGIC "kb-audit-cases 2"
+#define SUM_MAGIC "kb-audit-cases 3"
 
 /*
- * The file: a header line "kb-audit-cases 2 <kb.conf size> <kb.conf mtime
+ * The file: a header line "kb-audit-cases 3 <kb.conf size> <kb.conf mtime
  * ns>" (section aliases come from kb.conf), then one record per case file:
  *   P <path> <size> <mtime ns> <ctime ns> <inode>
  *   W <line> <path> <message>          a load warning (any number)
- *   C <status> <flags> <id> <title> <folded symptom>   (absent: unparsable)
+ *   C <status> <flags> <id> <title> <symptom key> <title key>  (absent: unparsable)
  *   K <key> <value> | N <key>          front-matter scalar | list key
  *   L <item>                           an item of "links"
  *   E
@@ -41,8 +41,8 @@ const char *kb__csum_get(const kb__csum *s, const char *key)
 	size_t i;
 
 	for (i = 0; i < s->nkv; i++)
-		if (!strcmp(s->v[3 + 2 * i], key))
-			return s->v[4 + 2 * i];
+		if (!strcmp(s->v[4 + 2 * i], key))
+			return s->v[5 + 2 * i];
 	return NULL;
 }
 
@@ -89,6 +89,21 @@ static int filled(const char *s)
 	return s && *s;
 }
 
+/* 16 hex digits of a 64-bit FNV-1a hash of the folded text, "" when that
+ * is empty: likely-duplicate detection compares these. */
+static void put_fold_hash(kb_buf *b, const char *text)
+{
+	char *key = kb__audit_fold(text), hex[17];
+	uint64_t h = 1469598103934665603u;
+	const char *p;
+
+	for (p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+	put_field(b, *key ? hex : "");
+	free(key);
+}
+
 /* The record body (after the P line, through E) of a parsed case. */
 static void encode_case(kb_buf *b, const kb_case *c)
 {
@@ -97,8 +112,6 @@ static void encode_case(kb_buf *b, const kb_case *c)
 	const char *const *items;
 	unsigned flags = 0;
 	size_t i, n;
-	char *key;
-	const char *p;
 
 	if (filled(sym))
 		flags |= KB__SUM_SYMPTOM | (strlen(sym) >= 40 ? KB__SUM_SYMPTOM_LONG : 0);
@@ -111,19 +124,8 @@ static void encode_case(kb_buf *b, const kb_case *c)
 	kb_buf_printf(b, "C\t%d\t%u", (int)kb_case_status(c), flags);
 	put_field(b, kb_case_id(c));
 	put_field(b, kb_case_title(c));
-	key = kb__audit_fold(sym);
-	if (*key) {
-		uint64_t h = 1469598103934665603u;
-		char hex[17];
-
-		for (p = key; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211u;
-		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
-		put_field(b, hex);
-	} else {
-		put_field(b, "");
-	}
-	free(key);
+	put_fold_hash(b, sym);
+	put_fold_hash(b, kb_case_title(c));
 	kb_buf_putc(b, '\n');
 	n = kb_case_key_count(c);
 	for (i = 0; i < n; i++) {
@@ -223,7 +225,7 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 		case 'C': {
 			long st;
 
-			if (nf != 5 || have_c)
+			if (nf != 6 || have_c)
 				goto done;
 			st = strtol(f, &endp, 10);
 			if (*endp || st < 0 || st > KB_STATUS_OBSOLETE)
@@ -234,11 +236,11 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 				goto done;
 			status = (int)st;
 			have_c = 1;
-			/* keep id, title, symptom key: drop the two numbers */
+			/* keep id, title and the two keys: drop the two numbers */
 			q += strlen(q) + 1;
 			memmove(f, q, (size_t)(mem.ptr + mem.len - q));
 			mem.len -= (size_t)(q - f);
-			nstr += 3;
+			nstr += 4;
 			break;
 		}
 		case 'K': case 'N':

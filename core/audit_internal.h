@@ -35,8 +35,8 @@ typedef struct {
 /*
  * What the audits read of one case file (audit_cache.c): built from the
  * parsed case, or decoded from the per-case cache without reading the file.
- * v[0] id, v[1] title, v[2] hash of the folded symptom text (16 hex
- * digits, "" when there is none), then nkv key/value pairs
+ * v[0] id, v[1] title, v[2] and v[3] hashes of the folded symptom and
+ * title (16 hex digits, "" when the text is empty), then nkv key/value pairs
  * of the front matter (value NULL for a list), then the nlinks items of
  * "links"; all strings live in `mem`.
  */
@@ -56,7 +56,8 @@ typedef struct {
 #define KB__SUM_ID(s) ((s)->v[0])
 #define KB__SUM_TITLE(s) ((s)->v[1])
 #define KB__SUM_SYMKEY(s) ((s)->v[2])
-#define KB__SUM_LINKS(s) ((s)->v + 3 + 2 * (s)->nkv)
+#define KB__SUM_TITLEKEY(s) ((s)->v[3])
+#define KB__SUM_LINKS(s) ((s)->v + 4 + 2 * (s)->nkv)
 
 /* Scalar front-matter value of `key` (NULL when absent or a list). */
 const char *kb__csum_get(const kb__csum *s, const char *key);

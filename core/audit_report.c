@@ -327,12 +327,11 @@ static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **det
 	kb__smap seen[2] = { { 0 }, { 0 } };
 	kb_buf d = KB_BUF_INIT;
 	size_t i, j, first;
-	char *key;
+	const char *key;
 
 	for (i = 0; i < a->ncases; i++) {
 		for (j = 0; j < 2; j++) {
-			key = j ? kb_xstrdup(KB__SUM_SYMKEY(&a->cases[i].s)) :
-				  kb__audit_fold(KB__SUM_TITLE(&a->cases[i].s));
+			key = j ? KB__SUM_SYMKEY(&a->cases[i].s) : KB__SUM_TITLEKEY(&a->cases[i].s);
 			if (*key && kb__smap_get(&seen[j], key, &first) &&
 			    !(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
 				cases[i].findings |= 1u << KB_AUDIT_DUPLICATE;
@@ -344,7 +343,6 @@ static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **det
 			} else if (*key && !kb__smap_get(&seen[j], key, &first)) {
 				kb__smap_put(&seen[j], key, i);
 			}
-			free(key);
 		}
 	}
 	kb__smap_release(&seen[0]);

@@ -509,7 +509,7 @@ static void test_case_cache(void **state)
 	/* another format version: rebuilt */
 	text = tu_read_file(path.ptr, &len);
 	assert_non_null(text);
-	assert_int_equal(strncmp(text, "kb-audit-cases 2\t", 17), 0);
+	assert_int_equal(strncmp(text, "kb-audit-cases 3\t", 17), 0);
 	text[15] = '0';
 	tu_write_file(path.ptr, text, len);
 	fp = audit_fp(s, &parsed);
@@ -519,7 +519,7 @@ static void test_case_cache(void **state)
 
 	/* cut in the middle of a record, then plain garbage: rebuilt */
 	tu_write_file(path.ptr, text, len / 2);
-	text[15] = '2';
+	text[15] = '3';
 	fp = audit_fp(s, &parsed);
 	assert_int_equal(parsed, all);
 	assert_string_equal(fp, cold);
