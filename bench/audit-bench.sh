@@ -54,6 +54,7 @@ fi
 cd "$dir/kb"
 git reset -q --hard bench-base
 cache=$(git rev-parse --git-dir)/kb/audit-history
+cases_cache=$(git rev-parse --git-dir)/kb/audit-cases
 echo "audit bench: $(git rev-list --count HEAD) commits, $(find cases -name '*.md' | wc -l) cases," \
      "$(cat "$dir/build.txt" | tr '\n' ' ')"
 
@@ -83,7 +84,7 @@ report="$kb audit report --html $dir/report.html"
 each_cmd='for a in coverage health risk activity; do "$0" audit $a || exit 1; done'
 cold="" warm="" one="" each="" cold_cpu="" warm_cpu="" one_cpu="" each_cpu=""
 for i in $(seq "$runs"); do
-	rm -f "$cache"
+	rm -f "$cache" "$cases_cache"
 	timed cold $report 2> "$dir/audit.err" > /dev/null
 	timed warm $report 2> /dev/null > /dev/null
 	f=$(find cases -name '*.md' | sort | sed -n "${i}p")
@@ -93,7 +94,7 @@ for i in $(seq "$runs"); do
 	timed each sh -c "$each_cmd" "$kb" > /dev/null 2>&1
 done
 git reset -q --hard bench-base
-rm -f "$cache"
+rm -f "$cache" "$cases_cache"
 
 row() { # label, list, cpu list
 	echo "| $1 | $(echo "$2" | median) | $(echo "$3" | median) |"

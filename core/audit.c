@@ -27,12 +27,13 @@ static size_t hash_str(const char *s)
 
 int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 {
-	size_t i;
+	size_t i, h;
 
 	if (!m->cap)
 		return 0;
-	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[i], key)) {
+	h = hash_str(key);
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
 			*val = m->vals[i];
 			return 1;
 		}
@@ -42,40 +43,44 @@ int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 
 static void smap_grow(kb__smap *m)
 {
-	kb__smap n = { NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+	kb__smap n = { NULL, NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
 	size_t i, j;
 
 	n.keys = kb_xcalloc(n.cap, sizeof(*n.keys));
 	n.vals = kb_xcalloc(n.cap, sizeof(*n.vals));
+	n.hashes = kb_xcalloc(n.cap, sizeof(*n.hashes));
 	for (i = 0; i < m->cap; i++) {
 		if (!m->keys[i])
 			continue;
-		for (j = hash_str(m->keys[i]) & (n.cap - 1); n.keys[j]; j = (j + 1) & (n.cap - 1))
+		for (j = m->hashes[i] & (n.cap - 1); n.keys[j]; j = (j + 1) & (n.cap - 1))
 			;
 		n.keys[j] = m->keys[i];
 		n.vals[j] = m->vals[i];
+		n.hashes[j] = m->hashes[i];
 		n.n++;
 	}
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	*m = n;
 }
 
 /* Insert or replace. */
 void kb__smap_put(kb__smap *m, const char *key, size_t val)
 {
-	size_t i;
+	size_t i, h = hash_str(key);
 
 	if (2 * (m->n + 1) > m->cap)
 		smap_grow(m);
-	for (i = hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-		if (!strcmp(m->keys[i], key)) {
+	for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+		if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
 			m->vals[i] = val;
 			return;
 		}
 	}
 	m->keys[i] = kb_xstrdup(key);
 	m->vals[i] = val;
+	m->hashes[i] = h;
 	m->n++;
 }
 
@@ -87,6 +92,7 @@ void kb__smap_release(kb__smap *m)
 		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -180,7 +186,7 @@ int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known)
 	int64_t t;
 
 	*known = 1;
-	if (kb__audit_date(kb_case_get(k->c, "created"), &t) == 0 && t <= a->opts.now)
+	if (kb__audit_date(kb__csum_get(&k->s, "created"), &t) == 0 && t <= a->opts.now)
 		return t;
 	if (k->git_creator >= 0)
 		return k->git_created;
@@ -232,7 +238,7 @@ static int key_distance(const char *a, const char *b)
 
 /* Warn about front-matter keys that look like a misspelt known field: the
  * audits would silently count such a case as lacking the field. */
-static void check_field_names(kb_audit *a, const kb_case *c, const char *relpath)
+void kb__audit_check_fields(kb_diags *out, const kb_case *c, const char *relpath)
 {
 	size_t i, j, n = kb_case_key_count(c);
 	const char *key;
@@ -251,7 +257,7 @@ static void check_field_names(kb_audit *a, const kb_case *c, const char *relpath
 			    (dist == 1 && strlen(key) > 2)) {
 				if (kb_case_key_line(c, known_fields[j]) > 0)
 					break;   /* both spellings: a field of its own */
-				kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath,
+				kb_diags_add(out, KB_DIAG_WARNING, relpath,
 					     kb_case_key_line(c, key),
 					     "unknown field '%s': did you mean '%s'? (counted as "
 					     "missing '%s')", key, known_fields[j], known_fields[j]);
@@ -261,10 +267,11 @@ static void check_field_names(kb_audit *a, const kb_case *c, const char *relpath
 	}
 }
 
-static void add_case(kb_audit *a, kb_case *c, const char *relpath)
+void kb__audit_add_case(kb_audit *a, kb__csum *s, const char *relpath)
 {
 	kb__acase *k;
 	kb_author au;
+	const char *author = kb__csum_get(s, "author"), *id = KB__SUM_ID(s);
 	size_t dummy;
 
 	if (a->ncases == a->acases) {
@@ -273,38 +280,21 @@ static void add_case(kb_audit *a, kb_case *c, const char *relpath)
 	}
 	k = &a->cases[a->ncases];
 	memset(k, 0, sizeof(*k));
-	k->c = c;
+	k->s = *s;
+	memset(s, 0, sizeof(*s));
 	k->path = kb_xstrdup(relpath);
 	k->fm_author = -1;
 	k->git_creator = -1;
-	if (kb_case_get(c, "author") && kb_author_parse(&au, kb_case_get(c, "author")) == 0) {
+	if (author && kb_author_parse(&au, author) == 0) {
 		k->fm_author = (long)kb__audit_person(a, au.name, au.email);
 		kb_author_release(&au);
 	}
 	kb__smap_put(&a->by_path, relpath, a->ncases);
-	if (*kb_case_id(c) && kb__smap_get(&a->by_id, kb_case_id(c), &dummy))
-		kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath, 0, "duplicate id '%s'",
-			     kb_case_id(c));
-	else if (*kb_case_id(c))
-		kb__smap_put(&a->by_id, kb_case_id(c), a->ncases);
+	if (*id && kb__smap_get(&a->by_id, id, &dummy))
+		kb_diags_add(&a->warnings, KB_DIAG_WARNING, relpath, 0, "duplicate id '%s'", id);
+	else if (*id)
+		kb__smap_put(&a->by_id, id, a->ncases);
 	a->ncases++;
-}
-
-static int load_file(const char *relpath, const char *text, size_t len, void *payload)
-{
-	kb_audit *a = payload;
-	const kb_error *e;
-	kb_case *c = NULL;
-
-	if (kb_case_parse(&c, text, len, relpath, kb_config_aliases(kb_store_config(a->store))) < 0) {
-		e = kb_error_last();
-		kb_diags_add(&a->warnings, KB_DIAG_WARNING, e->path ? e->path : relpath, e->line,
-			     "%s", e->message);
-		return 0;
-	}
-	check_field_names(a, c, relpath);
-	add_case(a, c, relpath);
-	return 0;
 }
 
 /* ---- the history walk ------------------------------------------------- */
@@ -1102,7 +1092,7 @@ int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
 		a->mailmap = NULL;
 		git_error_clear();
 	}
-	if ((rc = kb_store_foreach_case_file(s, load_file, a)) < 0 ||
+	if ((rc = kb__audit_load_cases(a)) < 0 ||
 	    (rc = walk_history(a)) < 0)
 		goto done;
 	collect_authors(a);
@@ -1120,7 +1110,8 @@ void kb_audit_free(kb_audit *a)
 	if (!a)
 		return;
 	for (i = 0; i < a->ncases; i++) {
-		kb_case_free(a->cases[i].c);
+		free(a->cases[i].s.mem);
+		free((void *)a->cases[i].s.v);
 		free(a->cases[i].path);
 		free(a->cases[i].ev);
 		free(a->cases[i].who);
@@ -1152,4 +1143,9 @@ size_t kb_audit_case_count(const kb_audit *a)
 size_t kb_audit_commits_walked(const kb_audit *a)
 {
 	return a->walked;
+}
+
+size_t kb_audit_cases_parsed(const kb_audit *a)
+{
+	return a->parsed;
 }

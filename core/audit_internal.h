@@ -9,11 +9,14 @@
 #include <git2.h>
 
 #include "kb/audit.h"
+#include "kb/case.h"
+#include "kb/error.h"
 
 /* A string -> index map with owned keys (open addressing). */
 typedef struct {
 	char **keys;
 	size_t *vals;
+	size_t *hashes;      /* of keys[i]: compared before the strings */
 	size_t cap, n;
 } kb__smap;
 
@@ -29,8 +32,38 @@ typedef struct {
 	int kind;
 } kb__event;
 
+/*
+ * What the audits read of one case file (audit_cache.c): built from the
+ * parsed case, or decoded from the per-case cache without reading the file.
+ * v[0] id, v[1] title, v[2] and v[3] hashes of the folded symptom and
+ * title (16 hex digits, "" when the text is empty), then nkv key/value pairs
+ * of the front matter (value NULL for a list), then the nlinks items of
+ * "links"; all strings live in `mem`.
+ */
+enum {
+	KB__SUM_SYMPTOM = 1, KB__SUM_SYMPTOM_LONG = 2, KB__SUM_RESOLUTION = 4,
+	KB__SUM_RESOLUTION_STEPS = 8, KB__SUM_ENVIRONMENT = 16, KB__SUM_CAUSE = 32
+};
+
 typedef struct {
-	kb_case *c;
+	char *mem;
+	const char **v;
+	size_t nkv, nlinks;
+	int status;          /* kb_status */
+	unsigned flags;      /* KB__SUM_* */
+} kb__csum;
+
+#define KB__SUM_ID(s) ((s)->v[0])
+#define KB__SUM_TITLE(s) ((s)->v[1])
+#define KB__SUM_SYMKEY(s) ((s)->v[2])
+#define KB__SUM_TITLEKEY(s) ((s)->v[3])
+#define KB__SUM_LINKS(s) ((s)->v + 4 + 2 * (s)->nkv)
+
+/* Scalar front-matter value of `key` (NULL when absent or a list). */
+const char *kb__csum_get(const kb__csum *s, const char *key);
+
+typedef struct {
+	kb__csum s;
 	char *path;
 	long fm_author;      /* person of the front-matter author, -1 none */
 	long git_creator;    /* author of the commit adding the file, -1 unknown */
@@ -58,6 +91,7 @@ struct kb_audit {
 	git_mailmap *mailmap;
 	kb_diags warnings;
 	size_t walked;       /* commits diffed (not taken from the cache) */
+	size_t parsed;       /* case files read and parsed (not from the cache) */
 };
 
 /* Trimmed, case-folded copy of s (NULL counts as ""); caller frees. */
@@ -69,6 +103,13 @@ int kb__audit_date(const char *s, int64_t *t);
 /* Creator person (front matter, else history; -1 unknown) and creation
  * time (`created` unless unparsable or in the future, else history; 0 with
  * *known = 0 when unknown). */
+/* Load every case of the work tree through the per-case cache
+ * (audit_cache.c), calling kb__audit_add_case() for each. */
+int kb__audit_load_cases(kb_audit *a);
+/* Take a case summary (moved into the audit) found at relpath. */
+void kb__audit_add_case(kb_audit *a, kb__csum *s, const char *relpath);
+/* Front-matter keys that look like a misspelt known field, as warnings. */
+void kb__audit_check_fields(kb_diags *out, const kb_case *c, const char *relpath);
 long kb__audit_creator(const kb__acase *k);
 int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known);
 

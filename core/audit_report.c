@@ -124,7 +124,7 @@ int kb_audit_coverage(kb_audit_coverage_report **out, kb_audit *a, const char *c
 	for (i = 0; i < a->ncases; i++) {
 		kb_buf_clear(&key);
 		for (f = 0; f < nfields; f++) {
-			idx[f] = value_index(&v[f], kb_case_get(a->cases[i].c, fields[f]));
+			idx[f] = value_index(&v[f], kb__csum_get(&a->cases[i].s, fields[f]));
 			kb_buf_printf(&key, "%zu:", idx[f]);
 		}
 		kb_buf_truncate(&key, key.len - 1);
@@ -135,7 +135,7 @@ int kb_audit_coverage(kb_audit_coverage_report **out, kb_audit *a, const char *c
 				cell->value[f] = v[f].shown[idx[f]];
 			kb__smap_put(&seen, key.ptr, ci);
 		}
-		c->cells[ci].status[kb_case_status(a->cases[i].c)]++;
+		c->cells[ci].status[a->cases[i].s.status]++;
 		c->cells[ci].total++;
 	}
 	c->nonempty = c->count;
@@ -192,23 +192,6 @@ static int filled(const char *s)
 	return s && *s;
 }
 
-/* Non-empty lines of a section body. */
-static size_t count_lines(const char *s)
-{
-	size_t n = 0;
-	int text = 0;
-
-	for (; s && *s; s++) {
-		if (*s == '\n') {
-			n += text;
-			text = 0;
-		} else if (*s != ' ' && *s != '\t' && *s != '\r') {
-			text = 1;
-		}
-	}
-	return n + (size_t)text;
-}
-
 /*
  * Quality score, after the KCS Article Quality Index (docs/audit.md):
  * title present and specific 10, symptom in the writer's words 20 (10 when
@@ -216,27 +199,25 @@ static size_t count_lines(const char *s)
  * (10 for a single line), metadata complete 10 (equipment, model, site,
  * failure_mode: 2.5 each), reviewed 10, links valid 5.
  */
-static int quality(const kb_case *c, int links_ok)
+static int quality(const kb__csum *c, int links_ok)
 {
 	static const char *const meta[] = { "equipment", "model", "site", "failure_mode" };
-	const char *title = kb_case_title(c), *sym = kb_case_section(c, KB_SECTION_SYMPTOM);
-	const char *res = kb_case_section(c, KB_SECTION_RESOLUTION);
-	const char *eq = kb_case_get(c, "equipment");
+	const char *title = KB__SUM_TITLE(c), *eq = kb__csum_get(c, "equipment");
 	int score = 0, m = 0;
 	size_t i;
 
 	if (strlen(title) >= 10 && (!eq || strcasecmp(title, eq)))
 		score += 10;
-	if (filled(sym))
-		score += strlen(sym) >= 40 ? 20 : 10;
-	score += filled(kb_case_section(c, KB_SECTION_ENVIRONMENT)) ? 10 : 0;
-	score += filled(kb_case_section(c, KB_SECTION_CAUSE)) ? 15 : 0;
-	if (filled(res))
-		score += count_lines(res) >= 2 ? 20 : 10;
+	if (c->flags & KB__SUM_SYMPTOM)
+		score += c->flags & KB__SUM_SYMPTOM_LONG ? 20 : 10;
+	score += c->flags & KB__SUM_ENVIRONMENT ? 10 : 0;
+	score += c->flags & KB__SUM_CAUSE ? 15 : 0;
+	if (c->flags & KB__SUM_RESOLUTION)
+		score += c->flags & KB__SUM_RESOLUTION_STEPS ? 20 : 10;
 	for (i = 0; i < 4; i++)
-		m += filled(kb_case_get(c, meta[i]));
+		m += filled(kb__csum_get(c, meta[i]));
 	score += m * 10 / 4;
-	score += filled(kb_case_get(c, "reviewer")) ? 10 : 0;
+	score += filled(kb__csum_get(c, "reviewer")) ? 10 : 0;
 	score += links_ok ? 5 : 0;
 	return score;
 }
@@ -256,10 +237,10 @@ static void note(kb_buf *detail, const char *fmt, ...)
 }
 
 /* Check `key` as a date: 1 with *t set when valid and not in the future. */
-static int check_date(const kb_case *c, const char *key, int64_t now, int64_t *t, unsigned *f,
+static int check_date(const kb__csum *c, const char *key, int64_t now, int64_t *t, unsigned *f,
 		      kb_buf *detail)
 {
-	const char *v = kb_case_get(c, key);
+	const char *v = kb__csum_get(c, key);
 
 	if (!v)
 		return 0;
@@ -273,10 +254,10 @@ static int check_date(const kb_case *c, const char *key, int64_t now, int64_t *t
 	return 0;
 }
 
-static int broken_links(kb_audit *a, const kb_case *c, kb_buf *detail)
+static int broken_links(kb_audit *a, const kb__csum *c, kb_buf *detail)
 {
-	const char *const *items;
-	size_t i, n = kb_case_get_list(c, "links", &items), dummy;
+	const char *const *items = KB__SUM_LINKS(c);
+	size_t i, n = c->nlinks, dummy;
 	int broken = 0;
 
 	for (i = 0; i < n; i++) {
@@ -290,19 +271,19 @@ static int broken_links(kb_audit *a, const kb_case *c, kb_buf *detail)
 
 static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h, char **detail)
 {
-	const kb_case *c = k->c;
-	kb_status st = kb_case_status(c);
+	const kb__csum *c = &k->s;
+	kb_status st = (kb_status)c->status;
 	kb_buf d = KB_BUF_INIT;
 	int64_t now = a->opts.now, tc = 0, tu = 0, ref;
 	int has_u, known;
 	unsigned f = 0;
 
-	h->id = kb_case_id(c);
+	h->id = KB__SUM_ID(c);
 	h->path = k->path;
-	h->status = nz(kb_case_get(c, "status"));
-	if (!filled(kb_case_section(c, KB_SECTION_SYMPTOM)))
+	h->status = nz(kb__csum_get(c, "status"));
+	if (!(c->flags & KB__SUM_SYMPTOM))
 		f |= 1u << KB_AUDIT_NO_SYMPTOM;
-	if (st == KB_STATUS_VALIDATED && !filled(kb_case_section(c, KB_SECTION_RESOLUTION)))
+	if (st == KB_STATUS_VALIDATED && !(c->flags & KB__SUM_RESOLUTION))
 		f |= 1u << KB_AUDIT_NO_RESOLUTION;
 	if (st == KB_STATUS_UNKNOWN) {
 		f |= 1u << KB_AUDIT_UNKNOWN_STATUS;
@@ -346,24 +327,22 @@ static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **det
 	kb__smap seen[2] = { { 0 }, { 0 } };
 	kb_buf d = KB_BUF_INIT;
 	size_t i, j, first;
-	char *key;
+	const char *key;
 
 	for (i = 0; i < a->ncases; i++) {
 		for (j = 0; j < 2; j++) {
-			key = kb__audit_fold(j ? kb_case_section(a->cases[i].c, KB_SECTION_SYMPTOM) :
-					     kb_case_title(a->cases[i].c));
+			key = j ? KB__SUM_SYMKEY(&a->cases[i].s) : KB__SUM_TITLEKEY(&a->cases[i].s);
 			if (*key && kb__smap_get(&seen[j], key, &first) &&
 			    !(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
 				cases[i].findings |= 1u << KB_AUDIT_DUPLICATE;
 				kb_buf_set(&d, details[i], strlen(details[i]));
-				note(&d, "same %s as '%s'", what[j], kb_case_id(a->cases[first].c));
+				note(&d, "same %s as '%s'", what[j], KB__SUM_ID(&a->cases[first].s));
 				free(details[i]);
 				details[i] = kb_buf_detach(&d);
 				cases[i].detail = details[i];
 			} else if (*key && !kb__smap_get(&seen[j], key, &first)) {
 				kb__smap_put(&seen[j], key, i);
 			}
-			free(key);
 		}
 	}
 	kb__smap_release(&seen[0]);
@@ -563,19 +542,19 @@ int kb_audit_risk(kb_audit_risk_report **out, kb_audit *a, const char *leaving)
 	kb_audit_risk_report *r;
 	size_t i, n = 0, *count;
 	long who = -1;
-	const kb_case *c;
+	const kb__csum *c;
 
 	*out = NULL;
 	if (leaving && (who = find_person(a, leaving)) < 0)
 		return kb_error_set(KB_ENOTFOUND, NULL, 0, "no author matches '%s'", leaving);
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i < a->ncases; i++) {
-		c = a->cases[i].c;
-		if (kb_case_status(c) != KB_STATUS_VALIDATED)
+		c = &a->cases[i].s;
+		if (c->status != KB_STATUS_VALIDATED)
 			continue;
-		area_add(area_for(&s, nz(kb_case_get(c, "equipment")), NULL), i);
-		area_add(area_for(&s, nz(kb_case_get(c, "equipment")),
-				  nz(kb_case_get(c, "failure_mode"))), i);
+		area_add(area_for(&s, nz(kb__csum_get(c, "equipment")), NULL), i);
+		area_add(area_for(&s, nz(kb__csum_get(c, "equipment")),
+				  nz(kb__csum_get(c, "failure_mode"))), i);
 	}
 	count = kb_xcalloc(a->npeople + 1, sizeof(*count));
 	r = kb_xcalloc(1, sizeof(*r));
@@ -683,7 +662,7 @@ static void count_new(act_state *s, const char *equipment, int64_t t)
 /* The front-matter reviewer counts unless history already credits them. */
 static void fm_review(act_state *s, const kb__acase *k)
 {
-	const char *rv = kb_case_get(k->c, "reviewer");
+	const char *rv = kb__csum_get(&k->s, "reviewer");
 	kb_author au;
 	int64_t t;
 	size_t p, j;
@@ -695,8 +674,8 @@ static void fm_review(act_state *s, const kb__acase *k)
 	for (j = 0; j < k->nev; j++)
 		if (k->ev[j].kind == KB__EV_REVIEW && k->ev[j].person == p)
 			return;
-	if (kb__audit_date(kb_case_get(k->c, "updated"), &t) == 0 ||
-	    kb__audit_date(kb_case_get(k->c, "created"), &t) == 0)
+	if (kb__audit_date(kb__csum_get(&k->s, "updated"), &t) == 0 ||
+	    kb__audit_date(kb__csum_get(&k->s, "created"), &t) == 0)
 		contrib_for(s, p, t)->reviewed++;
 }
 
@@ -710,7 +689,7 @@ static void activity_case(act_state *s, const kb__acase *k)
 	if (known) {
 		if (cr >= 0)
 			contrib_for(s, (size_t)cr, t)->created++;
-		count_new(s, kb_case_get(k->c, "equipment"), t);
+		count_new(s, kb__csum_get(&k->s, "equipment"), t);
 	}
 	for (j = 0; j < k->nev; j++) {
 		if (k->ev[j].kind == KB__EV_EDIT)

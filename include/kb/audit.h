@@ -55,6 +55,12 @@ size_t kb_audit_case_count(const kb_audit *a);
  * has not moved).  A cache that does not reflect an ancestor of HEAD is
  * ignored and rewritten; an incomplete history is never cached. */
 size_t kb_audit_commits_walked(const kb_audit *a);
+/* Case files read and parsed by kb_audit_open(): a summary of each case
+ * (what the audits read, and its load warnings) is cached in
+ * <cachedir>audit-cases keyed by path and stat data (size, mtime, ctime,
+ * inode), so only new or changed files are parsed.  A cache of another
+ * format, another kb.conf or a corrupt one is ignored and rewritten. */
+size_t kb_audit_cases_parsed(const kb_audit *a);
 
 /* ---- coverage ---------------------------------------------------------- */
 

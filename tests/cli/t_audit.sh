@@ -311,3 +311,36 @@ test_audit_gaps_unwritable_log_never_fails_search() {
 	kbrun --kb kb similar something absent
 	expect_rc 1
 }
+
+# all four audits as JSON, with their warnings
+all_audits() {
+	local a
+	for a in coverage health risk activity; do
+		"$KB" --kb "$1" audit $a --json 2>&1 || echo "rc=$?"
+	done
+}
+
+test_audit_case_cache_same_output() {
+	sample_kb kb
+	# back-dated files: their stat data in the cache is not racy
+	find kb/cases -name '*.md' -exec touch -d 2024-01-01 {} +
+	rm -f kb/.git/kb/audit-cases
+	cold=$(all_audits kb)
+	[ -s kb/.git/kb/audit-cases ] || fail "no case cache written"
+	warm=$(all_audits kb)
+	[ "$warm" = "$cold" ] || fail "warm output differs from cold"
+	# an uncommitted edit is seen
+	f=$(find kb/cases -name '*.md' | sort | head -n 1)
+	sed -i 's/^status: .*/status: bogus/; s/^equipment:/equipmnet:/' "$f"
+	edited=$(all_audits kb)
+	[ "$edited" != "$cold" ] || fail "the edit of $f was not seen"
+	case "$edited" in *"status 'bogus'"*) ;; *) fail "no bogus status: $edited";; esac
+	case "$edited" in *"unknown field 'equipmnet'"*) ;; *) fail "no misspelt field warning";; esac
+	rm kb/.git/kb/audit-cases
+	[ "$(all_audits kb)" = "$edited" ] || fail "cold output after the edit differs"
+	# a corrupt cache is ignored and rewritten
+	printf 'kb-audit-cases 9\tgarbage\n\\' > kb/.git/kb/audit-cases
+	[ "$(all_audits kb)" = "$edited" ] || fail "output with a corrupt cache differs"
+	! grep -q garbage kb/.git/kb/audit-cases || fail "cache not rewritten"
+	[ "$(all_audits kb)" = "$edited" ] || fail "output with the rewritten cache differs"
+}

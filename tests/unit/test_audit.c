@@ -398,6 +398,159 @@ static void test_history_cache(void **state)
 	close_fixture(a, s, dir);
 }
 
+/* Every audit's figures (and the load warnings) as one text. */
+static char *fingerprint(kb_audit *a)
+{
+	static const char *const by[] = { "equipment", "tags" };
+	kb_audit_health_report *h = NULL;
+	kb_audit_coverage_report *c = NULL;
+	kb_audit_risk_report *r = NULL;
+	kb_audit_activity_report *act = NULL;
+	const kb_diags *w = kb_audit_warnings(a);
+	kb_buf b = KB_BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < w->count; i++)
+		kb_buf_printf(&b, "W %s:%d: %s\n", w->items[i].path ? w->items[i].path : "",
+			      w->items[i].line, w->items[i].message);
+	assert_int_equal(kb_audit_health(&h, a), 0);
+	for (i = 0; i < h->count; i++)
+		kb_buf_printf(&b, "H %s %s %s %x %d %d %s\n", h->cases[i].id, h->cases[i].path,
+			      h->cases[i].status, h->cases[i].findings, h->cases[i].score,
+			      h->cases[i].age_days, h->cases[i].detail);
+	kb_audit_health_free(h);
+	assert_int_equal(kb_audit_coverage(&c, a, by, 2), 0);
+	for (i = 0; i < c->count; i++) {
+		kb_buf_printf(&b, "C %s|%s %zu %d", c->cells[i].value[0], c->cells[i].value[1],
+			      c->cells[i].total, c->cells[i].thin);
+		for (j = 0; j <= KB_STATUS_OBSOLETE; j++)
+			kb_buf_printf(&b, " %zu", c->cells[i].status[j]);
+		kb_buf_putc(&b, '\n');
+	}
+	kb_audit_coverage_free(c);
+	assert_int_equal(kb_audit_risk(&r, a, NULL), 0);
+	for (i = 0; i < r->count; i++)
+		kb_buf_printf(&b, "R %s %s %zu %zu %zu\n", r->areas[i].equipment,
+			      r->areas[i].failure_mode ? r->areas[i].failure_mode : "-",
+			      r->areas[i].validated, r->areas[i].bus_factor, r->areas[i].npeople);
+	kb_audit_risk_free(r);
+	assert_int_equal(kb_audit_activity(&act, a), 0);
+	for (i = 0; i < act->ncontribs; i++)
+		kb_buf_printf(&b, "A %s %s %zu %zu %zu\n", act->contribs[i].person,
+			      act->contribs[i].month, act->contribs[i].created,
+			      act->contribs[i].edited, act->contribs[i].reviewed);
+	kb_audit_activity_free(act);
+	return kb_buf_detach(&b);
+}
+
+/* Open the audit; its fingerprint, and the number of files parsed. */
+static char *audit_fp(kb_store *s, size_t *parsed)
+{
+	kb_audit_options o = KB_AUDIT_OPTIONS_INIT;
+	kb_audit *a = NULL;
+	char *fp;
+
+	o.now = NOW;
+	assert_int_equal(kb_audit_open(&a, s, &o), 0);
+	*parsed = kb_audit_cases_parsed(a);
+	fp = fingerprint(a);
+	kb_audit_free(a);
+	return fp;
+}
+
+/*
+ * The per-case summary cache: a warm run parses nothing and gives the same
+ * figures as a cold one; an uncommitted edit is re-read; a corrupt, cut or
+ * other-version cache is ignored and rewritten.
+ */
+static void test_case_cache(void **state)
+{
+	kb_store *s;
+	char *dir, *cold, *fp, *text;
+	kb_audit *a = open_fixture(&s, &dir);
+	kb_buf path = KB_BUF_INIT, out = KB_BUF_INIT, file = KB_BUF_INIT;
+	size_t all, parsed, len;
+
+	(void)state;
+	kb_audit_free(a);
+	/* case files older than the cache: their stat data is not racy */
+	assert_int_equal(tu_sh(&out, "find '%scases' -name '*.md' -exec touch -d 2024-01-01 {} +",
+			       kb_store_workdir(s)), 0);
+	cold = audit_fp(s, &all);
+	assert_true(all >= 5);
+	assert_non_null(strstr(cold, "W cases/"));     /* the fixture's load warnings */
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, 0);
+	assert_string_equal(fp, cold);
+	free(fp);
+
+	/* an uncommitted edit is seen: only that file is parsed again */
+	kb_buf_printf(&file, "%scases/PMP-0001.md", kb_store_workdir(s));
+	text = case_text("PMP-0001", "title: Pump trips\nstatus: bogus\nequipmnet: pump\n", "");
+	tu_write_str(file.ptr, text);
+	free(text);
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, 1);
+	assert_string_not_equal(fp, cold);
+	assert_non_null(strstr(fp, "status 'bogus'"));
+	assert_non_null(strstr(fp, "unknown field 'equipmnet'"));
+	free(cold);
+	cold = fp;
+
+	/* the same figures as a run without any cache */
+	assert_int_equal(kb_store_cachedir(&path, s), 0);
+	kb_buf_puts(&path, "audit-cases");
+	assert_int_equal(remove(path.ptr), 0);
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, all);
+	assert_string_equal(fp, cold);
+	free(fp);
+
+	/* another format version: rebuilt */
+	text = tu_read_file(path.ptr, &len);
+	assert_non_null(text);
+	assert_int_equal(strncmp(text, "kb-audit-cases 3\t", 17), 0);
+	text[15] = '0';
+	tu_write_file(path.ptr, text, len);
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, all);
+	assert_string_equal(fp, cold);
+	free(fp);
+
+	/* cut in the middle of a record, then plain garbage: rebuilt */
+	tu_write_file(path.ptr, text, len / 2);
+	text[15] = '3';
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, all);
+	assert_string_equal(fp, cold);
+	free(fp);
+	tu_write_str(path.ptr, "garbage\n");
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, all);
+	assert_string_equal(fp, cold);
+	free(fp);
+	free(text);
+
+	/* a damaged record body (known path, bad line) is parsed again */
+	text = tu_read_file(path.ptr, &len);
+	assert_non_null(text);
+	fp = strstr(text, "\nC\t");
+	assert_non_null(fp);
+	fp[1] = 'Q';
+	tu_write_file(path.ptr, text, len);
+	free(text);
+	fp = audit_fp(s, &parsed);
+	assert_int_equal(parsed, 1);
+	assert_string_equal(fp, cold);
+	free(fp);
+
+	free(cold);
+	kb_buf_release(&path);
+	kb_buf_release(&out);
+	kb_buf_release(&file);
+	close_fixture(NULL, s, dir);
+}
+
 /* Move or rename a case file in one commit (text NULL: unchanged). */
 static void rename_at(kb_store *s, const char *date, const kb_author *who, const char *from,
 		      const char *to, const char *text)
@@ -580,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_risk_leaving),
 		cmocka_unit_test(test_activity_per_month),
 		cmocka_unit_test(test_history_cache),
+		cmocka_unit_test(test_case_cache),
 		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_empty_kb),
 		cmocka_unit_test(test_bad_arguments),
