@@ -25,7 +25,7 @@ typedef struct {
 	int has_old, has_new;
 	unsigned int new_mode;
 	char *tmp;                /* written temporary, or NULL */
-	int todo;                 /* 1 when the work tree must change */
+	int pending;              /* 1 when the work tree must change */
 } move_item;
 
 typedef struct {
@@ -211,7 +211,7 @@ static int check_worktree(move_list *l, kb_store *s)
 		if ((st == 0 && !it->has_new) || (st == 1 && it->has_new && git_oid_equal(&id, &it->new_id)))
 			continue;  /* already as wanted */
 		if ((st == 0 && !it->has_old) || (st == 1 && it->has_old && git_oid_equal(&id, &it->old_id))) {
-			it->todo = 1;
+			it->pending = 1;
 			continue;
 		}
 		if (nbad++ < 10)
@@ -260,7 +260,7 @@ static int write_temps(move_list *l, kb_store *s)
 	for (i = 0; i < l->count && rc == 0; i++) {
 		move_item *it = &l->items[i];
 
-		if (!it->todo || !it->has_new)
+		if (!it->pending || !it->has_new)
 			continue;
 		if ((rc = kb__check_relpath(it->path)) < 0 || (rc = make_dirs(s, it->path)) < 0)
 			break;
@@ -299,7 +299,7 @@ static int install(move_list *l, kb_store *s)
 	for (i = 0; i < l->count; i++) {
 		move_item *it = &l->items[i];
 
-		if (!it->todo)
+		if (!it->pending)
 			continue;
 		kb_buf_clear(&p);
 		kb_buf_printf(&p, "%s%s", s->workdir, it->path);
