@@ -7,14 +7,12 @@
  * what the audits read (kb__csum) plus the file's load warnings.  See
  * docs/audit.md, "Caches".
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -487,67 +485,29 @@ add:
 	return 0;
 }
 
-typedef struct {
-	char *name;
-	int is_dir;
-} dir_entry;
-
-/* Path order of kb_store_foreach_case_file: a directory sorts as "name/". */
-static int entry_cmp(const void *x, const void *y)
-{
-	const dir_entry *a = x, *b = y;
-	const unsigned char *p = (const unsigned char *)a->name, *q = (const unsigned char *)b->name;
-	int cp, cq;
-
-	while (*p && *p == *q)
-		p++, q++;
-	cp = *p ? *p : (a->is_dir ? '/' : 0);
-	cq = *q ? *q : (b->is_dir ? '/' : 0);
-	return cp - cq;
-}
-
 static int walk(load_state *ls, int dfd)
 {
-	DIR *d;
-	struct dirent *de;
-	struct stat st;
-	dir_entry *v = NULL;
-	size_t n = 0, alloc = 0, i, base = ls->path.len, len;
-	int rc = 0, type, fd;
+	kb__dir_entry *v = NULL;
+	size_t n = 0, i, base = ls->path.len;
+	int rc, fd, keep = dup(dfd);
 
-	if (!(d = fdopendir(dfd))) {
+	if (keep < 0) {
 		close(dfd);
-		return kb_error_set(KB_EIO, ls->path.ptr, 0, "cannot read directory '%s': %s",
+		return kb_error_set(KB_EIO, ls->path.ptr, 0, "cannot read '%s': %s",
 				    ls->path.ptr, strerror(errno));
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcasecmp(de->d_name, ".git"))
-			continue;
-		type = de->d_type;
-		if (type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-		len = strlen(de->d_name);
-		if (type != DT_DIR &&
-		    !(type == DT_REG && len > 3 && !strcmp(de->d_name + len - 3, ".md")))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			v = kb_xrealloc(v, alloc * sizeof(*v));
-		}
-		v[n].name = kb_xstrdup(de->d_name);
-		v[n++].is_dir = type == DT_DIR;
+	if ((rc = kb__list_case_dir(&v, &n, dfd, ls->path.ptr)) < 0) {
+		close(keep);
+		return rc;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), entry_cmp);
 	for (i = 0; i < n && rc == 0; i++) {
 		kb_buf_truncate(&ls->path, base);
 		kb_buf_puts(&ls->path, v[i].name);
 		if (!v[i].is_dir) {
-			rc = load_one(ls, dirfd(d), v[i].name);
+			rc = load_one(ls, keep, v[i].name);
 			continue;
 		}
-		fd = openat(dirfd(d), v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+		fd = openat(keep, v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
 		if (fd < 0) {
 			if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
 				continue;
@@ -562,7 +522,7 @@ static int walk(load_state *ls, int dfd)
 	for (i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
-	closedir(d);
+	close(keep);
 	return rc;
 }
 

@@ -682,10 +682,6 @@ done:
 
 /* ---- walking cases/ ------------------------------------------------------ */
 
-typedef struct {
-	char *name;
-	int is_dir;
-} walk_entry;
 
 typedef struct {
 	int (*cb)(const char *relpath, const char *text, size_t len, void *payload);
@@ -697,7 +693,7 @@ typedef struct {
 /* Full-path byte order, as git sorts trees: a directory sorts as "name/". */
 static int walk_cmp(const void *a, const void *b)
 {
-	const walk_entry *x = a, *y = b;
+	const kb__dir_entry *x = a, *y = b;
 	const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
 	int cp, cq;
 
@@ -715,14 +711,12 @@ static int ends_with_md(const char *name)
 	return n > 3 && !strcmp(name + n - 3, ".md");
 }
 
-/* Read the entries of `dfd` (closed by this function): directories and
- * *.md regular files, no symlinks, sorted. */
-static int list_dir(walk_entry **out, size_t *count, int dfd, const char *rel)
+int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *rel)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
 	struct stat st;
-	walk_entry *v = NULL;
+	kb__dir_entry *v = NULL;
 	size_t n = 0, alloc = 0;
 	int type;
 
@@ -757,7 +751,7 @@ static int list_dir(walk_entry **out, size_t *count, int dfd, const char *rel)
 
 static int walk_dir(walk_state *w, int dfd)
 {
-	walk_entry *v = NULL;
+	kb__dir_entry *v = NULL;
 	size_t n = 0, i, base = w->path.len;
 	int rc, fd, keep = dup(dfd);
 
@@ -766,7 +760,7 @@ static int walk_dir(walk_state *w, int dfd)
 		return kb_error_set(KB_EIO, w->path.ptr, 0, "cannot read '%s': %s", w->path.ptr,
 				    strerror(errno));
 	}
-	if ((rc = list_dir(&v, &n, dfd, w->path.ptr)) < 0)
+	if ((rc = kb__list_case_dir(&v, &n, dfd, w->path.ptr)) < 0)
 		goto done;
 	for (i = 0; i < n && rc == 0; i++) {
 		kb_buf_truncate(&w->path, base);

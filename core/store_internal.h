@@ -29,6 +29,18 @@ int kb__check_relpath(const char *relpath);
  * progress, or HEAD is detached. */
 int kb__check_repo_state(kb_store *s);
 
+/* An entry of a directory under cases/, for walks in tree order. */
+typedef struct {
+	char *name;     /* owned */
+	int is_dir;
+} kb__dir_entry;
+
+/* Read the entries of `dfd` (closed by this function): directories and
+ * *.md regular files, no symlinks, no ".git", sorted in git's tree order
+ * (a directory sorts as "name/").  *out holds *count entries; free each
+ * name, then the array (store.c). */
+int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *rel);
+
 /* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
  * writes; 0, or -1 with errno set (txn.c). */
 int kb__write_all(int fd, const char *data, size_t len);
