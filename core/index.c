@@ -315,7 +315,8 @@ static int open_db(kb_index *idx)
 	}
 	sqlite3_busy_timeout(idx->db, KB_INDEX_BUSY_MS);
 	sqlite3_extended_result_codes(idx->db, 1);
-	if ((rc = kb_tokenizer_register(idx->db)) || (rc = kb_index__register_explain(idx)))
+	if ((rc = kb_tokenizer_register_tapes(idx->db, &idx->tapes)) ||
+	    (rc = kb_index__register_explain(idx)))
 		return rc;
 	return 0;
 }
@@ -545,7 +546,7 @@ static void add_part(kb_buf *b, const char *s, const char *sep)
 }
 
 /* The text of each FTS column for a case. */
-static void case_columns(const kb_case *c, kb_buf col[KB_COL__COUNT])
+void kb_index__case_columns(const kb_case *c, kb_buf col[KB_COL__COUNT])
 {
 	add_part(&col[KB_COL_TITLE], kb_case_title(c), "");
 	add_part(&col[KB_COL_SYMPTOM], kb_case_section(c, KB_SECTION_SYMPTOM), "");
@@ -578,8 +579,8 @@ static void hash_str(uint64_t *h, const char *s)
 }
 
 /* FNV-1a over everything stored for a case, as 16 hex digits. */
-static void content_hash(char out[17], const kb_case *c, const char *path,
-			 kb_buf col[KB_COL__COUNT])
+void kb_index__content_hash(char out[17], const kb_case *c, const char *path,
+			    kb_buf col[KB_COL__COUNT])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
@@ -689,13 +690,34 @@ static int write_doc(kb_index *idx, const kb_case *c, const char *path, const ch
 	return 0;
 }
 
+int kb_index__put_columns(kb_index *idx, const kb_case *c, const char *path,
+			  kb_buf col[KB_COL__COUNT], const char *hash, int *what)
+{
+	sqlite3_int64 rowid = 0;
+	char old[17] = "";
+	int rc;
+
+	*what = 0;
+	rc = find_id(idx, kb_case_id(c), &rowid, old);
+	if (rc < 0 || (rc == 0 && !strcmp(old, hash)))
+		return rc < 0 ? rc : 0;
+	*what = rc == 0 ? 2 : 1;
+	if (rc == 0 && (rc = delete_fts(idx, rowid)))
+		return rc;
+	if ((rc = write_doc(idx, c, path, hash, &rowid, *what == 2)) ||
+	    (rc = insert_fts(idx, rowid, col)))
+		return rc;
+	idx->ndocs = -1;
+	idx->changes++;
+	return 0;
+}
+
 /* Put a case inside the current transaction; *what = 0 unchanged, 1 added,
  * 2 replaced. */
 static int put_case(kb_index *idx, const kb_case *c, const char *path, int *what)
 {
 	kb_buf col[KB_COL__COUNT];
-	sqlite3_int64 rowid = 0;
-	char hash[17], old[17] = "";
+	char hash[17];
 	int i, rc;
 
 	*what = 0;
@@ -703,23 +725,12 @@ static int put_case(kb_index *idx, const kb_case *c, const char *path, int *what
 		return kb_error_set(KB_EINPUT, path, 0, "case has no id");
 	for (i = 0; i < KB_COL__COUNT; i++)
 		kb_buf_init(&col[i]);
-	case_columns(c, col);
-	content_hash(hash, c, path ? path : "", col);
-	rc = find_id(idx, kb_case_id(c), &rowid, old);
-	if (rc < 0 || (rc == 0 && !strcmp(old, hash)))
-		goto done;
-	*what = rc == 0 ? 2 : 1;
-	if (rc == 0 && (rc = delete_fts(idx, rowid)))
-		goto done;
-	if ((rc = write_doc(idx, c, path ? path : "", hash, &rowid, *what == 2)) ||
-	    (rc = insert_fts(idx, rowid, col)))
-		goto done;
-	idx->ndocs = -1;
-	idx->changes++;
-done:
+	kb_index__case_columns(c, col);
+	kb_index__content_hash(hash, c, path ? path : "", col);
+	rc = kb_index__put_columns(idx, c, path ? path : "", col, hash, what);
 	for (i = 0; i < KB_COL__COUNT; i++)
 		kb_buf_release(&col[i]);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* Run fn inside its own transaction unless one is open already. */
@@ -1053,25 +1064,6 @@ static int record_state(kb_index *idx, kb_store *s, const char *head)
 	return rc;
 }
 
-struct rebuild_arg {
-	kb_index *idx;
-	kb_store *s;
-	kb_index_stats *stats;
-	kb_diags *diags;
-};
-
-static int rebuild_file(const char *relpath, const char *text, size_t len, void *payload)
-{
-	struct rebuild_arg *a = payload;
-	int what, rc;
-
-	rc = index_text(a->idx, a->s, relpath, text, len, a->stats, a->diags, &what);
-	if (rc == 0 && what == 2 && a->diags)
-		kb_diags_add(a->diags, KB_DIAG_WARNING, relpath, 0,
-			     "duplicate case id: this file replaces an earlier one in the index");
-	return rc < 0 ? rc : 0;
-}
-
 static int drop_all(kb_index *idx)
 {
 	int rc;
@@ -1086,7 +1078,6 @@ static int drop_all(kb_index *idx)
 
 static int rebuild_locked(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags)
 {
-	struct rebuild_arg a = { idx, s, stats, diags };
 	char head[41];
 	int rc;
 
@@ -1096,7 +1087,7 @@ static int rebuild_locked(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_
 	if ((rc = store_head(s, head)))
 		return rc;
 	exec(idx, "PRAGMA cache_size=-65536");
-	rc = kb_store_foreach_case_file(s, rebuild_file, &a);
+	rc = kb_index__load_all(idx, s, stats, diags);
 	exec(idx, "PRAGMA cache_size=-8192");
 	if (rc == 0)
 		rc = record_state(idx, s, head);

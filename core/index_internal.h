@@ -10,7 +10,10 @@
 #include <sqlite3.h>
 
 #include "kb/buf.h"
+#include "kb/case.h"
 #include "kb/index.h"
+#include "kb/store.h"
+#include "kb/tokenizer.h"
 
 #define KB_INDEX_SCHEMA_VERSION "2"
 /* How long a statement waits for another process's write lock. */
@@ -51,6 +54,7 @@ struct kb_index {
 	int busy;                        /* the last SQLite error was SQLITE_BUSY */
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 	int no_snippets;                 /* ranked queries skip snippets (duplicates.c) */
+	kb_token_tapes tapes;            /* tokens recorded for the row being inserted */
 };
 
 /* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
@@ -100,6 +104,25 @@ int kb_index__quick_check_ok(kb_index *idx);
 int kb_index__fast_sig(kb_buf *out, const char *workdir, const char *gitdir,
 		       const char *synfile);
 void kb_index__fast_record(kb_index *idx, const char *sig, const char *synfile);
+
+/* The text of each FTS column for a case, and the FNV-1a hash of
+ * everything stored for it (16 hex digits). */
+void kb_index__case_columns(const kb_case *c, kb_buf col[KB_COL__COUNT]);
+void kb_index__content_hash(char out[17], const kb_case *c, const char *path,
+			    kb_buf col[KB_COL__COUNT]);
+
+/* Put a case whose columns and hash are computed, inside the current
+ * transaction; *what = 0 unchanged, 1 added, 2 replaced. */
+int kb_index__put_columns(kb_index *idx, const kb_case *c, const char *path,
+			  kb_buf col[KB_COL__COUNT], const char *hash, int *what);
+
+/*
+ * Index every case file of the work tree (index_bulk.c), inside the
+ * current transaction: a second thread reads, parses and tokenizes the
+ * files while this one inserts them, in the walk's order.  Unparsable
+ * files and duplicate ids are reported in diags as by kb_index_rebuild.
+ */
+int kb_index__load_all(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags);
 
 /* The FTS5 API of a database, or NULL. */
 fts5_api *kb_index__fts5_api(sqlite3 *db);

@@ -36,6 +36,7 @@ struct kb_tokenizer {
 	struct sb_stemmer *stemmer;   /* NULL when stemming is off */
 	stem_entry *cache;            /* STEM_CACHE entries, made once worth it */
 	unsigned stems;               /* words stemmed while there is no cache */
+	kb_token_tapes *tapes;        /* replayed by the FTS5 tokenizer, may be NULL */
 };
 
 _Static_assert(KB_TOKEN_COLOCATED == FTS5_TOKEN_COLOCATED, "token flags differ from FTS5's");
@@ -756,30 +757,38 @@ char *kb_text_normalize(const char *text, size_t len)
 
 /* ---- FTS5 ------------------------------------------------------------- */
 
-static int fts_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
+int kb_tokenizer_options_parse(kb_tokenizer_options *opts, const char *const *argv, int argc)
 {
-	kb_tokenizer_options opt = KB_TOKENIZER_OPTIONS_INIT;
-	kb_tokenizer *tk;
+	kb_tokenizer_options def = KB_TOKENIZER_OPTIONS_INIT;
 	int i;
 
-	(void)ctx;
-	*out = NULL;
+	*opts = def;
 	for (i = 0; i + 1 < argc; i += 2) {
 		int on = argv[i + 1][0] == '1' && argv[i + 1][1] == '\0';
 
 		if (!on && strcmp(argv[i + 1], "0") != 0)
-			return SQLITE_ERROR;
+			return KB_EINPUT;
 		if (strcmp(argv[i], "stem") == 0)
-			opt.stem = on;
+			opts->stem = on;
 		else if (strcmp(argv[i], "stop") == 0)
-			opt.stopwords = on;
+			opts->stopwords = on;
 		else
-			return SQLITE_ERROR;
+			return KB_EINPUT;
 	}
-	if (i != argc)
+	return i == argc ? 0 : KB_EINPUT;
+}
+
+static int fts_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
+{
+	kb_tokenizer_options opt;
+	kb_tokenizer *tk;
+
+	*out = NULL;
+	if (kb_tokenizer_options_parse(&opt, argv, argc))
 		return SQLITE_ERROR;
 	if (kb_tokenizer_new(&tk, &opt) < 0)
 		return SQLITE_NOMEM;
+	tk->tapes = ctx;
 	*out = (Fts5Tokenizer *)tk;
 	return SQLITE_OK;
 }
@@ -789,12 +798,98 @@ static void fts_delete(Fts5Tokenizer *t)
 	kb_tokenizer_free((kb_tokenizer *)t);
 }
 
+/* ---- tapes: a token is flags, then length, start and end as varints,
+ * then the token's bytes. */
+
+static void put_varint(kb_buf *b, unsigned v)
+{
+	unsigned char x[5];
+	int n = 0;
+
+	do {
+		x[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	kb_buf_put(b, x, (size_t)n);
+}
+
+static const unsigned char *get_varint(const unsigned char *p, const unsigned char *end,
+				       int *out)
+{
+	unsigned v = 0;
+	int shift = 0;
+
+	while (p < end && shift < 35) {
+		v |= (unsigned)(*p & 0x7f) << shift;
+		shift += 7;
+		if (!(*p++ & 0x80)) {
+			*out = (int)v;
+			return v <= 0x7fffffff ? p : NULL;
+		}
+	}
+	return NULL;
+}
+
+static int record_token(void *payload, int flags, const char *tok, int len, int start, int end)
+{
+	kb_buf *b = payload;
+
+	kb_buf_putc(b, (char)(flags & KB_TOKEN_COLOCATED));
+	put_varint(b, (unsigned)len);
+	put_varint(b, (unsigned)start);
+	put_varint(b, (unsigned)end);
+	kb_buf_put(b, tok, (size_t)len);
+	return 0;
+}
+
+int kb_tokenizer_record(kb_tokenizer *tk, const char *text, int len, kb_buf *tape)
+{
+	return kb_tokenizer_run(tk, KB_TOKENIZE_DOCUMENT, text, len, record_token, tape);
+}
+
+int kb_tokenizer_replay(const kb_buf *tape, kb_token_cb cb, void *payload)
+{
+	const unsigned char *p = (const unsigned char *)tape->ptr, *end = p + tape->len;
+	int flags, len, start, stop, rc;
+
+	while (p < end) {
+		flags = *p++;
+		if (!(p = get_varint(p, end, &len)) || !(p = get_varint(p, end, &start)) ||
+		    !(p = get_varint(p, end, &stop)) || (size_t)(end - p) < (size_t)len)
+			return kb_error_set(KB_ERROR, NULL, 0, "corrupt token tape");
+		if ((rc = cb(payload, flags, (const char *)p, len, start, stop)) != 0)
+			return rc;
+		p += len;
+	}
+	return 0;
+}
+
+/* The tape recorded for exactly this text, or NULL. */
+static const kb_buf *find_tape(kb_token_tapes *t, const char *text, int len)
+{
+	size_t i, k;
+
+	for (k = 0; k < t->n; k++) {
+		i = (t->next + k) % t->n;
+		if (t->v[i].len == len && (len == 0 || !memcmp(t->v[i].text, text, (size_t)len))) {
+			t->next = i + 1;
+			return &t->v[i].tape;
+		}
+	}
+	return NULL;
+}
+
 static int fts_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int len,
 			int (*token)(void *, int, const char *, int, int, int))
 {
+	kb_tokenizer *tk = (kb_tokenizer *)t;
 	int mode = (flags & FTS5_TOKENIZE_QUERY) ? KB_TOKENIZE_QUERY : KB_TOKENIZE_DOCUMENT;
+	const kb_buf *tape;
 
-	return kb_tokenizer_run((kb_tokenizer *)t, mode, text, len, token, ctx);
+	if (mode == KB_TOKENIZE_DOCUMENT && tk->tapes && tk->tapes->n &&
+	    (tape = find_tape(tk->tapes, text, len)) != NULL)
+		return kb_tokenizer_replay(tape, token, ctx) < 0 ? SQLITE_ERROR : SQLITE_OK;
+	return kb_tokenizer_run(tk, mode, text, len, token, ctx);
 }
 
 static fts5_api *fts5_api_get(sqlite3 *db)
@@ -810,15 +905,20 @@ static fts5_api *fts5_api_get(sqlite3 *db)
 	return api;
 }
 
-int kb_tokenizer_register(sqlite3 *db)
+int kb_tokenizer_register_tapes(sqlite3 *db, kb_token_tapes *tapes)
 {
 	fts5_tokenizer t = { fts_create, fts_delete, fts_tokenize };
 	fts5_api *api = fts5_api_get(db);
 
 	if (!api || api->iVersion < 2)
 		return kb_error_set(KB_ERROR, NULL, 0, "sqlite has no 'fts5' module");
-	if (api->xCreateTokenizer(api, "kb", NULL, &t, NULL) != SQLITE_OK)
+	if (api->xCreateTokenizer(api, "kb", tapes, &t, NULL) != SQLITE_OK)
 		return kb_error_set(KB_ERROR, NULL, 0, "cannot register tokenizer 'kb': %s",
 				    sqlite3_errmsg(db));
 	return 0;
+}
+
+int kb_tokenizer_register(sqlite3 *db)
+{
+	return kb_tokenizer_register_tapes(db, NULL);
 }

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
+#include "kb/buf.h"
+
 #define KB_TOKEN_COLOCATED 0x0001  /* same position as the previous token */
 
 typedef struct {
@@ -79,5 +81,37 @@ int kb_tokenizer_run(kb_tokenizer *tk, int mode, const char *text, int len,
 /* Register the "kb" tokenizer with FTS5 on `db`.  KB_ERROR if FTS5 is not
  * available. */
 int kb_tokenizer_register(sqlite3 *db);
+
+/* The "stem 0|1" / "stop 0|1" pairs of an FTS5 tokenize= argument list
+ * into *opts (defaults first); KB_EINPUT when a pair is malformed. */
+int kb_tokenizer_options_parse(kb_tokenizer_options *opts, const char *const *argv, int argc);
+
+/*
+ * Recorded tokens ("tapes"), so a text can be tokenized on one thread and
+ * indexed by FTS5 on another.  kb_tokenizer_record() appends the tokens of
+ * `text` in KB_TOKENIZE_DOCUMENT mode to `tape` (a compact byte string);
+ * kb_tokenizer_replay() calls `cb` for them again, as kb_tokenizer_run()
+ * would have.  A "kb" tokenizer registered with kb_tokenizer_register_tapes()
+ * replays, in document mode, the tape of any text in `tapes` that FTS5 asks
+ * it to tokenize (compared by length and bytes, so a stale tape is never
+ * used for other text) and tokenizes everything else itself.  `tapes` must
+ * outlive the connection; its owner fills and empties it between
+ * statements, on the connection's thread.
+ */
+typedef struct {
+	const char *text;  /* the text recorded (not owned) */
+	int len;
+	kb_buf tape;
+} kb_token_tape;
+
+typedef struct {
+	const kb_token_tape *v;
+	size_t n;
+	size_t next;       /* the entry tried first (FTS5 asks in column order) */
+} kb_token_tapes;
+
+int kb_tokenizer_record(kb_tokenizer *tk, const char *text, int len, kb_buf *tape);
+int kb_tokenizer_replay(const kb_buf *tape, kb_token_cb cb, void *payload);
+int kb_tokenizer_register_tapes(sqlite3 *db, kb_token_tapes *tapes);
 
 #endif
