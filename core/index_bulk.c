@@ -143,6 +143,7 @@ static void *reader(void *arg)
 	q->done = 1;
 	pthread_cond_signal(&q->ready);
 	pthread_mutex_unlock(&q->mu);
+	kb_error_clear();         /* this thread's error strings die with it */
 	return NULL;
 }
 

@@ -228,7 +228,8 @@ static int open_file(kb_index *idx)
 		return 1;
 	/* as set_pragmas() in index.c; journal_mode=WAL is kept in the file */
 	return sqlite3_exec(idx->db, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;"
-			    " PRAGMA mmap_size=1073741824", NULL, NULL, NULL) != SQLITE_OK;
+			    " PRAGMA secure_delete=OFF; PRAGMA mmap_size=1073741824", NULL, NULL,
+			    NULL) != SQLITE_OK;
 }
 
 /* 0 when the recorded state matches the files now; then the options and
