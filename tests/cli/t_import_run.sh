@@ -78,6 +78,52 @@ test_import_sigkill_half_way_then_rerun() {
 	expect_err "0 created, 0 duplicates linked, 400 skipped"
 }
 
+# An import killed (KB_TEST_TXN_KILL, core/txn.c) after the commit moved the
+# branch but before the work tree and git's index were updated: the next kb
+# command finishes that commit's job, so a re-run adds nothing.
+test_import_sigkill_after_ref_update_then_rerun() {
+	make_kb kb
+	make_notes notes.txt 50
+	KB_TEST_TXN_KILL=after-ref "$KB" --kb kb import notes notes.txt >out.txt 2>err.txt &&
+		fail "the import was not killed" || true
+	[ "$(ncommits kb)" -eq 2 ] || fail "the branch did not move: $(commits kb)"
+	[ -n "$(ls kb/.git | grep '^kb-txn-')" ] || fail "no marker of the interrupted commit"
+	# the state the kill leaves: committed files missing from the work tree
+	[ "$(git -C kb ls-tree --name-only HEAD:cases | grep -c "^PMP-")" -eq 50 ] || fail "not 50 files committed"
+	[ -n "$(git -C kb status --porcelain)" ] || fail "the kill left nothing to recover"
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "0 created, 0 duplicates linked, 50 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "a second import commit: $(commits kb)"
+	[ "$(ls kb/cases | grep -c '^PMP-')" -eq 50 ] || fail "not 50 drafts: $(ls -a kb/cases | head)"
+	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "not clean: $(git -C kb status --porcelain --ignored | head)"
+	[ -z "$(ls kb/.git | grep '^kb-txn-')" ] || fail "marker left"
+	git -C kb diff --quiet HEAD || fail "work tree differs from HEAD"
+	kbrun --kb kb show PMP-0050
+	expect_rc 0
+	expect_out "P-50 tripped"
+}
+
+# Killed after the temporaries were written but before the branch moved:
+# the KB stays at its previous commit, the temporaries go, a re-run does it all.
+test_import_sigkill_before_ref_update_then_rerun() {
+	make_kb kb
+	make_notes notes.txt 30
+	before=$(kb_state kb)
+	KB_TEST_TXN_KILL=before-ref "$KB" --kb kb import notes notes.txt >out.txt 2>err.txt &&
+		fail "the import was not killed" || true
+	[ -n "$(find kb/cases -name '.*.kbtmp-*')" ] || fail "no temporaries at the kill point"
+	kbrun --kb kb status
+	expect_rc 0
+	same_state kb "$before"
+	[ -z "$(ls kb/.git | grep '^kb-txn-')" ] || fail "marker left"
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "30 created, 0 duplicates linked, 0 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected one import commit: $(commits kb)"
+	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "work tree or index not clean"
+}
+
 test_import_merge_folds_duplicate() {
 	make_kb kb
 	kbrun --kb kb import notes "$KB_SRCDIR/tests/fixtures/import/notebook.txt"
