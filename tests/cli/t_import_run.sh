@@ -204,3 +204,37 @@ test_import_csv_stream_bad_input() {
 	expect_err "nothing imported"
 	same_state kb "$before"
 }
+
+# Notes are streamed (importers/notes.c): bad bytes far into a file, a huge
+# single line and an over-long note stop the run with the file and line,
+# exit 2, even after earlier notes of the run were staged; nothing written.
+test_import_notes_stream_bad_input() {
+	make_kb kb
+	before=$(kb_state kb)
+	make_notes good.txt 3000
+	{ cat good.txt; printf 'pump P-9 \377 noisy\n'; } > late.txt
+	kbrun --kb kb import notes --split date late.txt
+	expect_rc 2
+	expect_err "late.txt:6001: invalid UTF-8 at byte "
+	same_state kb "$before"
+	{ cat good.txt; printf 'PK\003\004\000\000'; } > late.bin.txt
+	kbrun --kb kb import notes good.txt late.bin.txt
+	expect_rc 2
+	expect_err "late.bin.txt:6001: binary file (NUL byte), not notes"
+	same_state kb "$before"
+	{ printf '03/04 ch tripped\n\n'; head -c 1100000 /dev/zero | tr '\0' x; } > oneline.txt
+	kbrun --kb kb import notes oneline.txt
+	expect_rc 2
+	expect_err "oneline.txt:3: line 3 too long (over 1048576 bytes)"
+	expect_err "nothing imported"
+	same_state kb "$before"
+	{ printf '2024-01-02 small\n2024-01-03 big log\n'; seq 1 200000 | sed 's/^/entry /'; } > bignote.txt
+	kbrun --kb kb import notes bignote.txt
+	expect_rc 2
+	expect_err "bignote.txt:2: note too large (over 1048576 bytes"
+	same_state kb "$before"
+	# the good file alone, as one note, imports
+	kbrun --kb kb import notes --split whole --dry-run good.txt
+	expect_rc 0
+	expect_err "1 created"
+}
