@@ -402,9 +402,10 @@ test_import_http_bad_sources_write_nothing() {
 }
 
 # More bad sources (issue 4's list): a body that stalls, empty, binary and
-# non-UTF-8 bodies, a connection closed without a response, a body over the
-# 64 MiB cap, and a 500 on page 2 after page 1 was read: each a message
-# naming the URL, exit 2, no commit.
+# non-UTF-8 bodies, JSON without records, a refused connection, a
+# connection closed without a response, a body over the 64 MiB cap, and a
+# 500 on page 2 after page 1 was read: each a message naming the URL,
+# exit 2, no commit.
 test_import_http_more_bad_sources_write_nothing() {
 	make_kb kb
 	start_server
@@ -422,6 +423,13 @@ test_import_http_more_bad_sources_write_nothing() {
 	kbrun --kb kb import http --map "$HTTP_MAP" "$base/badutf8"
 	expect_rc 2
 	expect_err "$base/badutf8: not JSON (unable to decode byte 0xe9"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/object"
+	expect_rc 2
+	expect_err "$base/object: no array of records"
+	kbrun --kb kb import http --map "$HTTP_MAP" "http://127.0.0.1:1/orders"
+	expect_rc 2
+	expect_err "http://127.0.0.1:1/orders: request failed: "
+	expect_err "(after retries)"
 	kbrun --kb kb import http --map "$HTTP_MAP" "$base/close"
 	expect_rc 2
 	expect_err "$base/close: request failed: "
