@@ -847,8 +847,8 @@ done:
  * work-tree and index update, a killed process leaves a KB whose HEAD is
  * the new commit while the work tree and git's index still show the old
  * one (and temporaries lie beside the targets).  Every commit therefore
- * writes a marker <gitdir>kb-txn-<pid> holding the parent commit id before
- * its first temporary and removes it when done; kb__txn_recover() finds
+ * writes a marker <gitdir>kb-txn-<pid> holding the parent commit's and the
+ * new tree's ids before its first temporary and removes it when done; kb__txn_recover() finds
  * the marker of a process that no longer runs and finishes its job (or
  * only removes its temporaries when the branch never moved).  SQLite's hot
  * journal, rolled forward instead of back: the commit is the durable point.
@@ -861,21 +861,24 @@ static void marker_path(kb_buf *out, const kb_store *s, long pid)
 	kb_buf_printf(out, "%s" TXN_MARKER "%ld", s->gitdir, pid);
 }
 
-/* Write the marker with the parent's id (40 zeros on an unborn branch). */
-static int marker_write(kb_store *s, const git_commit *parent)
+/* Write the marker: the parent's id (40 zeros on an unborn branch) and the
+ * new tree's id, one a line. */
+static int marker_write(kb_store *s, const git_commit *parent, const git_oid *tree)
 {
-	char hex[GIT_OID_HEXSZ + 2];
+	char text[2 * (GIT_OID_HEXSZ + 1) + 1];
 	kb_buf p = KB_BUF_INIT;
 	int fd, rc = 0;
 
 	if (parent)
-		git_oid_tostr(hex, sizeof(hex), git_commit_id(parent));
+		git_oid_tostr(text, GIT_OID_HEXSZ + 1, git_commit_id(parent));
 	else
-		memset(hex, '0', GIT_OID_HEXSZ);
-	hex[GIT_OID_HEXSZ] = '\n';
+		memset(text, '0', GIT_OID_HEXSZ);
+	text[GIT_OID_HEXSZ] = '\n';
+	git_oid_tostr(text + GIT_OID_HEXSZ + 1, GIT_OID_HEXSZ + 1, tree);
+	text[2 * GIT_OID_HEXSZ + 1] = '\n';
 	marker_path(&p, s, (long)getpid());
 	fd = open(p.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || kb__write_all(fd, hex, GIT_OID_HEXSZ + 1) < 0 || fsync(fd) < 0)
+	if (fd < 0 || kb__write_all(fd, text, 2 * (GIT_OID_HEXSZ + 1)) < 0 || fsync(fd) < 0)
 		rc = kb_error_set(KB_EIO, p.ptr, 0, "cannot write '%s': %s", p.ptr, strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -980,22 +983,26 @@ static int stage_diff(kb_txn *t, git_tree *from, git_tree *to)
 
 /*
  * The commit of the marker's process exists when HEAD's first parent is
- * the recorded parent (or HEAD has no parent and none was recorded): then
- * write the files it changed into the work tree and git's index.
+ * the recorded parent (or HEAD has no parent and none was recorded) and
+ * HEAD's tree is the recorded tree: then write the files it changed into
+ * the work tree and git's index.
  */
-static int roll_forward(kb_store *s, const char *parent_hex)
+static int roll_forward(kb_store *s, const char *parent_hex, const char *tree_hex)
 {
 	git_commit *head = NULL, *parent = NULL;
 	git_tree *to = NULL, *from = NULL;
-	git_oid want;
+	git_oid want, tree_id;
 	kb_txn *t = NULL;
 	int zero = strspn(parent_hex, "0") == GIT_OID_HEXSZ, rc = 0;
 
 	if (git_oid_fromstrn(&want, parent_hex, GIT_OID_HEXSZ) < 0 ||
+	    git_oid_fromstrn(&tree_id, tree_hex, GIT_OID_HEXSZ) < 0 ||
 	    git_revparse_single((git_object **)&head, s->repo, "HEAD^{commit}") < 0)
 		goto done;  /* unborn or unreadable: nothing was committed */
-	if (zero ? git_commit_parentcount(head) != 0
-		 : git_commit_parentcount(head) == 0 || !git_oid_equal(git_commit_parent_id(head, 0), &want))
+	if (!git_oid_equal(git_commit_tree_id(head), &tree_id) ||
+	    (zero ? git_commit_parentcount(head) != 0
+		  : git_commit_parentcount(head) == 0 ||
+		    !git_oid_equal(git_commit_parent_id(head, 0), &want)))
 		goto done;  /* the branch never moved, or moved on since */
 	if (git_commit_tree(&to, head) < 0 ||
 	    (!zero && (git_commit_parent(&parent, head, 0) < 0 || git_commit_tree(&from, parent) < 0))) {
@@ -1021,17 +1028,18 @@ done:
 /* Recover the commit of the dead process `pid` from its marker `path`. */
 static int recover_one(kb_store *s, const char *path, long pid)
 {
-	char hex[GIT_OID_HEXSZ + 1] = "", tag[40];
+	char text[2 * (GIT_OID_HEXSZ + 1) + 1] = "", tag[40];
 	FILE *f = fopen(path, "r");
+	size_t n = 0;
 	int rc = 0;
 
 	if (f) {
-		if (!fgets(hex, sizeof(hex), f))
-			hex[0] = '\0';
+		n = fread(text, 1, sizeof(text) - 1, f);
 		fclose(f);
 	}
-	if (strlen(hex) == GIT_OID_HEXSZ)
-		rc = roll_forward(s, hex);
+	text[n] = '\0';
+	if (n == 2 * (GIT_OID_HEXSZ + 1) && text[GIT_OID_HEXSZ] == '\n')
+		rc = roll_forward(s, text, text + GIT_OID_HEXSZ + 1);
 	if (rc < 0)
 		return rc;
 	snprintf(tag, sizeof(tag), ".kbtmp-%ld-", pid);
@@ -1092,7 +1100,7 @@ int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char 
 			git_oid_tostr(oid, 41, git_commit_id(h.parent));
 		goto done;
 	}
-	if ((rc = marker_write(t->s, h.parent)) < 0)
+	if ((rc = marker_write(t->s, h.parent, &tree_id)) < 0)
 		goto done;
 	if ((rc = write_temps(t)) < 0) {
 		marker_remove(t->s, getpid());

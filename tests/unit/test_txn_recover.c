@@ -129,6 +129,27 @@ static void test_killed_before_ref_update_is_undone(void **state)
 	free(dir);
 }
 
+/* Killed before the ref update, then a commit made with git on the same
+ * parent: it is not the killed commit (another tree), so the work tree is
+ * not touched (an uncommitted edit survives); the temporaries go. */
+static void test_other_commit_on_same_parent_not_rolled_forward(void **state)
+{
+	char *dir = kb_with_two_files();
+	kb_store *st = NULL;
+
+	(void)state;
+	commit_killed_at(dir, "before-ref");
+	expect_sh(dir, "echo a3 > cases/A.md && git commit -qam manual && echo a4 > cases/A.md && "
+		  "git rev-list --count HEAD", "3");
+	assert_int_equal(kb_store_open(&st, dir), 0);
+	expect_sh(dir, "cat cases/A.md cases/B.md; ls -A cases/new 2>/dev/null | wc -l; "
+		  "ls .git | grep -c '^kb-txn-' || true; git status --porcelain",
+		  "a4\nb1\n0\n0\n M cases/A.md");
+	kb_store_free(st);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* A marker whose process runs (this test's own parent) is a commit under
  * way: left alone, and so are temporaries. */
 static void test_marker_of_running_process_left_alone(void **state)
@@ -159,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_killed_after_ref_update_is_finished),
 		cmocka_unit_test(test_killed_before_ref_update_is_undone),
+		cmocka_unit_test(test_other_commit_on_same_parent_not_rolled_forward),
 		cmocka_unit_test(test_marker_of_running_process_left_alone),
 	};
 
