@@ -345,6 +345,8 @@ int kb_store_open(kb_store **out, const char *path)
 	repo = NULL;
 	if ((rc = load_config(s)) < 0)
 		goto done;
+	if (kb__txn_recover(s) < 0)
+		kb_error_clear();  /* a read-only KB is still readable; writes retry */
 	*out = s;
 	s = NULL;
 done:

@@ -45,4 +45,10 @@ int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *r
  * writes; 0, or -1 with errno set (txn.c). */
 int kb__write_all(int fd, const char *data, size_t len);
 
+/* Finish the commit of a kb process killed between moving the branch and
+ * updating the work tree and git's index, or remove the temporaries of one
+ * killed before (markers <gitdir>kb-txn-<pid> of processes that no longer
+ * run; txn.c).  0, or a negative code with the marker left for the next try. */
+int kb__txn_recover(kb_store *s);
+
 #endif

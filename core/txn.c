@@ -3,8 +3,10 @@
  * in memory become exactly one commit, and only then reach the work tree
  * (through fsynced temporary files renamed into place) and git's index.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +125,8 @@ int kb_txn_begin(kb_txn **out, kb_store *s)
 	int rc;
 
 	*out = NULL;
-	if ((rc = kb__check_repo_state(s)) < 0 || (rc = check_writable(s)) < 0)
+	if ((rc = kb__check_repo_state(s)) < 0 || (rc = check_writable(s)) < 0 ||
+	    (rc = kb__txn_recover(s)) < 0)
 		return rc;
 	*out = kb_xcalloc(1, sizeof(kb_txn));
 	(*out)->s = s;
@@ -837,6 +840,242 @@ done:
 	return rc;
 }
 
+/* ---- interrupted commits ---------------------------------------------------- */
+
+/*
+ * Between the branch update (step 6 of kb_txn_commit) and the end of the
+ * work-tree and index update, a killed process leaves a KB whose HEAD is
+ * the new commit while the work tree and git's index still show the old
+ * one (and temporaries lie beside the targets).  Every commit therefore
+ * writes a marker <gitdir>kb-txn-<pid> holding the parent commit's and the
+ * new tree's ids before its first temporary and removes it when done; kb__txn_recover() finds
+ * the marker of a process that no longer runs and finishes its job (or
+ * only removes its temporaries when the branch never moved).  SQLite's hot
+ * journal, rolled forward instead of back: the commit is the durable point.
+ */
+#define TXN_MARKER "kb-txn-"
+
+static void marker_path(kb_buf *out, const kb_store *s, long pid)
+{
+	kb_buf_clear(out);
+	kb_buf_printf(out, "%s" TXN_MARKER "%ld", s->gitdir, pid);
+}
+
+/* Write the marker: the parent's id (40 zeros on an unborn branch) and the
+ * new tree's id, one a line. */
+static int marker_write(kb_store *s, const git_commit *parent, const git_oid *tree)
+{
+	char text[2 * (GIT_OID_HEXSZ + 1) + 1];
+	kb_buf p = KB_BUF_INIT;
+	int fd, rc = 0;
+
+	if (parent)
+		git_oid_tostr(text, GIT_OID_HEXSZ + 1, git_commit_id(parent));
+	else
+		memset(text, '0', GIT_OID_HEXSZ);
+	text[GIT_OID_HEXSZ] = '\n';
+	git_oid_tostr(text + GIT_OID_HEXSZ + 1, GIT_OID_HEXSZ + 1, tree);
+	text[2 * GIT_OID_HEXSZ + 1] = '\n';
+	marker_path(&p, s, (long)getpid());
+	fd = open(p.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || kb__write_all(fd, text, 2 * (GIT_OID_HEXSZ + 1)) < 0 || fsync(fd) < 0)
+		rc = kb_error_set(KB_EIO, p.ptr, 0, "cannot write '%s': %s", p.ptr, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(p.ptr);
+	kb_buf_release(&p);
+	return rc;
+}
+
+static void marker_remove(kb_store *s, long pid)
+{
+	kb_buf p = KB_BUF_INIT;
+
+	marker_path(&p, s, pid);
+	unlink(p.ptr);
+	kb_buf_release(&p);
+}
+
+/*
+ * Test hook: KB_TEST_TXN_KILL=before-ref (temporaries written, branch not
+ * moved) or after-ref (branch moved, work tree and index not updated) makes
+ * the process kill itself with SIGKILL there, so the tests can prove that
+ * a commit interrupted at either point is recovered.  Tests only.
+ */
+static void test_kill(const char *point)
+{
+	const char *v = getenv("KB_TEST_TXN_KILL");
+
+	if (v && !strcmp(v, point))
+		raise(SIGKILL);
+}
+
+/* After the commit: temporaries into place, then git's index. */
+static int finish_install(kb_txn *t)
+{
+	int rc;
+
+	forget_dirs(t);
+	rc = install_files(t);
+	if (rc == 0)
+		rc = update_index(t);
+	else
+		update_index(t);
+	return rc;
+}
+
+/* Remove the temporaries ".NAME.kbtmp-<pid>-N" below the directory `rel`
+ * ("" for the top) of the work tree, never entering .git. */
+static void remove_temps(kb_store *s, const char *rel, const char *tag)
+{
+	kb_buf p = KB_BUF_INIT;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	kb_buf_printf(&p, "%s%s", s->workdir, rel);
+	d = opendir(p.ptr);
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    (!*rel && !strcmp(e->d_name, ".git")))
+			continue;
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			remove_temps(s, p.ptr, tag);
+		else if (S_ISREG(st.st_mode) && e->d_name[0] == '.' && strstr(e->d_name, tag))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	kb_buf_release(&p);
+}
+
+/* Stage in `t` the changes from tree `from` (NULL: empty) to `to`. */
+static int stage_diff(kb_txn *t, git_tree *from, git_tree *to)
+{
+	git_diff *diff = NULL;
+	const git_diff_delta *d;
+	txn_change *c;
+	size_t i;
+
+	if (git_diff_tree_to_tree(&diff, t->s->repo, from, to, NULL) < 0)
+		return kb_error_set(KB_ERROR, t->s->workdir, 0, "cannot compare trees: %s",
+				    kb__git_msg("unknown error"));
+	for (i = 0; i < git_diff_num_deltas(diff); i++) {
+		d = git_diff_get_delta(diff, i);
+		if (d->status == GIT_DELTA_DELETED) {
+			slot(t, d->old_file.path);
+		} else if (d->new_file.mode == GIT_FILEMODE_BLOB ||
+			   d->new_file.mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
+			c = slot(t, d->new_file.path);
+			c->put = c->stored = 1;
+			c->mode = d->new_file.mode;
+			git_oid_cpy(&c->blob, &d->new_file.id);
+		}
+	}
+	git_diff_free(diff);
+	return 0;
+}
+
+/*
+ * The commit of the marker's process exists when HEAD's first parent is
+ * the recorded parent (or HEAD has no parent and none was recorded) and
+ * HEAD's tree is the recorded tree: then write the files it changed into
+ * the work tree and git's index.
+ */
+static int roll_forward(kb_store *s, const char *parent_hex, const char *tree_hex)
+{
+	git_commit *head = NULL, *parent = NULL;
+	git_tree *to = NULL, *from = NULL;
+	git_oid want, tree_id;
+	kb_txn *t = NULL;
+	int zero = strspn(parent_hex, "0") == GIT_OID_HEXSZ, rc = 0;
+
+	if (git_oid_fromstrn(&want, parent_hex, GIT_OID_HEXSZ) < 0 ||
+	    git_oid_fromstrn(&tree_id, tree_hex, GIT_OID_HEXSZ) < 0 ||
+	    git_revparse_single((git_object **)&head, s->repo, "HEAD^{commit}") < 0)
+		goto done;  /* unborn or unreadable: nothing was committed */
+	if (!git_oid_equal(git_commit_tree_id(head), &tree_id) ||
+	    (zero ? git_commit_parentcount(head) != 0
+		  : git_commit_parentcount(head) == 0 ||
+		    !git_oid_equal(git_commit_parent_id(head, 0), &want)))
+		goto done;  /* the branch never moved, or moved on since */
+	if (git_commit_tree(&to, head) < 0 ||
+	    (!zero && (git_commit_parent(&parent, head, 0) < 0 || git_commit_tree(&from, parent) < 0))) {
+		rc = kb_error_set(KB_ERROR, s->workdir, 0, "cannot read HEAD: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	t = kb_xcalloc(1, sizeof(*t));
+	t->s = s;
+	kb_buf_init(&t->pack.body);
+	if ((rc = stage_diff(t, from, to)) == 0 && (rc = write_temps(t)) == 0)
+		rc = finish_install(t);
+done:
+	git_error_clear();
+	kb_txn_free(t);
+	git_tree_free(from);
+	git_tree_free(to);
+	git_commit_free(parent);
+	git_commit_free(head);
+	return rc;
+}
+
+/* Recover the commit of the dead process `pid` from its marker `path`. */
+static int recover_one(kb_store *s, const char *path, long pid)
+{
+	char text[2 * (GIT_OID_HEXSZ + 1) + 1] = "", tag[40];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int rc = 0;
+
+	if (f) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	if (n == 2 * (GIT_OID_HEXSZ + 1) && text[GIT_OID_HEXSZ] == '\n')
+		rc = roll_forward(s, text, text + GIT_OID_HEXSZ + 1);
+	if (rc < 0)
+		return rc;
+	snprintf(tag, sizeof(tag), ".kbtmp-%ld-", pid);
+	remove_temps(s, "", tag);
+	unlink(path);
+	return 0;
+}
+
+int kb__txn_recover(kb_store *s)
+{
+	kb_buf p = KB_BUF_INIT;
+	struct dirent *e;
+	char *end;
+	long pid;
+	DIR *d = opendir(s->gitdir);
+	int rc = 0;
+
+	while (d && rc == 0 && (e = readdir(d))) {
+		if (strncmp(e->d_name, TXN_MARKER, strlen(TXN_MARKER)))
+			continue;
+		errno = 0;
+		pid = strtol(e->d_name + strlen(TXN_MARKER), &end, 10);
+		if (*end || pid <= 0 || errno || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			continue;  /* still running: its commit is under way */
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "%s%s", s->gitdir, e->d_name);
+		rc = recover_one(s, p.ptr, pid);
+	}
+	if (d)
+		closedir(d);
+	kb_buf_release(&p);
+	return rc;
+}
+
 int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char oid[41])
 {
 	head_state h;
@@ -861,20 +1100,23 @@ int kb_txn_commit(kb_txn *t, const kb_author *author, const char *message, char 
 			git_oid_tostr(oid, 41, git_commit_id(h.parent));
 		goto done;
 	}
-	if ((rc = write_temps(t)) < 0)
+	if ((rc = marker_write(t->s, h.parent, &tree_id)) < 0)
 		goto done;
-	if ((rc = make_commit(&commit_id, t, &h, &tree_id, author, message)) < 0) {
-		undo_files(t);
+	if ((rc = write_temps(t)) < 0) {
+		marker_remove(t->s, getpid());
 		goto done;
 	}
+	test_kill("before-ref");
+	if ((rc = make_commit(&commit_id, t, &h, &tree_id, author, message)) < 0) {
+		undo_files(t);
+		marker_remove(t->s, getpid());
+		goto done;
+	}
+	test_kill("after-ref");
 	if (oid)
 		git_oid_tostr(oid, 41, &commit_id);
-	forget_dirs(t);
-	rc = install_files(t);
-	if (rc == 0)
-		rc = update_index(t);
-	else
-		update_index(t);
+	rc = finish_install(t);
+	marker_remove(t->s, getpid());
 done:
 	head_release(&h);
 	return rc;

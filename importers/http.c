@@ -31,13 +31,21 @@ static int parse_map(http_state *st, const char *map)
 
 /* ---- fetching ------------------------------------------------------------ */
 
+/* A response body, refused (too_large) once over IMPORT_FILE_MAX. */
+typedef struct {
+	kb_buf *body;
+	int too_large;
+} http_body;
+
 static size_t on_data(char *data, size_t size, size_t n, void *payload)
 {
-	kb_buf *b = payload;
+	http_body *hb = payload;
 
-	if (b->len + size * n > IMPORT_FILE_MAX)
-		return 0;
-	kb_buf_put(b, data, size * n);
+	if (hb->body->len + size * n > IMPORT_FILE_MAX) {
+		hb->too_large = 1;
+		return 0;   /* libcurl stops with CURLE_WRITE_ERROR */
+	}
+	kb_buf_put(hb->body, data, size * n);
 	return size * n;
 }
 
@@ -57,6 +65,7 @@ static int fetch(kb_buf *body, const char *url, const kb_import_http_options *h)
 	int attempt, retries = h->retries < 0 ? 0 : h->retries ? h->retries : 3, rc = 0;
 	long status = 0;
 	CURLcode cc = CURLE_OK;
+	http_body hb = { body, 0 };
 
 	if (!c || !headers) {
 		rc = kb_error_set(KB_ERROR, url, 0, "cannot start libcurl");
@@ -72,7 +81,7 @@ static int fetch(kb_buf *body, const char *url, const kb_import_http_options *h)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &hb);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
@@ -88,6 +97,7 @@ static int fetch(kb_buf *body, const char *url, const kb_import_http_options *h)
 		if (attempt)
 			sleep_ms(250L << (attempt - 1));
 		kb_buf_clear(body);
+		hb.too_large = 0;
 		errbuf[0] = '\0';
 		cc = curl_easy_perform(c);
 		status = 0;
@@ -96,7 +106,10 @@ static int fetch(kb_buf *body, const char *url, const kb_import_http_options *h)
 		    !(cc == CURLE_OK && status >= 500))
 			break;
 	}
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK && hb.too_large)
+		rc = kb_error_set(KB_EINPUT, url, 0, "response too large (over %u bytes)",
+				  IMPORT_FILE_MAX);
+	else if (cc != CURLE_OK)
 		rc = kb_error_set(KB_EINPUT, url, 0, "request failed: %s%s", errbuf[0] ? errbuf :
 				  curl_easy_strerror(cc), attempt > retries ? " (after retries)" : "");
 	else if (status != 200)

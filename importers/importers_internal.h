@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kb/extract.h"
+
 /* Offset of the first invalid UTF-8 sequence or NUL byte in `s`, or `len`
  * when the whole text is valid. */
 size_t kb__utf8_invalid_at(const char *s, size_t len);
@@ -54,5 +56,26 @@ typedef struct {
  * consumed, 0 when there is no valid date there.
  */
 size_t kb__date_parse(const char *s, size_t len, int day_first, kb__date *d);
+
+/* Largest note read from a file, and so also its longest line. */
+#define KB__NOTE_MAX (1024u * 1024)
+
+/* Called with each note read: its text (NUL-terminated, valid only during
+ * the call), length, 1-based first line, and the bytes of the file read so
+ * far.  A negative return stops the reading with that code. */
+typedef int (*kb__note_fn)(const char *text, size_t len, int line, unsigned long long done,
+			   void *payload);
+
+/*
+ * Read the notes file `path` and split it as kb_notes_split() splits a
+ * text (same rules; KB_NOTES_AUTO reads the file twice, first to pick the
+ * mode), calling fn for each note as soon as it ends.  Memory stays within
+ * one note and one line of at most KB__NOTE_MAX bytes plus a 64 KiB chunk,
+ * whatever the size of the file.  Returns 0, fn's negative code, or an
+ * error naming the file and line: KB_ENOTFOUND / KB_EIO when it cannot be
+ * read, KB_EINPUT for a NUL byte ("binary file"), invalid UTF-8, a line or
+ * a note over KB__NOTE_MAX.  Notes handed to fn before an error stay handed.
+ */
+int kb__notes_read_file(const char *path, kb_notes_mode mode, kb__note_fn fn, void *payload);
 
 #endif

@@ -1,8 +1,11 @@
 /*
- * notes.c - splitting a notebook text into notes (kb/extract.h), plus the
- * small UTF-8, date and hash helpers the importers share
+ * notes.c - splitting a notebook text into notes (kb/extract.h), in memory
+ * or streamed from a file one line at a time (kb__notes_read_file), plus
+ * the small UTF-8, date and hash helpers the importers share
  * (importers_internal.h).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,10 +232,6 @@ size_t kb__date_parse(const char *s, size_t len, int day_first, kb__date *d)
 
 /* ---- line classification ------------------------------------------------- */
 
-typedef struct {
-	size_t start, end;   /* [start, end) without the newline */
-} line_span;
-
 static int is_blank(const char *s, size_t len)
 {
 	size_t i;
@@ -280,48 +279,6 @@ static int is_date_line(const char *s, size_t len)
 	       kb__date_parse(s + i, len - i, 1, &d) > 0;
 }
 
-static line_span *split_lines(const char *text, size_t len, size_t *count)
-{
-	line_span *v = NULL;
-	size_t n = 0, alloc = 0, i = 0;
-
-	while (i < len) {
-		const char *nl = memchr(text + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - text) : len;
-
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			v = kb_xrealloc(v, alloc * sizeof(*v));
-		}
-		v[n].start = i;
-		v[n].end = (end > i && text[end - 1] == '\r') ? end - 1 : end;
-		n++;
-		i = end + 1;
-	}
-	*count = n;
-	return v;
-}
-
-/* ---- splitting ------------------------------------------------------------ */
-
-static void add_note(kb_notes *out, const char *text, const line_span *l, size_t from, size_t to)
-{
-	kb_note *nt;
-	size_t a = from, b = to;
-
-	while (a < b && is_blank(text + l[a].start, l[a].end - l[a].start))
-		a++;
-	while (b > a && is_blank(text + l[b - 1].start, l[b - 1].end - l[b - 1].start))
-		b--;
-	if (a == b)
-		return;
-	out->items = kb_xrealloc(out->items, (out->count + 1) * sizeof(kb_note));
-	nt = &out->items[out->count++];
-	nt->len = l[b - 1].end - l[a].start;
-	nt->text = kb_xstrndup(text + l[a].start, nt->len);
-	nt->line = (int)a + 1;
-}
-
 typedef int (*line_pred)(const char *s, size_t len);
 
 static line_pred mode_pred(kb_notes_mode mode)
@@ -334,52 +291,338 @@ static line_pred mode_pred(kb_notes_mode mode)
 	}
 }
 
-static size_t count_lines(const char *text, const line_span *l, size_t n, line_pred p)
+/* Length of a line without the '\r' of a CRLF ending (the '\n' is not in it). */
+static size_t line_len(const char *s, size_t len)
 {
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		c += p(text + l[i].start, l[i].end - l[i].start) ? 1 : 0;
-	return c;
+	return len && s[len - 1] == '\r' ? len - 1 : len;
 }
 
-/* The automatic rule: separators if any, else 2+ headings, else 2+ date
- * lines, else the whole text. */
-static kb_notes_mode pick_mode(const char *text, const line_span *l, size_t n)
+/*
+ * The automatic rule, fed one line at a time: separators if any, else 2+
+ * headings, else 2+ date lines, else the whole text.
+ */
+typedef struct {
+	size_t separators, headings, dates;
+} mode_votes;
+
+static void vote_line(mode_votes *v, const char *s, size_t len)
 {
-	if (count_lines(text, l, n, is_separator) >= 1)
+	len = line_len(s, len);
+	if (v->separators)
+		return;   /* decided */
+	if (is_separator(s, len))
+		v->separators++;
+	else if (is_heading(s, len))
+		v->headings++;
+	else if (v->headings < 2 && v->dates < 2 && is_date_line(s, len))
+		v->dates++;
+}
+
+static kb_notes_mode vote_result(const mode_votes *v)
+{
+	if (v->separators)
 		return KB_NOTES_SEPARATOR;
-	if (count_lines(text, l, n, is_heading) >= 2)
+	if (v->headings >= 2)
 		return KB_NOTES_HEADING;
-	if (count_lines(text, l, n, is_date_line) >= 2)
+	if (v->dates >= 2)
 		return KB_NOTES_DATE;
 	return KB_NOTES_WHOLE;
 }
 
+/* ---- splitting, one line at a time ---------------------------------------- */
+
+/*
+ * The splitter: lines go in, notes come out through `fn` as soon as the
+ * line that ends them is seen.  `cur` holds the current note from its first
+ * non-blank line; `keep` is its length up to the end of its last non-blank
+ * line (trailing blank lines and a final '\r' are not part of a note).
+ */
+typedef struct {
+	line_pred p;
+	int drop_boundary;      /* separator lines belong to no note */
+	size_t max;             /* largest note, 0 = no limit */
+	kb_buf cur;
+	size_t keep;
+	int line;               /* line of cur's first line */
+	kb__note_fn fn;
+	void *payload;
+} splitter;
+
+static void splitter_init(splitter *sp, kb_notes_mode mode, size_t max, kb__note_fn fn,
+			  void *payload)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->p = mode_pred(mode);
+	sp->drop_boundary = mode == KB_NOTES_SEPARATOR;
+	sp->max = max;
+	kb_buf_init(&sp->cur);
+	sp->fn = fn;
+	sp->payload = payload;
+}
+
+/* Hand the current note (if it has a non-blank line) to fn and start anew. */
+static int splitter_emit(splitter *sp, unsigned long long done)
+{
+	int rc = 0;
+
+	if (sp->keep) {
+		sp->cur.ptr[sp->keep] = '\0';
+		rc = sp->fn(sp->cur.ptr, sp->keep, sp->line, done, sp->payload);
+	}
+	kb_buf_clear(&sp->cur);
+	sp->keep = 0;
+	return rc;
+}
+
+/*
+ * One line of `len` bytes (without its '\n'; `nl` says whether one
+ * followed) numbered `lineno`; `done` is how much of the source has been
+ * read, for progress.  KB_EINPUT (line set, no path) when the note would
+ * grow over sp->max.
+ */
+static int splitter_line(splitter *sp, const char *s, size_t len, int nl, int lineno,
+			 unsigned long long done)
+{
+	size_t clen = line_len(s, len), before;
+	int blank = is_blank(s, clen), rc;
+
+	if (!blank && sp->p && sp->p(s, clen)) {
+		if ((rc = splitter_emit(sp, done)) < 0 || sp->drop_boundary)
+			return rc;
+	}
+	if (!sp->cur.len && blank)
+		return 0;   /* blank lines before a note */
+	if (!sp->cur.len)
+		sp->line = lineno;
+	if (sp->max && (blank ? sp->cur.len : sp->cur.len + clen) > sp->max)
+		return kb_error_set(KB_EINPUT, NULL, sp->line,
+				    "note too large (over %zu bytes by line %d; split it with "
+				    "--split or separator lines)", sp->max, lineno);
+	before = sp->cur.len;
+	kb_buf_put(&sp->cur, s, len);
+	if (nl)
+		kb_buf_putc(&sp->cur, '\n');
+	if (!blank)
+		sp->keep = before + clen;
+	return 0;
+}
+
+static void splitter_release(splitter *sp)
+{
+	kb_buf_release(&sp->cur);
+}
+
+/* ---- splitting a text in memory -------------------------------------------- */
+
+static int collect_note(const char *text, size_t len, int line, unsigned long long done,
+			void *payload)
+{
+	kb_notes *out = payload;
+	kb_note *nt;
+
+	(void)done;
+	out->items = kb_xrealloc(out->items, (out->count + 1) * sizeof(kb_note));
+	nt = &out->items[out->count++];
+	nt->len = len;
+	nt->text = kb_xstrndup(text, len);
+	nt->line = line;
+	return 0;
+}
+
+/* Call fn(line, len, nl, lineno) on every line of text. */
+#define FOREACH_LINE(text, len, body)                                                  \
+	do {                                                                           \
+		size_t i_ = 0;                                                         \
+		int lineno_ = 0;                                                       \
+		while (i_ < (len)) {                                                   \
+			const char *nl_ = memchr((text) + i_, '\n', (len) - i_);       \
+			size_t e_ = nl_ ? (size_t)(nl_ - (text)) : (len);              \
+			const char *ls = (text) + i_;                                  \
+			size_t ll = e_ - i_;                                           \
+			int has_nl = nl_ != NULL, lineno = ++lineno_;                  \
+			(void)ls, (void)ll, (void)has_nl, (void)lineno;                \
+			body;                                                          \
+			i_ = e_ + 1;                                                   \
+		}                                                                      \
+	} while (0)
+
 int kb_notes_split(kb_notes *out, const char *text, size_t len, kb_notes_mode mode)
 {
-	line_span *l;
-	line_pred p;
-	size_t n, i, from = 0;
+	mode_votes v = { 0, 0, 0 };
+	splitter sp;
 
 	out->items = NULL;
 	out->count = 0;
 	if (kb__utf8_require(text, len, "notes"))
 		return KB_EINPUT;
-	l = split_lines(text, len, &n);
-	if (mode == KB_NOTES_AUTO)
-		mode = pick_mode(text, l, n);
-	out->mode = mode;
-	p = mode_pred(mode);
-	for (i = 0; p && i < n; i++) {
-		if (!p(text + l[i].start, l[i].end - l[i].start))
-			continue;
-		add_note(out, text, l, from, i);
-		from = mode == KB_NOTES_SEPARATOR ? i + 1 : i;
+	if (mode == KB_NOTES_AUTO) {
+		FOREACH_LINE(text, len, vote_line(&v, ls, ll));
+		mode = vote_result(&v);
 	}
-	add_note(out, text, l, from, n);
-	free(l);
+	out->mode = mode;
+	splitter_init(&sp, mode, 0, collect_note, out);
+	FOREACH_LINE(text, len, splitter_line(&sp, ls, ll, has_nl, lineno, 0));
+	splitter_emit(&sp, len);
+	splitter_release(&sp);
 	return 0;
+}
+
+/* ---- streaming a notes file ------------------------------------------------ */
+
+/*
+ * Lines of a file read in 64 KiB chunks: a line is returned whole (at most
+ * `max` bytes), checked for NUL bytes and invalid UTF-8, and valid until the
+ * next call.  Memory: one line plus one chunk.
+ */
+typedef struct {
+	FILE *f;
+	const char *path;
+	char *buf;
+	size_t cap, start, end;
+	size_t max;
+	int eof;
+	int lineno;
+	unsigned long long offset;   /* file offset of buf[start] */
+} line_reader;
+
+#define NOTES_CHUNK 65536
+
+static int reader_open(line_reader *r, const char *path, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->max = max;
+	if (!(r->f = fopen(path, "rb")))
+		return kb_error_set(errno == ENOENT ? KB_ENOTFOUND : KB_EIO, path, 0,
+				    "cannot read: %s", strerror(errno));
+	r->cap = NOTES_CHUNK;
+	r->buf = kb_xmalloc(r->cap);
+	return 0;
+}
+
+static void reader_close(line_reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Read another chunk after the unread bytes (moved to the front). */
+static int reader_fill(line_reader *r)
+{
+	size_t n;
+
+	if (r->start) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < NOTES_CHUNK) {
+		r->cap = r->end + NOTES_CHUNK;
+		r->buf = kb_xrealloc(r->buf, r->cap);
+	}
+	n = fread(r->buf + r->end, 1, NOTES_CHUNK, r->f);
+	r->end += n;
+	if (n < NOTES_CHUNK) {
+		if (ferror(r->f))
+			return kb_error_set(KB_EIO, r->path, r->lineno + 1, "cannot read: %s",
+					    strerror(errno));
+		r->eof = 1;
+	}
+	return 0;
+}
+
+/* The bad byte at `bad` of the line s[0..len): a NUL says "binary file". */
+static int reader_refuse(const line_reader *r, const char *s, size_t len, size_t bad)
+{
+	if (memchr(s, '\0', len))
+		return kb_error_set(KB_EINPUT, r->path, r->lineno, "binary file (NUL byte), not notes");
+	return kb_error_set(KB_EINPUT, r->path, r->lineno,
+			    "invalid UTF-8 at byte %llu (notes must be UTF-8)",
+			    r->offset + (unsigned long long)bad);
+}
+
+/* The next line: 1 and *s, *len, *nl set; 0 at the end; or an error. */
+static int reader_next(line_reader *r, const char **s, size_t *len, int *nl)
+{
+	const char *p = NULL;
+	size_t scanned = 0, bad;
+	int rc;
+
+	for (;;) {
+		p = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		if (p || r->eof)
+			break;
+		scanned = r->end - r->start;
+		if (scanned > r->max)
+			return kb_error_set(KB_EINPUT, r->path, r->lineno + 1,
+					    "line %d too long (over %zu bytes): not notes?",
+					    r->lineno + 1, r->max);
+		if ((rc = reader_fill(r)) < 0)
+			return rc;
+	}
+	if (!p && r->start == r->end)
+		return 0;
+	*s = r->buf + r->start;
+	*len = p ? (size_t)(p - *s) : r->end - r->start;
+	*nl = p != NULL;
+	r->lineno++;
+	if (*len > r->max)
+		return kb_error_set(KB_EINPUT, r->path, r->lineno,
+				    "line %d too long (over %zu bytes): not notes?", r->lineno, r->max);
+	if ((bad = kb__utf8_invalid_at(*s, *len)) != *len)
+		return reader_refuse(r, *s, *len, bad);
+	r->start += *len + (size_t)*nl;
+	r->offset += *len + (unsigned long long)*nl;
+	return 1;
+}
+
+/* The mode the automatic rule picks for the file: a first reading pass. */
+static int pick_file_mode(kb_notes_mode *out, const char *path, size_t max)
+{
+	mode_votes v = { 0, 0, 0 };
+	line_reader r;
+	const char *s;
+	size_t len;
+	int nl, rc;
+
+	if ((rc = reader_open(&r, path, max)) < 0)
+		return rc;
+	while ((rc = reader_next(&r, &s, &len, &nl)) > 0)
+		vote_line(&v, s, len);
+	reader_close(&r);
+	*out = vote_result(&v);
+	return rc;
+}
+
+int kb__notes_read_file(const char *path, kb_notes_mode mode, kb__note_fn fn, void *payload)
+{
+	line_reader r = { 0 };
+	splitter sp;
+	const char *s;
+	size_t len;
+	int nl, rc;
+
+	if (mode == KB_NOTES_AUTO && (rc = pick_file_mode(&mode, path, KB__NOTE_MAX)) < 0)
+		return rc;
+	splitter_init(&sp, mode, KB__NOTE_MAX, fn, payload);
+	if ((rc = reader_open(&r, path, KB__NOTE_MAX)) < 0)
+		goto done;
+	while ((rc = reader_next(&r, &s, &len, &nl)) > 0) {
+		rc = splitter_line(&sp, s, len, nl, r.lineno, r.offset);
+		if (rc == KB_EINPUT && !kb_error_last()->path)
+			rc = kb_error_set(rc, path, kb_error_last()->line, "%s",
+					  kb_error_last()->message);
+		if (rc < 0)
+			goto done;
+	}
+	if (rc == 0)
+		rc = splitter_emit(&sp, r.offset);
+done:
+	splitter_release(&sp);
+	reader_close(&r);
+	return rc;
 }
 
 void kb_notes_release(kb_notes *n)

@@ -19,6 +19,7 @@
 #include "kb/index.h"
 #include "kb/redact.h"
 #include "import_internal.h"
+#include "importers_internal.h"
 
 /* Largest notebook file read (notes files are small; CSV and mail differ). */
 /* ---- the set of known source hashes ---------------------------------- */
@@ -636,49 +637,36 @@ int kb__import_read(kb_buf *out, const char *path)
 	return rc;
 }
 
-/* Line (1-based) of byte `off` of text. */
-static int line_of(const char *text, size_t off)
-{
-	int line = 1;
-	size_t i;
+/* One file of notes being imported (kb__notes_read_file's callback). */
+typedef struct {
+	import_run *run;
+	const char *path;
+	unsigned long long base;   /* progress.bytes before this file */
+	size_t notes;
+} notes_file;
 
-	for (i = 0; i < off; i++)
-		line += text[i] == '\n';
-	return line;
+static int import_note(const char *text, size_t len, int line, unsigned long long done,
+		       void *payload)
+{
+	notes_file *nf = payload;
+
+	nf->notes++;
+	nf->run->progress.bytes = nf->base + done;
+	return kb__import_record(nf->run, nf->path, line, text, len, NULL);
 }
 
+/* Stream the notes of one file into the run: each note is imported as
+ * soon as it is read (importers/notes.c), so memory does not grow with
+ * the file. */
 static int import_file(import_run *run, const char *path)
 {
-	kb_notes notes = KB_NOTES_INIT;
-	kb_buf text = KB_BUF_INIT;
-	unsigned long long base = run->progress.bytes;
-	const char *nul;
-	size_t i;
+	notes_file nf = { run, path, run->progress.bytes, 0 };
 	int rc;
 
 	kb__import_source(run, path);
-	if ((rc = kb__import_read(&text, path)) < 0)
-		goto done;
-	if ((nul = memchr(text.ptr, '\0', text.len))) {
-		rc = kb_error_set(KB_EINPUT, path, line_of(text.ptr, (size_t)(nul - text.ptr)),
-				  "binary file (NUL byte), not notes");
-		goto done;
-	}
-	if ((rc = kb_notes_split(&notes, text.ptr, text.len, run->o->split)) < 0) {
-		rc = kb_error_set(rc, path, kb_error_last()->line, "%s", kb_error_last()->message);
-		goto done;
-	}
-	if (notes.count == 0)
+	rc = kb__notes_read_file(path, run->o->split, import_note, &nf);
+	if (rc == 0 && nf.notes == 0)
 		kb__import_skip(run->r, path, 0, "empty");
-	for (i = 0; i < notes.count && rc == 0; i++) {
-		run->progress.bytes = base + text.len * (i + 1) / notes.count;
-		rc = kb__import_record(run, path, notes.items[i].line, notes.items[i].text,
-				       notes.items[i].len, NULL);
-	}
-	run->progress.bytes = base + text.len;
-done:
-	kb_notes_release(&notes);
-	kb_buf_release(&text);
 	return rc;
 }
 

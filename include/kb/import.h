@@ -101,8 +101,10 @@ typedef struct {
  *
  * `out` must be KB_IMPORT_RESULT_INIT or released.  Returns 0 (even when
  * nothing was created: see the counts), or KB_EINPUT for a file that
- * cannot be read as text (binary, invalid UTF-8: the message names the
- * file and line), KB_ENOTFOUND for a missing path, KB_EIO, or a kb_txn
+ * cannot be read as text (binary, invalid UTF-8, a line or a note over
+ * 1 MiB: the message names the file and line; files are streamed, so
+ * memory does not grow with their size), KB_ENOTFOUND for a missing path,
+ * KB_EIO, or a kb_txn
  * error.  On failure nothing is written and `out` holds what was decided
  * before the failure.
  */

@@ -200,7 +200,64 @@ test_import_csv_bad_input_writes_nothing() {
 	same_state kb "$before"
 }
 
+# A GBK export with a bad byte far into it (after the first 64 KiB chunk
+# decided GB18030), and one cut inside a two-byte character.
+test_import_csv_gbk_invalid_byte_writes_nothing() {
+	command -v iconv >/dev/null || skip "no iconv(1) to write GBK"
+	make_kb kb
+	before=$(kb_state kb)
+	{ printf 'Summary,Problem\n'; for i in $(seq 1 3000); do printf '水泵%d号跳闸,过载保护动作\n' "$i"; done; } |
+		iconv -f UTF-8 -t GBK > gbk.csv
+	printf 'bad \201\040 byte,x\nafter,row\n' >> gbk.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem gbk.csv
+	expect_rc 2
+	expect_err "gbk.csv:3002: neither UTF-8 nor GB18030 (bad byte at offset "
+	same_state kb "$before"
+	{ printf 'Summary,Problem\n'; printf '水泵跳闸,过载\n' | iconv -f UTF-8 -t GBK; printf 'cut \201'; } > cut.csv
+	kbrun --kb kb import csv --map title=Summary,symptom=Problem cut.csv
+	expect_rc 2
+	expect_err "cut.csv:3: neither UTF-8 nor GB18030"
+	same_state kb "$before"
+}
+
 # ---- kb import mail -----------------------------------------------------
+
+MBOX_HEAD='From a@x Mon Mar  4 08:00:00 2024
+From: a@x
+Subject: pump seal
+Date: Mon, 04 Mar 2024 08:00:00 +0800
+Message-ID: <m1@x>'
+
+# A message cut inside its multipart body, an mbox with no message: refused.
+# Bytes that are not UTF-8 in a part labelled UTF-8 (and a Latin-1 subject)
+# are converted or dropped by GMime: the draft is valid UTF-8.  A message
+# with a 2 MB line imports.
+test_import_mail_truncated_invalid_utf8_huge() {
+	make_kb kb
+	before=$(kb_state kb)
+	printf '%s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nseal repl' \
+		"$MBOX_HEAD" > trunc.mbox
+	kbrun --kb kb import mail trunc.mbox
+	expect_rc 2
+	expect_err "trunc.mbox:1: broken MIME structure in message 1"
+	printf 'just text\nno mail\n' > nomail.mbox
+	kbrun --kb kb import mail nomail.mbox
+	expect_rc 2
+	expect_err "nomail.mbox"
+	same_state kb "$before"
+	printf 'From a@x Mon Mar  4 08:00:00 2024\nFrom: a@x\nSubject: pump caf\351\nDate: Mon, 04 Mar 2024 08:00:00 +0800\nMessage-ID: <u1@x>\nContent-Type: text/plain; charset=utf-8\n\nPump bad \377\376 bytes, replaced seal.\n' > badutf8.mbox
+	kbrun --kb kb import mail badutf8.mbox
+	expect_rc 0
+	iconv -f UTF-8 -t UTF-8 kb/cases/*.md >/dev/null || fail "a draft is not UTF-8"
+	grep -q 'replaced seal' kb/cases/*.md || fail "text lost"
+	kbrun --kb kb validate
+	expect_rc 0
+	{ printf '%s\n\n' "$MBOX_HEAD" | sed 's/m1@x/h1@x/; s/pump seal/boiler log/'; head -c 2000000 /dev/zero | tr '\0' x; printf '\n'; } > huge.mbox
+	kbrun --kb kb import mail huge.mbox
+	expect_rc 0
+	expect_err "1 created"
+}
+
 
 test_import_mail_threads_one_commit() {
 	make_kb kb
@@ -340,6 +397,49 @@ test_import_http_bad_sources_write_nothing() {
 	kbrun --kb kb import http --map bogus=x "$base/orders"
 	expect_rc 2
 	expect_err "unknown case field 'bogus'"
+	same_state kb "$before"
+	kill "$SERVER_PID" 2>/dev/null || true
+}
+
+# More bad sources (issue 4's list): a body that stalls, empty, binary and
+# non-UTF-8 bodies, JSON without records, a refused connection, a
+# connection closed without a response, a body over the 64 MiB cap, and a
+# 500 on page 2 after page 1 was read: each a message naming the URL,
+# exit 2, no commit.
+test_import_http_more_bad_sources_write_nothing() {
+	make_kb kb
+	start_server
+	before=$(kb_state kb)
+	base="http://127.0.0.1:$PORT"
+	kbrun --kb kb import http --map "$HTTP_MAP" --timeout 0.5 "$base/stall"
+	expect_rc 2
+	expect_err "$base/stall: request failed: Operation timed out"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/empty"
+	expect_rc 2
+	expect_err "$base/empty: not JSON"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/binary"
+	expect_rc 2
+	expect_err "$base/binary: not JSON"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/badutf8"
+	expect_rc 2
+	expect_err "$base/badutf8: not JSON (unable to decode byte 0xe9"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/object"
+	expect_rc 2
+	expect_err "$base/object: no array of records"
+	kbrun --kb kb import http --map "$HTTP_MAP" "http://127.0.0.1:1/orders"
+	expect_rc 2
+	expect_err "http://127.0.0.1:1/orders: request failed: "
+	expect_err "(after retries)"
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/close"
+	expect_rc 2
+	expect_err "$base/close: request failed: "
+	kbrun --kb kb import http --map "$HTTP_MAP" "$base/huge"
+	expect_rc 2
+	expect_err "$base/huge: response too large (over 67108864 bytes)"
+	kbrun --kb kb import http --map "$HTTP_MAP" --page-param page "$base/flaky"
+	expect_rc 2
+	expect_err "$base/flaky?page=2: HTTP status 500 (after retries)"
+	expect_err "nothing imported"
 	same_state kb "$before"
 	kill "$SERVER_PID" 2>/dev/null || true
 }

@@ -78,6 +78,52 @@ test_import_sigkill_half_way_then_rerun() {
 	expect_err "0 created, 0 duplicates linked, 400 skipped"
 }
 
+# An import killed (KB_TEST_TXN_KILL, core/txn.c) after the commit moved the
+# branch but before the work tree and git's index were updated: the next kb
+# command finishes that commit's job, so a re-run adds nothing.
+test_import_sigkill_after_ref_update_then_rerun() {
+	make_kb kb
+	make_notes notes.txt 50
+	KB_TEST_TXN_KILL=after-ref "$KB" --kb kb import notes notes.txt >out.txt 2>err.txt &&
+		fail "the import was not killed" || true
+	[ "$(ncommits kb)" -eq 2 ] || fail "the branch did not move: $(commits kb)"
+	[ -n "$(ls kb/.git | grep '^kb-txn-')" ] || fail "no marker of the interrupted commit"
+	# the state the kill leaves: committed files missing from the work tree
+	[ "$(git -C kb ls-tree --name-only HEAD:cases | grep -c "^PMP-")" -eq 50 ] || fail "not 50 files committed"
+	[ -n "$(git -C kb status --porcelain)" ] || fail "the kill left nothing to recover"
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "0 created, 0 duplicates linked, 50 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "a second import commit: $(commits kb)"
+	[ "$(ls kb/cases | grep -c '^PMP-')" -eq 50 ] || fail "not 50 drafts: $(ls -a kb/cases | head)"
+	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "not clean: $(git -C kb status --porcelain --ignored | head)"
+	[ -z "$(ls kb/.git | grep '^kb-txn-')" ] || fail "marker left"
+	git -C kb diff --quiet HEAD || fail "work tree differs from HEAD"
+	kbrun --kb kb show PMP-0050
+	expect_rc 0
+	expect_out "P-50 tripped"
+}
+
+# Killed after the temporaries were written but before the branch moved:
+# the KB stays at its previous commit, the temporaries go, a re-run does it all.
+test_import_sigkill_before_ref_update_then_rerun() {
+	make_kb kb
+	make_notes notes.txt 30
+	before=$(kb_state kb)
+	KB_TEST_TXN_KILL=before-ref "$KB" --kb kb import notes notes.txt >out.txt 2>err.txt &&
+		fail "the import was not killed" || true
+	[ -n "$(find kb/cases -name '.*.kbtmp-*')" ] || fail "no temporaries at the kill point"
+	kbrun --kb kb status
+	expect_rc 0
+	same_state kb "$before"
+	[ -z "$(ls kb/.git | grep '^kb-txn-')" ] || fail "marker left"
+	kbrun --kb kb import notes notes.txt
+	expect_rc 0
+	expect_err "30 created, 0 duplicates linked, 0 skipped"
+	[ "$(ncommits kb)" -eq 2 ] || fail "expected one import commit: $(commits kb)"
+	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "work tree or index not clean"
+}
+
 test_import_merge_folds_duplicate() {
 	make_kb kb
 	kbrun --kb kb import notes "$KB_SRCDIR/tests/fixtures/import/notebook.txt"
@@ -157,4 +203,38 @@ test_import_csv_stream_bad_input() {
 	expect_err "big.csv:3: record 3 too large"
 	expect_err "nothing imported"
 	same_state kb "$before"
+}
+
+# Notes are streamed (importers/notes.c): bad bytes far into a file, a huge
+# single line and an over-long note stop the run with the file and line,
+# exit 2, even after earlier notes of the run were staged; nothing written.
+test_import_notes_stream_bad_input() {
+	make_kb kb
+	before=$(kb_state kb)
+	make_notes good.txt 3000
+	{ cat good.txt; printf 'pump P-9 \377 noisy\n'; } > late.txt
+	kbrun --kb kb import notes --split date late.txt
+	expect_rc 2
+	expect_err "late.txt:6001: invalid UTF-8 at byte "
+	same_state kb "$before"
+	{ cat good.txt; printf 'PK\003\004\000\000'; } > late.bin.txt
+	kbrun --kb kb import notes good.txt late.bin.txt
+	expect_rc 2
+	expect_err "late.bin.txt:6001: binary file (NUL byte), not notes"
+	same_state kb "$before"
+	{ printf '03/04 ch tripped\n\n'; head -c 1100000 /dev/zero | tr '\0' x; } > oneline.txt
+	kbrun --kb kb import notes oneline.txt
+	expect_rc 2
+	expect_err "oneline.txt:3: line 3 too long (over 1048576 bytes)"
+	expect_err "nothing imported"
+	same_state kb "$before"
+	{ printf '2024-01-02 small\n2024-01-03 big log\n'; seq 1 200000 | sed 's/^/entry /'; } > bignote.txt
+	kbrun --kb kb import notes bignote.txt
+	expect_rc 2
+	expect_err "bignote.txt:2: note too large (over 1048576 bytes"
+	same_state kb "$before"
+	# the good file alone, as one note, imports
+	kbrun --kb kb import notes --split whole --dry-run good.txt
+	expect_rc 0
+	expect_err "1 created"
 }
