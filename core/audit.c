@@ -4,6 +4,7 @@
  * against its first parent under cases/) attributing creations,
  * substantive edits and reviews to people normalised through .mailmap.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -799,27 +800,129 @@ done:
 	return rc;
 }
 
-/* Walk HEAD's commits not reachable from `since` (NULL: all), oldest first. */
-static int walk_commits(walk_state *w, const git_oid *head, const git_oid *since,
-			int *incomplete)
+/*
+ * The commits to walk are listed first (one revwalk, oldest first) and then
+ * diffed in up to two contiguous parts on two threads: what a commit adds
+ * to the event lines depends only on the commit and its first parent, so
+ * the parts' lines concatenated are the lines of one walk.  Each part opens
+ * the repository again (libgit2 objects are not shared between threads)
+ * and keeps its own blob and tree tables.
+ */
+#define WALK_PART_MIN 32     /* fewer commits than twice this: one thread */
+
+typedef struct {
+	const char *gitpath;      /* repository to open; NULL: use repo */
+	git_repository *repo;
+	const git_oid *ids;
+	size_t n;
+	kb_buf out;               /* the part's event lines */
+	size_t walked;
+	int incomplete;
+	int rc;
+	char *err;                /* message of a failure (rc < 0), owned */
+} walk_part;
+
+static void walk_release(walk_state *w);
+
+static void *walk_part_run(void *arg)
+{
+	walk_part *p = arg;
+	git_repository *own = NULL;
+	walk_state w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.out = &p->out;
+	w.repo = p->repo;
+	if (p->gitpath) {
+		if (git_repository_open(&own, p->gitpath) < 0) {
+			p->rc = kb_error_set(KB_ERROR, NULL, 0, "cannot open the repository: %s",
+					     kb__git_msg("unknown error"));
+			goto done;
+		}
+		w.repo = own;
+	}
+	for (i = 0; i < p->n && p->rc == 0; i++)
+		p->rc = walk_commit(&w, &p->ids[i], &p->incomplete);
+	p->walked = w.walked;
+done:
+	if (p->rc < 0)
+		p->err = kb_xstrdup(kb_error_last()->message);
+	walk_release(&w);
+	git_repository_free(own);
+	git_error_clear();
+	return NULL;
+}
+
+/* HEAD's commits not reachable from `since` (NULL: all), oldest first,
+ * into *ids (caller frees); *incomplete set when the walk stopped early. */
+static size_t list_commits(git_oid **ids, git_repository *repo, const git_oid *head,
+			   const git_oid *since, int *incomplete)
 {
 	git_revwalk *rw = NULL;
 	git_oid id;
-	int rc = 0, err = GIT_ITEROVER;
+	size_t n = 0, a = 0;
+	int err = GIT_ITEROVER;
 
-	if (git_revwalk_new(&rw, w->repo) < 0 ||
+	*ids = NULL;
+	if (git_revwalk_new(&rw, repo) < 0 ||
 	    git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
 	    git_revwalk_push(rw, head) < 0 || (since && git_revwalk_hide(rw, since) < 0)) {
 		*incomplete = 1;
 		goto done;
 	}
-	while (rc == 0 && (err = git_revwalk_next(&id, rw)) == 0)
-		rc = walk_commit(w, &id, incomplete);
-	if (rc == 0 && err != GIT_ITEROVER)
+	while ((err = git_revwalk_next(&id, rw)) == 0) {
+		if (n == a) {
+			a = a ? 2 * a : 1024;
+			*ids = kb_xrealloc(*ids, a * sizeof(**ids));
+		}
+		git_oid_cpy(&(*ids)[n++], &id);
+	}
+	if (err != GIT_ITEROVER)
 		*incomplete = 1;
 done:
 	git_error_clear();
 	git_revwalk_free(rw);
+	return n;
+}
+
+/* Walk HEAD's commits not reachable from `since` (NULL: all), oldest first,
+ * appending their event lines to `out`; the second half of a long list on a
+ * thread of its own (run here when the thread cannot be started). */
+static int walk_commits(kb_buf *out, size_t *walked, git_repository *repo, const char *gitpath,
+			const git_oid *head, const git_oid *since, int *incomplete)
+{
+	walk_part part[2];
+	git_oid *ids = NULL;
+	size_t n = list_commits(&ids, repo, head, since, incomplete), half, i;
+	pthread_t th;
+	int threaded = 0, rc = 0;
+
+	memset(part, 0, sizeof(part));
+	half = n >= 2 * WALK_PART_MIN && gitpath ? n / 2 : n;
+	part[0].repo = repo;
+	part[0].ids = ids;
+	part[0].n = half;
+	part[1].gitpath = gitpath;
+	part[1].ids = ids + half;
+	part[1].n = n - half;
+	if (part[1].n)
+		threaded = pthread_create(&th, NULL, walk_part_run, &part[1]) == 0;
+	walk_part_run(&part[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (part[1].n && part[0].rc == 0)
+		walk_part_run(&part[1]);
+	for (i = 0; i < 2; i++) {
+		if (rc == 0 && part[i].rc < 0)
+			rc = kb_error_set(KB_ERROR, NULL, 0, "%s", part[i].err);
+		kb_buf_put(out, part[i].out.ptr ? part[i].out.ptr : "", part[i].out.len);
+		*walked += part[i].walked;
+		*incomplete |= part[i].incomplete;
+		kb_buf_release(&part[i].out);
+		free(part[i].err);
+	}
+	free(ids);
 	return rc;
 }
 
@@ -999,24 +1102,35 @@ static void walk_release(walk_state *w)
 	free(w->blobs.v);
 }
 
-static int walk_history(kb_audit *a)
-{
-	walk_state w;
-	kb_buf events = KB_BUF_INIT, cache = KB_BUF_INIT;
-	git_oid head, since;
-	int rc = 0, incomplete = 0, cached = 0;
+/*
+ * The history part of kb_audit_open(): the cache read, the commits since it
+ * walked, the cache written.  It runs on a thread of its own while the
+ * cases are loaded, and shares nothing with that: it opens the repository
+ * again and only fills the fields below, read after the join.
+ */
+typedef struct {
+	char *gitpath;       /* git_repository_path() of the store */
+	char *cachefile;     /* <cachedir>audit-history, NULL: no cache */
+	kb_buf events;       /* every event line of HEAD's history */
+	size_t walked;
+	int incomplete;
+	int rc;              /* < 0: failed, with err */
+	char *err;
+} history_job;
 
-	memset(&w, 0, sizeof(w));
-	w.repo = a->store->repo;
-	w.out = &events;
-	if (git_reference_name_to_id(&head, w.repo, "HEAD") < 0)
+static int history_run(history_job *j)
+{
+	git_repository *repo = NULL;
+	git_oid head, since;
+	int rc = 0, cached = 0;
+
+	if (git_repository_open(&repo, j->gitpath) < 0)
+		return kb_error_set(KB_ERROR, NULL, 0, "cannot open the repository: %s",
+				    kb__git_msg("unknown error"));
+	if (git_reference_name_to_id(&head, repo, "HEAD") < 0)
 		goto done;   /* unborn HEAD: no history */
-	if (kb_store_cachedir(&cache, a->store) == 0) {
-		kb_buf_puts(&cache, CACHE_FILE);
-		cached = load_cache(&events, &since, w.repo, cache.ptr, &head);
-	} else {
-		kb_buf_clear(&cache);
-	}
+	if (j->cachefile)
+		cached = load_cache(&j->events, &since, repo, j->cachefile, &head);
 	/*
 	 * libgit2's object cache would keep every commit and small tree of the
 	 * walk (hundreds of MB at 300,000 commits, and seconds to free), and
@@ -1027,25 +1141,63 @@ static int walk_history(kb_audit *a)
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!cached || git_oid_cmp(&since, &head))
-		rc = walk_commits(&w, &head, cached ? &since : NULL, &incomplete);
+		rc = walk_commits(&j->events, &j->walked, repo, j->gitpath, &head,
+				  cached ? &since : NULL, &j->incomplete);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-	if (rc < 0)
-		goto done;
-	a->walked = w.walked;
-	if (incomplete)
+	if (rc == 0 && !j->incomplete && j->cachefile && j->walked)
+		save_cache(j->cachefile, &head, &j->events);
+done:
+	git_error_clear();
+	git_repository_free(repo);
+	return rc;
+}
+
+static void *history_thread(void *arg)
+{
+	history_job *j = arg;
+
+	if ((j->rc = history_run(j)) < 0)
+		j->err = kb_xstrdup(kb_error_last()->message);
+	return NULL;
+}
+
+/* Fill `j` for the store (the cache file only when the cache directory can
+ * be made). */
+static void history_init(history_job *j, kb_store *s)
+{
+	kb_buf cache = KB_BUF_INIT;
+
+	memset(j, 0, sizeof(*j));
+	j->gitpath = kb_xstrdup(git_repository_path(s->repo));
+	if (kb_store_cachedir(&cache, s) == 0) {
+		kb_buf_puts(&cache, CACHE_FILE);
+		j->cachefile = kb_xstrdup(cache.ptr);
+	}
+	kb_error_clear();
+	kb_buf_release(&cache);
+}
+
+static void history_release(history_job *j)
+{
+	free(j->gitpath);
+	free(j->cachefile);
+	free(j->err);
+	kb_buf_release(&j->events);
+}
+
+/* Take the walk's results into the audit (cases loaded). */
+static int history_apply(kb_audit *a, history_job *j)
+{
+	if (j->rc < 0)
+		return kb_error_set(KB_ERROR, NULL, 0, "%s", j->err);
+	a->walked = j->walked;
+	if (j->incomplete)
 		kb_diags_add(&a->warnings, KB_DIAG_WARNING, NULL, 0,
 			     "history is incomplete (shallow clone or missing objects): "
 			     "authorship may be partial");
-	else if (cache.len && w.walked)
-		save_cache(cache.ptr, &head, &events);
-	apply_events(a, &events);
-done:
-	git_error_clear();
-	walk_release(&w);
-	kb_buf_release(&events);
-	kb_buf_release(&cache);
-	return rc;
+	apply_events(a, &j->events);
+	return 0;
 }
 
 /* Authors of each case: creator plus substantive editors, distinct. */
@@ -1075,7 +1227,9 @@ int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
 {
 	kb_audit_options dflt = KB_AUDIT_OPTIONS_INIT;
 	kb_audit *a;
-	int rc;
+	history_job job;
+	pthread_t th;
+	int rc, threaded;
 
 	*out = NULL;
 	if (opts && opts->version != KB_AUDIT_OPTIONS_VERSION)
@@ -1092,13 +1246,21 @@ int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
 		a->mailmap = NULL;
 		git_error_clear();
 	}
-	if ((rc = kb__audit_load_cases(a)) < 0 ||
-	    (rc = walk_history(a)) < 0)
+	/* the history is walked on a thread of its own while the cases load */
+	history_init(&job, s);
+	threaded = pthread_create(&th, NULL, history_thread, &job) == 0;
+	rc = kb__audit_load_cases(a);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (rc == 0)
+		history_thread(&job);
+	if (rc < 0 || (rc = history_apply(a, &job)) < 0)
 		goto done;
 	collect_authors(a);
 	*out = a;
 	a = NULL;
 done:
+	history_release(&job);
 	kb_audit_free(a);
 	return rc;
 }
