@@ -44,9 +44,11 @@ int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 
 static void smap_grow(kb__smap *m)
 {
-	kb__smap n = { NULL, NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+	kb__smap n = *m;
 	size_t i, j;
 
+	n.cap = m->cap ? 2 * m->cap : 64;
+	n.n = 0;
 	n.keys = kb_xcalloc(n.cap, sizeof(*n.keys));
 	n.vals = kb_xcalloc(n.cap, sizeof(*n.vals));
 	n.hashes = kb_xcalloc(n.cap, sizeof(*n.hashes));
@@ -66,6 +68,26 @@ static void smap_grow(kb__smap *m)
 	*m = n;
 }
 
+/* A copy of `key` in the map's chunks (64 KiB each, or the key's size). */
+static char *smap_copy(kb__smap *m, const char *key)
+{
+	size_t n = strlen(key) + 1, size;
+	char *c;
+
+	if (!m->chunk || m->chunk_used + n > m->chunk_size) {
+		size = n + sizeof(char *) > 65536 ? n + sizeof(char *) : 65536;
+		c = kb_xmalloc(size);
+		memcpy(c, &m->chunk, sizeof(char *));
+		m->chunk = c;
+		m->chunk_size = size;
+		m->chunk_used = sizeof(char *);
+	}
+	c = m->chunk + m->chunk_used;
+	memcpy(c, key, n);
+	m->chunk_used += n;
+	return c;
+}
+
 /* Insert or replace. */
 void kb__smap_put(kb__smap *m, const char *key, size_t val)
 {
@@ -79,7 +101,7 @@ void kb__smap_put(kb__smap *m, const char *key, size_t val)
 			return;
 		}
 	}
-	m->keys[i] = kb_xstrdup(key);
+	m->keys[i] = smap_copy(m, key);
 	m->vals[i] = val;
 	m->hashes[i] = h;
 	m->n++;
@@ -87,10 +109,13 @@ void kb__smap_put(kb__smap *m, const char *key, size_t val)
 
 void kb__smap_release(kb__smap *m)
 {
-	size_t i;
+	char *c = m->chunk, *prev;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->keys[i]);
+	while (c) {
+		memcpy(&prev, c, sizeof(char *));
+		free(c);
+		c = prev;
+	}
 	free(m->keys);
 	free(m->vals);
 	free(m->hashes);
@@ -1344,16 +1369,14 @@ static size_t event_person(kb_audit *a, kb__smap *seen, kb_buf *key, const char 
 }
 
 /* Apply the event lines, oldest first, to the cases present now. */
-static void apply_events(kb_audit *a, kb_buf *events)
+static void apply_events(kb_audit *a, const ev_line *v, size_t n)
 {
 	kb__smap seen = { 0 };
 	kb_buf key = KB_BUF_INIT;
-	size_t n, i, idx, person;
-	ev_line *v = split_events(events, &n);
+	size_t i, idx, person;
 	kb__acase *k;
 	int64_t t;
 
-	resolve_renames(v, n);
 	for (i = 0; i < n; i++) {
 		if (!kb__smap_get(&a->by_path, v[i].final, &idx))
 			continue;
@@ -1370,7 +1393,6 @@ static void apply_events(kb_audit *a, kb_buf *events)
 		if (strchr(v[i].f[0], 'V'))
 			add_event(k, person, t, KB__EV_REVIEW);
 	}
-	free(v);
 	kb_buf_release(&key);
 	kb__smap_release(&seen);
 }
@@ -1399,6 +1421,8 @@ typedef struct {
 	char *gitpath;       /* git_repository_path() of the store */
 	char *cachefile;     /* <cachedir>audit-history, NULL: no cache */
 	kb_buf events;       /* every event line of HEAD's history */
+	ev_line *lines;      /* the lines split, renames resolved */
+	size_t nlines;
 	size_t walked;
 	int incomplete;
 	int rc;              /* < 0: failed, with err */
@@ -1434,6 +1458,11 @@ static int history_run(history_job *j)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	if (rc == 0 && !j->incomplete && j->cachefile && j->walked)
 		save_cache(j->cachefile, &head, &j->events);
+	/* splitting needs no case: done here, beside the loading of the cases */
+	if (rc == 0) {
+		j->lines = split_events(&j->events, &j->nlines);
+		resolve_renames(j->lines, j->nlines);
+	}
 done:
 	git_error_clear();
 	git_repository_free(repo);
@@ -1470,6 +1499,7 @@ static void history_release(history_job *j)
 	free(j->gitpath);
 	free(j->cachefile);
 	free(j->err);
+	free(j->lines);
 	kb_buf_release(&j->events);
 }
 
@@ -1483,7 +1513,7 @@ static int history_apply(kb_audit *a, history_job *j)
 		kb_diags_add(&a->warnings, KB_DIAG_WARNING, NULL, 0,
 			     "history is incomplete (shallow clone or missing objects): "
 			     "authorship may be partial");
-	apply_events(a, &j->events);
+	apply_events(a, j->lines, j->nlines);
 	return 0;
 }
 

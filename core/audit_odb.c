@@ -217,38 +217,36 @@ static uint64_t be64(const unsigned char *p)
 
 /*
  * Offset of object `id` in pack `m`; 0 when absent (no object is at 0).
- * Ids are uniformly spread, so the probe is interpolated from the first 8
- * bytes (2-3 probes instead of ~17 for a binary search over 300,000 ids,
- * each a likely cache miss), bisecting once the range is small.
+ * Ids are uniformly spread, so each probe is interpolated from the first 8
+ * bytes between the keys bounding the range (the fan-out byte's bounds at
+ * first, then the keys probed): 2-3 probes, each a likely cache miss,
+ * instead of ~20 for a binary search over 1.8 million ids.
  */
 static uint64_t find_in(const pack_map *m, const unsigned char *id)
 {
 	uint32_t lo = id[0] ? be32(m->fan + 4 * (id[0] - 1)) : 0, hi = be32(m->fan + 4 * id[0]);
-	uint32_t mid, off;
-	uint64_t key = be64(id), klo, khi, k;
+	uint32_t mid = 0, off;
+	uint64_t key = be64(id), klo = (uint64_t)id[0] << 56, khi = klo | 0x00ffffffffffffffu, k;
 	int c;
 
 	if (hi > m->n || lo > hi)
 		return 0;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (hi - lo > 16) {
-			klo = be64(m->ids + (size_t)lo * 20);
-			khi = be64(m->ids + (size_t)(hi - 1) * 20);
-			if (key < klo || key > khi)
-				return 0;
-			if (khi > klo)
-				mid = lo + (uint32_t)((double)(key - klo) / (double)(khi - klo) *
-						      (double)(hi - 1 - lo));
-		}
+		if (hi - lo > 8 && khi > klo && key >= klo && key <= khi)
+			mid = lo + (uint32_t)((double)(key - klo) / (double)(khi - klo) *
+					      (double)(hi - 1 - lo));
 		k = be64(m->ids + (size_t)mid * 20);
 		c = k < key ? -1 : k > key ? 1 : memcmp(m->ids + (size_t)mid * 20, id, 20);
 		if (c == 0)
 			break;
-		if (c < 0)
+		if (c < 0) {
 			lo = mid + 1;
-		else
+			klo = k;
+		} else {
 			hi = mid;
+			khi = k;
+		}
 	}
 	if (lo >= hi)
 		return 0;
