@@ -30,6 +30,7 @@ typedef struct {
 	uint32_t n;                 /* objects */
 	const unsigned char *fan, *ids, *off32, *off64;
 	size_t n64;                 /* entries of the 64-bit offset table */
+	uint64_t *keys;             /* the first 8 bytes of each id, in order */
 } pack_map;
 
 /* One cached object: slot chosen by (pack, offset). */
@@ -61,6 +62,11 @@ struct kb__odb {
 static uint32_t be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
 /* The spare buffer, with room for `len` bytes and a NUL: objects are built
@@ -100,11 +106,38 @@ static void *map_file(const char *path, size_t *len, int populate)
 
 static void unmap(pack_map *m)
 {
+	free(m->keys);
 	if (m->idx)
 		munmap((void *)m->idx, m->idx_len);
 	if (m->pack)
 		munmap((void *)m->pack, m->pack_len);
 	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The first 8 bytes of each of the n ids, as numbers: the lookups probe
+ * these (8 to a cache line, 2 MiB pages where the kernel gives them)
+ * rather than the index's 20-byte ids spread over 4 KiB pages, where
+ * each probe was a TLB and a cache miss (12% of a 300,000-commit walk).
+ */
+static uint64_t *id_keys(const unsigned char *ids, uint32_t n)
+{
+	size_t bytes = ((size_t)n * 8 + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	void *mem = NULL;
+	uint64_t *k;
+	uint32_t i;
+
+	if (n && posix_memalign(&mem, (size_t)2 << 20, bytes) == 0) {
+#ifdef MADV_HUGEPAGE
+		madvise(mem, bytes, MADV_HUGEPAGE);
+#endif
+	} else {
+		mem = kb_xmalloc(n ? (size_t)n * 8 : 8);
+	}
+	k = mem;
+	for (i = 0; i < n; i++)
+		k[i] = be64(ids + (size_t)i * 20);
+	return k;
 }
 
 /* Map `idx` (a version 2 index) and the pack beside it; -1 when either is
@@ -136,6 +169,7 @@ static int map_pack(pack_map *m, const char *idx)
 	if (memcmp(m->pack, "PACK", 4) || (be32(m->pack + 4) != 2 && be32(m->pack + 4) != 3) ||
 	    be32(m->pack + 8) != m->n)
 		goto done;
+	m->keys = id_keys(m->ids, m->n);
 	rc = 0;
 done:
 	if (rc < 0)
@@ -210,11 +244,6 @@ void kb__odb_free(kb__odb *r)
 	free(r);
 }
 
-static uint64_t be64(const unsigned char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 /*
  * Offset of object `id` in pack `m`; 0 when absent (no object is at 0).
  * Ids are uniformly spread, so each probe is interpolated from the first 8
@@ -236,7 +265,7 @@ static uint64_t find_in(const pack_map *m, const unsigned char *id)
 		if (hi - lo > 8 && khi > klo && key >= klo && key <= khi)
 			mid = lo + (uint32_t)((double)(key - klo) / (double)(khi - klo) *
 					      (double)(hi - 1 - lo));
-		k = be64(m->ids + (size_t)mid * 20);
+		k = m->keys[mid];
 		c = k < key ? -1 : k > key ? 1 : memcmp(m->ids + (size_t)mid * 20, id, 20);
 		if (c == 0)
 			break;
