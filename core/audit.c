@@ -68,26 +68,6 @@ static void smap_grow(kb__smap *m)
 	*m = n;
 }
 
-/* A copy of `key` in the map's chunks (64 KiB each, or the key's size). */
-static char *smap_copy(kb__smap *m, const char *key)
-{
-	size_t n = strlen(key) + 1, size;
-	char *c;
-
-	if (!m->chunk || m->chunk_used + n > m->chunk_size) {
-		size = n + sizeof(char *) > 65536 ? n + sizeof(char *) : 65536;
-		c = kb_xmalloc(size);
-		memcpy(c, &m->chunk, sizeof(char *));
-		m->chunk = c;
-		m->chunk_size = size;
-		m->chunk_used = sizeof(char *);
-	}
-	c = m->chunk + m->chunk_used;
-	memcpy(c, key, n);
-	m->chunk_used += n;
-	return c;
-}
-
 /* Insert or replace. */
 void kb__smap_put(kb__smap *m, const char *key, size_t val)
 {
@@ -101,7 +81,7 @@ void kb__smap_put(kb__smap *m, const char *key, size_t val)
 			return;
 		}
 	}
-	m->keys[i] = smap_copy(m, key);
+	m->keys[i] = kb_xstrdup(key);
 	m->vals[i] = val;
 	m->hashes[i] = h;
 	m->n++;
@@ -109,13 +89,10 @@ void kb__smap_put(kb__smap *m, const char *key, size_t val)
 
 void kb__smap_release(kb__smap *m)
 {
-	char *c = m->chunk, *prev;
+	size_t i;
 
-	while (c) {
-		memcpy(&prev, c, sizeof(char *));
-		free(c);
-		c = prev;
-	}
+	for (i = 0; i < m->cap; i++)
+		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
 	free(m->hashes);

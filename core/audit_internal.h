@@ -12,16 +12,12 @@
 #include "kb/case.h"
 #include "kb/error.h"
 
-/* A string -> index map with owned keys (open addressing); the keys are
- * copied into chunks freed together (a map never drops a key). */
+/* A string -> index map with owned keys (open addressing). */
 typedef struct {
 	char **keys;
 	size_t *vals;
 	size_t *hashes;      /* of keys[i]: compared before the strings */
 	size_t cap, n;
-	char *chunk;         /* the chunk keys are copied to; its first bytes
-			      * point to the previous chunk */
-	size_t chunk_used, chunk_size;
 } kb__smap;
 
 int kb__smap_get(const kb__smap *m, const char *key, size_t *val);
