@@ -1028,6 +1028,7 @@ typedef struct {
 	const git_oid *ids;       /* the commits, or NULL when listed with heads */
 	const commit_head *heads; /* the commits read already (strings in arena) */
 	const kb_buf *arena;
+	kb__odb *odb;             /* a reader to use (else one is opened) */
 	size_t n;
 	kb_buf out;               /* the part's event lines */
 	size_t walked;
@@ -1059,7 +1060,9 @@ static void *walk_part_run(void *arg)
 		}
 		w.repo = own;
 	}
-	if (kb__odb_open(&w.odb, w.repo) < 0) {
+	if (p->odb) {
+		w.odb = p->odb;
+	} else if (kb__odb_open(&w.odb, w.repo) < 0) {
 		p->rc = kb_error_set(KB_ERROR, NULL, 0, "cannot read the object database: %s",
 				     kb__git_msg("unknown error"));
 		goto done;
@@ -1073,7 +1076,8 @@ done:
 	if (p->rc < 0)
 		p->err = kb_xstrdup(kb_error_last()->message);
 	walk_release(&w);
-	kb__odb_free(w.odb);
+	if (w.odb != p->odb)
+		kb__odb_free(w.odb);
 	git_repository_free(own);
 	git_error_clear();
 	return NULL;
@@ -1118,17 +1122,16 @@ done:
  * is the only order.  *heads oldest first, strings in `arena`; -1 when a
  * merge or a missing commit is met (libgit2's revwalk lists it then).
  */
-static int list_linear(commit_head **heads, size_t *count, kb_buf *arena, git_repository *repo,
-		       const git_oid *head, const git_oid *since)
+static int list_linear(commit_head **heads, size_t *count, kb_buf *arena, kb__odb *odb,
+		       git_repository *repo, const git_oid *head, const git_oid *since)
 {
-	kb__odb *odb = NULL;
 	kb_buf raw = KB_BUF_INIT;
 	commit_head *v = NULL, t;
 	size_t n = 0, a = 0, i;
 	git_oid id;
 	int rc = -1;
 
-	if (kb__odb_open(&odb, repo) < 0)
+	if (!odb)
 		goto done;
 	git_oid_cpy(&id, head);
 	while (!since || !git_oid_equal(&id, since)) {
@@ -1161,7 +1164,6 @@ done:
 	*heads = v;
 	*count = n;
 	kb_buf_release(&raw);
-	kb__odb_free(odb);
 	return rc;
 }
 
@@ -1174,12 +1176,16 @@ static int walk_commits(kb_buf *out, size_t *walked, git_repository *repo, const
 	walk_part part[2];
 	git_oid *ids = NULL;
 	commit_head *heads = NULL;
+	kb__odb *odb = NULL;
 	kb_buf arena = KB_BUF_INIT;
 	size_t n = 0, half, i;
 	pthread_t th;
 	int threaded = 0, rc = 0;
 
-	if (list_linear(&heads, &n, &arena, repo, head, since) < 0)
+	/* one reader lists the commits and walks the first half */
+	if (kb__odb_open(&odb, repo) < 0)
+		odb = NULL;
+	if (list_linear(&heads, &n, &arena, odb, repo, head, since) < 0)
 		n = list_commits(&ids, repo, head, since, incomplete);
 	memset(part, 0, sizeof(part));
 	half = n >= 2 * WALK_PART_MIN && gitpath ? n / 2 : n;
@@ -1189,6 +1195,7 @@ static int walk_commits(kb_buf *out, size_t *walked, git_repository *repo, const
 		part[i].arena = &arena;
 	}
 	part[0].repo = repo;
+	part[0].odb = odb;
 	part[0].n = half;
 	part[1].gitpath = gitpath;
 	part[1].n = n - half;
@@ -1211,6 +1218,7 @@ static int walk_commits(kb_buf *out, size_t *walked, git_repository *repo, const
 	free(ids);
 	free(heads);
 	kb_buf_release(&arena);
+	kb__odb_free(odb);
 	return rc;
 }
 
