@@ -8,6 +8,10 @@
 # (the layout of cases/, see bench/histgen.c; default folders of ~100 cases)
 set -eu
 kb=$1 gen=$2 histgen=$3 sample=$4 n=$5 c=$6 seed=$7 out=$8 layout=${9:-}
+# absolute paths: the script works inside the generated KB
+abs() { case $1 in /*) echo "$1" ;; */*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;; *) echo "$1" ;; esac; }
+kb=$(abs "$kb") gen=$(abs "$gen") histgen=$(abs "$histgen") sample=$(abs "$sample")
+mkdir -p "$out" && out=$(cd "$out" && pwd)
 runs=${RUNS:-3}
 dir=$out/audit-$n-$c-s$seed${layout#-}
 

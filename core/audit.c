@@ -4,6 +4,7 @@
  * against its first parent under cases/) attributing creations,
  * substantive edits and reviews to people normalised through .mailmap.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,11 @@ int kb__smap_get(const kb__smap *m, const char *key, size_t *val)
 
 static void smap_grow(kb__smap *m)
 {
-	kb__smap n = { NULL, NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+	kb__smap n = *m;
 	size_t i, j;
 
+	n.cap = m->cap ? 2 * m->cap : 64;
+	n.n = 0;
 	n.keys = kb_xcalloc(n.cap, sizeof(*n.keys));
 	n.vals = kb_xcalloc(n.cap, sizeof(*n.vals));
 	n.hashes = kb_xcalloc(n.cap, sizeof(*n.hashes));
@@ -338,16 +341,27 @@ typedef struct {
 	size_t n, a;
 } path_list;
 
-/* Trees read for the previous commit: usually its successor's old side. */
+/* A tree object's raw bytes (entries "<mode> <name>\0<20-byte id>"). */
 typedef struct {
-	git_tree **v;
+	git_oid id;
+	kb_buf data;
+} raw_tree;
+
+/* Trees read for the previous commit: usually its successor's old side.
+ * Clearing keeps the buffers for the next commit's trees. */
+typedef struct {
+	raw_tree *v;
 	size_t n, a;
 } tree_list;
 
 typedef struct {
 	git_repository *repo;
+	kb__odb *odb;        /* trees and blobs */
+	kb_buf blob;         /* the blob read last */
 	kb_buf *out;         /* event lines */
-	char *name, *email;  /* current commit's author, tabs and newlines blanked */
+	const char *name, *email;  /* current commit's author, tabs and newlines blanked */
+	kb_buf raw;          /* the commit read last */
+	kb_buf people;       /* name and email of a commit read here */
 	int64_t time;
 	blob_table blobs;
 	path_list born, gone;
@@ -357,12 +371,20 @@ typedef struct {
 	size_t walked;       /* commits diffed */
 } walk_state;
 
+/* A 64-bit hash of n bytes, eight at a time (only compared within one
+ * walk: never stored).  Never 0. */
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603u;
+	uint64_t h = 1469598103934665603u ^ n, w;
 
-	while (n--)
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9E3779B97F4A7C15u;
+		h ^= h >> 29;
+	}
+	for (; n; n--)
 		h = (h ^ (unsigned char)*p++) * 1099511628211u;
+	h ^= h >> 32;
 	return h ? h : 1;
 }
 
@@ -443,7 +465,7 @@ static void blobs_grow(blob_table *t)
 static const blob_info *blob_get(walk_state *w, const git_oid *id)
 {
 	blob_table *t = &w->blobs;
-	git_blob *b = NULL;
+	git_object_t type;
 	size_t i;
 
 	if (t->cap) {
@@ -451,7 +473,7 @@ static const blob_info *blob_get(walk_state *w, const git_oid *id)
 			if (git_oid_equal(&t->v[i].id, id))
 				return &t->v[i];
 	}
-	if (git_blob_lookup(&b, w->repo, id) < 0)
+	if (kb__odb_read(&w->blob, &type, w->odb, id) < 0 || type != GIT_OBJECT_BLOB)
 		return NULL;
 	if (2 * (t->n + 1) > t->cap)
 		blobs_grow(t);
@@ -459,9 +481,8 @@ static const blob_info *blob_get(walk_state *w, const git_oid *id)
 		;
 	git_oid_cpy(&t->v[i].id, id);
 	t->v[i].used = 1;
-	blob_scan(&t->v[i], git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	blob_scan(&t->v[i], w->blob.ptr, w->blob.len);
 	t->n++;
-	git_blob_free(b);
 	return &t->v[i];
 }
 
@@ -485,36 +506,92 @@ static void path_list_clear(path_list *l)
 	l->n = 0;
 }
 
-static void tree_list_clear(tree_list *l)
+static void tree_list_release(tree_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		git_tree_free(l->v[i]);
-	l->n = 0;
+	for (i = 0; i < l->a; i++)
+		kb_buf_release(&l->v[i].data);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
+/* A view of a raw tree's bytes. */
+typedef struct {
+	const char *p;
+	size_t len;
+} tree_view;
+
 /* A tree by id: from the trees kept from the previous commit when there,
- * else read and kept for the next commit.  Not to be freed. */
-static git_tree *tree_get(walk_state *w, const git_oid *id)
+ * else read and kept for the next commit.  The bytes stay valid until the
+ * commit after the next one starts; -1 when the tree cannot be read. */
+static int tree_get(tree_view *out, walk_state *w, const git_oid *id)
 {
-	git_tree *t;
+	raw_tree *t;
+	git_object_t type;
 	size_t i;
 
 	for (i = 0; i < w->prev.n; i++)
-		if (git_oid_equal(git_tree_id(w->prev.v[i]), id))
-			return w->prev.v[i];
+		if (git_oid_equal(&w->prev.v[i].id, id))
+			goto found_prev;
 	for (i = 0; i < w->cur.n; i++)
-		if (git_oid_equal(git_tree_id(w->cur.v[i]), id))
-			return w->cur.v[i];
-	if (git_tree_lookup(&t, w->repo, id) < 0)
-		return NULL;
+		if (git_oid_equal(&w->cur.v[i].id, id))
+			goto found_cur;
 	if (w->cur.n == w->cur.a) {
 		w->cur.a = w->cur.a ? 2 * w->cur.a : 8;
 		w->cur.v = kb_xrealloc(w->cur.v, w->cur.a * sizeof(*w->cur.v));
+		for (i = w->cur.n; i < w->cur.a; i++)
+			kb_buf_init(&w->cur.v[i].data);
 	}
-	w->cur.v[w->cur.n++] = t;
-	return t;
+	t = &w->cur.v[w->cur.n];
+	if (kb__odb_read(&t->data, &type, w->odb, id) < 0 || type != GIT_OBJECT_TREE)
+		return -1;
+	git_oid_cpy(&t->id, id);
+	i = w->cur.n++;
+found_cur:
+	out->p = w->cur.v[i].data.ptr;
+	out->len = w->cur.v[i].data.len;
+	return 0;
+found_prev:
+	out->p = w->prev.v[i].data.ptr;
+	out->len = w->prev.v[i].data.len;
+	return 0;
+}
+
+/* One entry of a raw tree. */
+typedef struct {
+	const char *name;
+	size_t namelen;
+	unsigned mode;
+	git_oid id;
+} tree_entry;
+
+#define ENTRY_IS_TREE(e) (((e)->mode & 0170000) == 0040000)
+/* what libgit2 calls a blob: a file or a symlink, not a submodule */
+#define ENTRY_IS_BLOB(e) (!ENTRY_IS_TREE(e) && ((e)->mode & 0170000) != 0160000)
+
+/* The entry at *pos of tree t into *e, advancing *pos: 1, 0 at the end,
+ * -1 when the bytes are not a tree. */
+static int tree_next(tree_entry *e, const tree_view *t, size_t *pos)
+{
+	const char *p = t->p + *pos, *end = t->p + t->len, *nul;
+	unsigned mode = 0;
+
+	if (p >= end)
+		return 0;
+	for (; p < end && *p >= '0' && *p <= '7'; p++)
+		mode = mode * 8 + (unsigned)(*p - '0');
+	if (p >= end || *p != ' ')
+		return -1;
+	p++;
+	if (!(nul = memchr(p, '\0', (size_t)(end - p))) || end - nul < 21 || nul == p)
+		return -1;
+	e->name = p;
+	e->namelen = (size_t)(nul - p);
+	e->mode = mode;
+	git_oid_fromraw(&e->id, (const unsigned char *)nul + 1);
+	*pos = (size_t)(nul + 21 - t->p);
+	return 1;
 }
 
 static void put_event(walk_state *w, int added, int edited, int validated, const char *path,
@@ -558,17 +635,16 @@ static int changed_file(walk_state *w, const git_oid *old, const git_oid *new, c
 }
 
 /* Git's tree order: names compared as if directories ended in '/'. */
-static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+static int entry_cmp(const tree_entry *a, const tree_entry *b)
 {
-	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
-	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
-	int c = memcmp(x, y, n);
+	size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
+	int c = memcmp(a->name, b->name, n);
 	unsigned char cx, cy;
 
 	if (c)
 		return c;
-	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
-	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
+	cx = a->namelen > n ? (unsigned char)a->name[n] : ENTRY_IS_TREE(a) ? '/' : 0;
+	cy = b->namelen > n ? (unsigned char)b->name[n] : ENTRY_IS_TREE(b) ? '/' : 0;
 	return (int)cx - (int)cy;
 }
 
@@ -577,34 +653,31 @@ static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_
 /* A pair of entries at the same name (eo or en may be NULL): changed case
  * files are compared now, added and deleted ones listed for rename
  * detection at the end of the commit. */
-static int diff_entry(walk_state *w, const git_tree_entry *eo, const git_tree_entry *en,
-		      kb_buf *prefix)
+static int diff_entry(walk_state *w, const tree_entry *eo, const tree_entry *en, kb_buf *prefix)
 {
 	size_t len = prefix->len;
 	int rc = 0, otree, ntree;
-	const git_tree_entry *e = en ? en : eo;
+	const tree_entry *e = en ? en : eo;
 
-	if (eo && en && git_oid_equal(git_tree_entry_id(eo), git_tree_entry_id(en)))
+	if (eo && en && git_oid_equal(&eo->id, &en->id))
 		return 0;
-	otree = eo && git_tree_entry_type(eo) == GIT_OBJECT_TREE;
-	ntree = en && git_tree_entry_type(en) == GIT_OBJECT_TREE;
+	otree = eo && ENTRY_IS_TREE(eo);
+	ntree = en && ENTRY_IS_TREE(en);
 	if (eo && en && otree != ntree) {   /* a file became a directory or back */
 		if ((rc = diff_entry(w, eo, NULL, prefix)) < 0)
 			return rc;
 		eo = NULL;
 		otree = 0;
 	}
-	kb_buf_puts(prefix, git_tree_entry_name(e));
+	kb_buf_put(prefix, e->name, e->namelen);
 	if (otree || ntree) {
 		kb_buf_putc(prefix, '/');
-		rc = diff_trees(w, otree ? git_tree_entry_id(eo) : NULL,
-				ntree ? git_tree_entry_id(en) : NULL, prefix);
-	} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && is_case_path(prefix->ptr)) {
+		rc = diff_trees(w, otree ? &eo->id : NULL, ntree ? &en->id : NULL, prefix);
+	} else if (ENTRY_IS_BLOB(e) && is_case_path(prefix->ptr)) {
 		if (eo && en)
-			rc = changed_file(w, git_tree_entry_id(eo), git_tree_entry_id(en), prefix->ptr,
-					  NULL);
+			rc = changed_file(w, &eo->id, &en->id, prefix->ptr, NULL);
 		else
-			path_list_add(en ? &w->born : &w->gone, prefix->ptr, git_tree_entry_id(e));
+			path_list_add(en ? &w->born : &w->gone, prefix->ptr, &e->id);
 	}
 	kb_buf_truncate(prefix, len);
 	return rc;
@@ -613,32 +686,35 @@ static int diff_entry(walk_state *w, const git_tree_entry *eo, const git_tree_en
 /*
  * Walk two trees side by side (both sorted in git's order; either may be
  * NULL) and compare the blobs that differ.  Much cheaper than
- * git_diff_tree_to_tree() here: the walk compares ids only and builds no
- * iterator or delta list.
+ * git_diff_tree_to_tree() here: the walk reads the raw tree bytes,
+ * compares ids only and builds no iterator or delta list.
  */
 static int diff_trees(walk_state *w, const git_oid *old, const git_oid *new, kb_buf *prefix)
 {
-	git_tree *to = NULL, *tn = NULL;
-	size_t i = 0, j = 0, no, nn;
-	const git_tree_entry *eo, *en;
-	int rc = 0, c;
+	tree_view to = { "", 0 }, tn = { "", 0 };
+	tree_entry eo, en;
+	size_t i = 0, j = 0;
+	int rc = 0, c, ho, hn;
 
-	if ((old && !(to = tree_get(w, old))) || (new && !(tn = tree_get(w, new))))
+	if ((old && tree_get(&to, w, old) < 0) || (new && tree_get(&tn, w, new) < 0))
 		return -1;
-	no = to ? git_tree_entrycount(to) : 0;
-	nn = tn ? git_tree_entrycount(tn) : 0;
-	while (rc == 0 && (i < no || j < nn)) {
-		eo = i < no ? git_tree_entry_byindex(to, i) : NULL;
-		en = j < nn ? git_tree_entry_byindex(tn, j) : NULL;
-		c = !eo ? 1 : !en ? -1 : entry_cmp(eo, en);
-		if (c < 0)
-			rc = diff_entry(w, eo, NULL, prefix), i++;
-		else if (c > 0)
-			rc = diff_entry(w, NULL, en, prefix), j++;
-		else
-			rc = diff_entry(w, eo, en, prefix), i++, j++;
+	ho = tree_next(&eo, &to, &i);
+	hn = tree_next(&en, &tn, &j);
+	while (rc == 0 && (ho > 0 || hn > 0)) {
+		c = ho <= 0 ? 1 : hn <= 0 ? -1 : entry_cmp(&eo, &en);
+		if (c < 0) {
+			rc = diff_entry(w, &eo, NULL, prefix);
+			ho = tree_next(&eo, &to, &i);
+		} else if (c > 0) {
+			rc = diff_entry(w, NULL, &en, prefix);
+			hn = tree_next(&en, &tn, &j);
+		} else {
+			rc = diff_entry(w, &eo, &en, prefix);
+			ho = tree_next(&eo, &to, &i);
+			hn = tree_next(&en, &tn, &j);
+		}
 	}
-	return rc;
+	return rc < 0 || ho < 0 || hn < 0 ? -1 : 0;
 }
 
 /* Whether the blobs look like one case renamed: the same blob, the same
@@ -690,78 +766,218 @@ static int finish_commit(walk_state *w)
  * none, -1 when the tree cannot be read. */
 static int cases_tree(git_oid *out, walk_state *w, const git_oid *root)
 {
-	git_tree *t;
-	const git_tree_entry *e;
+	tree_view t;
+	tree_entry e;
+	size_t pos = 0;
+	int r;
 
 	if (!root)
 		return 0;
-	if (!(t = tree_get(w, root)))
+	if (tree_get(&t, w, root) < 0)
 		return -1;
-	e = git_tree_entry_byname(t, KB_CASES_DIR);
-	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
-		return 0;
-	git_oid_cpy(out, git_tree_entry_id(e));
-	return 1;
+	while ((r = tree_next(&e, &t, &pos)) > 0) {
+		if (e.namelen == sizeof(KB_CASES_DIR) - 1 &&
+		    !memcmp(e.name, KB_CASES_DIR, e.namelen)) {
+			if (!ENTRY_IS_TREE(&e))
+				return 0;
+			git_oid_cpy(out, &e.id);
+			return 1;
+		}
+	}
+	return r < 0 ? -1 : 0;
 }
 
-/* A copy of s with tabs and line breaks blanked (they separate fields). */
-static char *field_copy(const char *s)
-{
-	char *t = kb_xstrdup(s ? s : ""), *p;
+/*
+ * What the walk needs of a commit, parsed from its raw text as libgit2
+ * parses it (the tree, the parents, the author's name and email trimmed
+ * and with tabs and line breaks blanked, the author time); name and email
+ * are offsets into an arena of NUL-terminated strings.
+ */
+typedef struct {
+	git_oid id, tree, parent;   /* parent: the first one */
+	unsigned nparents;
+	int64_t time;
+	size_t name, email;
+} commit_head;
 
-	for (p = t; *p; p++)
-		if (*p == '\t' || *p == '\n' || *p == '\r')
-			*p = ' ';
-	return t;
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Append p..e trimmed, tabs and line breaks blanked, NUL-terminated;
+ * its offset. */
+static size_t put_trimmed(kb_buf *arena, const char *p, const char *e)
+{
+	size_t at = arena->len, i;
+
+	while (p < e && is_space(*p))
+		p++;
+	while (e > p && is_space(e[-1]))
+		e--;
+	kb_buf_put(arena, p, (size_t)(e - p));
+	kb_buf_putc(arena, '\0');
+	for (i = at; i < arena->len - 1; i++)
+		if (arena->ptr[i] == '\t' || arena->ptr[i] == '\n' || arena->ptr[i] == '\r')
+			arena->ptr[i] = ' ';
+	return at;
+}
+
+static const char *mem_rchr(const char *p, const char *e, char c)
+{
+	while (e > p)
+		if (*--e == c)
+			return e;
+	return NULL;
+}
+
+/* The author line's name, email and time ("author NAME <EMAIL> TIME TZ"),
+ * as git_signature__parse() reads it. */
+static int parse_author(commit_head *c, kb_buf *arena, const char *p, const char *e)
+{
+	const char *lt = mem_rchr(p, e, '<'), *gt = mem_rchr(p, e, '>'), *t;
+	int64_t v = 0;
+	int neg = 0, digits = 0;
+
+	if (!lt || !gt || gt <= lt)
+		return -1;
+	c->name = put_trimmed(arena, p, lt);
+	c->email = put_trimmed(arena, lt + 1, gt);
+	c->time = 0;
+	if (gt + 2 < e) {
+		for (t = gt + 2; t < e && is_space(*t); t++)
+			;
+		if (t < e && (*t == '-' || *t == '+'))
+			neg = *t++ == '-';
+		for (; t < e && *t >= '0' && *t <= '9' && digits < 18; t++, digits++)
+			v = v * 10 + (*t - '0');
+		if (!digits)
+			return -1;
+		c->time = neg ? -v : v;
+	}
+	return 0;
+}
+
+/* Parse a raw commit into *c (strings appended to `arena`); -1 when it is
+ * not one this parser reads (the caller then asks libgit2). */
+static int parse_commit(commit_head *c, kb_buf *arena, const char *p, size_t len)
+{
+	const char *end = p + len, *nl;
+	git_oid id;
+	int author = 0;
+
+	c->nparents = 0;
+	while (p < end && !author) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl || nl == p)
+			return -1;
+		if (!c->nparents && (size_t)(nl - p) == 45 && !memcmp(p, "tree ", 5)) {
+			if (git_oid_fromstrn(&c->tree, p + 5, 40) < 0)
+				return -1;
+		} else if ((size_t)(nl - p) == 47 && !memcmp(p, "parent ", 7)) {
+			if (git_oid_fromstrn(&id, p + 7, 40) < 0)
+				return -1;
+			if (!c->nparents++)
+				git_oid_cpy(&c->parent, &id);
+		} else if (nl - p > 7 && !memcmp(p, "author ", 7)) {
+			if (parse_author(c, arena, p + 7, nl) < 0)
+				return -1;
+			author = 1;
+		} else {
+			return -1;
+		}
+		p = nl + 1;
+	}
+	git_error_clear();
+	return author && p < end && !memcmp(p, "committer ", end - p < 10 ? (size_t)(end - p) : 10)
+	       ? 0 : -1;
+}
+
+/* Commit `id` read and parsed into *c (its strings in `arena`): through
+ * the walk's reader, or libgit2 when that cannot parse it; -1 when the
+ * commit is missing (a shallow clone) or unreadable. */
+static int read_commit(commit_head *c, kb_buf *arena, kb__odb *odb, git_repository *repo,
+		       kb_buf *raw, const git_oid *id)
+{
+	git_object_t type;
+	git_commit *gc = NULL;
+	const git_signature *sig;
+	size_t at = arena->len;
+
+	git_oid_cpy(&c->id, id);
+	if (kb__odb_read(raw, &type, odb, id) == 0 && type == GIT_OBJECT_COMMIT &&
+	    parse_commit(c, arena, raw->ptr, raw->len) == 0)
+		return 0;
+	kb_buf_truncate(arena, at);
+	if (git_commit_lookup(&gc, repo, id) < 0) {
+		git_error_clear();
+		return -1;
+	}
+	git_oid_cpy(&c->tree, git_commit_tree_id(gc));
+	c->nparents = git_commit_parentcount(gc);
+	if (c->nparents)
+		git_oid_cpy(&c->parent, git_commit_parent_id(gc, 0));
+	sig = git_commit_author(gc);
+	c->name = put_trimmed(arena, sig->name, sig->name + strlen(sig->name));
+	c->email = put_trimmed(arena, sig->email, sig->email + strlen(sig->email));
+	c->time = sig->when.time;
+	git_commit_free(gc);
+	return 0;
 }
 
 /* The tree of the first parent of `c` into *out: the tree of the commit
  * walked last when that is the parent (a linear history), else read.
  * 0 when c has no parent, 1 found, -1 missing (a shallow clone). */
-static int parent_tree(git_oid *out, walk_state *w, const git_commit *c)
+static int parent_tree(git_oid *out, walk_state *w, const commit_head *c)
 {
-	git_commit *p = NULL;
-	const git_oid *pid;
+	commit_head p;
+	size_t at = w->people.len;
+	int rc;
 
-	if (git_commit_parentcount(c) == 0)
+	if (c->nparents == 0)
 		return 0;
-	pid = git_commit_parent_id(c, 0);
-	if (w->have_last && git_oid_equal(pid, &w->last)) {
+	if (w->have_last && git_oid_equal(&c->parent, &w->last)) {
 		git_oid_cpy(out, &w->last_tree);
 		return 1;
 	}
-	if (git_commit_lookup(&p, w->repo, pid) < 0)
+	rc = read_commit(&p, &w->people, w->odb, w->repo, &w->raw, &c->parent);
+	kb_buf_truncate(&w->people, at);
+	if (rc < 0)
 		return -1;
-	git_oid_cpy(out, git_commit_tree_id(p));
-	git_commit_free(p);
+	git_oid_cpy(out, &p.tree);
 	return 1;
 }
 
 /* Diff one commit against its first parent (merges are skipped: their
- * changes are attributed to the commits that made them). */
-static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
+ * changes are attributed to the commits that made them).  `c` is the
+ * commit when listed already with its strings in `arena`, else NULL. */
+static int walk_commit(walk_state *w, const git_oid *id, const commit_head *c,
+		       const kb_buf *arena, int *incomplete)
 {
-	git_commit *c = NULL;
+	commit_head own;
 	kb_buf prefix = KB_BUF_INIT;
 	git_oid oid, nid, ptree;
-	const git_signature *sig;
 	int rc = 0, has_old = 0, has_new, hp;
 	tree_list tl;
 
-	if (git_commit_lookup(&c, w->repo, id) < 0) {
-		*incomplete = 1;
-		goto done;
+	if (!c) {
+		kb_buf_clear(&w->people);
+		if (read_commit(&own, &w->people, w->odb, w->repo, &w->raw, id) < 0) {
+			*incomplete = 1;
+			goto done;
+		}
+		c = &own;
+		arena = &w->people;
 	}
-	if (git_commit_parentcount(c) > 1)
+	if (c->nparents > 1)
 		goto done;
 	if ((hp = parent_tree(&ptree, w, c)) < 0)
 		*incomplete = 1;
-	sig = git_commit_author(c);
-	w->name = field_copy(sig->name);
-	w->email = field_copy(sig->email);
-	w->time = sig->when.time;
+	w->name = arena->ptr + c->name;
+	w->email = arena->ptr + c->email;
+	w->time = c->time;
 	w->walked++;
-	has_new = cases_tree(&nid, w, git_commit_tree_id(c));
+	has_new = cases_tree(&nid, w, &c->tree);
 	if (hp > 0)
 		has_old = cases_tree(&oid, w, &ptree);
 	if (has_new < 0 || has_old < 0) {
@@ -780,46 +996,229 @@ static int walk_commit(walk_state *w, const git_oid *id, int *incomplete)
 		}
 	}
 	git_oid_cpy(&w->last, id);
-	git_oid_cpy(&w->last_tree, git_commit_tree_id(c));
+	git_oid_cpy(&w->last_tree, &c->tree);
 	w->have_last = 1;
 done:
 	/* the trees read now are the old side of the next commit */
-	tree_list_clear(&w->prev);
+	w->prev.n = 0;
 	tl = w->prev;
 	w->prev = w->cur;
 	w->cur = tl;
 	path_list_clear(&w->born);
 	path_list_clear(&w->gone);
 	kb_buf_release(&prefix);
-	free(w->name);
-	free(w->email);
 	w->name = w->email = NULL;
 	git_error_clear();
-	git_commit_free(c);
 	return rc;
 }
 
-/* Walk HEAD's commits not reachable from `since` (NULL: all), oldest first. */
-static int walk_commits(walk_state *w, const git_oid *head, const git_oid *since,
-			int *incomplete)
+/*
+ * The commits to walk are listed first (one revwalk, oldest first) and then
+ * diffed in up to two contiguous parts on two threads: what a commit adds
+ * to the event lines depends only on the commit and its first parent, so
+ * the parts' lines concatenated are the lines of one walk.  Each part opens
+ * the repository again (libgit2 objects are not shared between threads)
+ * and keeps its own blob and tree tables.
+ */
+#define WALK_PART_MIN 32     /* fewer commits than twice this: one thread */
+
+typedef struct {
+	const char *gitpath;      /* repository to open; NULL: use repo */
+	git_repository *repo;
+	const git_oid *ids;       /* the commits, or NULL when listed with heads */
+	const commit_head *heads; /* the commits read already (strings in arena) */
+	const kb_buf *arena;
+	kb__odb *odb;             /* a reader to use (else one is opened) */
+	size_t n;
+	kb_buf out;               /* the part's event lines */
+	size_t walked;
+	int incomplete;
+	int rc;
+	char *err;                /* message of a failure (rc < 0), owned */
+} walk_part;
+
+static void walk_release(walk_state *w);
+
+static void *walk_part_run(void *arg)
+{
+	walk_part *p = arg;
+	git_repository *own = NULL;
+	walk_state w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	kb_buf_init(&w.blob);
+	kb_buf_init(&w.raw);
+	kb_buf_init(&w.people);
+	w.out = &p->out;
+	w.repo = p->repo;
+	if (p->gitpath) {
+		if (git_repository_open(&own, p->gitpath) < 0) {
+			p->rc = kb_error_set(KB_ERROR, NULL, 0, "cannot open the repository: %s",
+					     kb__git_msg("unknown error"));
+			goto done;
+		}
+		w.repo = own;
+	}
+	if (p->odb) {
+		w.odb = p->odb;
+	} else if (kb__odb_open(&w.odb, w.repo) < 0) {
+		p->rc = kb_error_set(KB_ERROR, NULL, 0, "cannot read the object database: %s",
+				     kb__git_msg("unknown error"));
+		goto done;
+	}
+	for (i = 0; i < p->n && p->rc == 0; i++)
+		p->rc = p->heads ? walk_commit(&w, &p->heads[i].id, &p->heads[i], p->arena,
+					       &p->incomplete)
+				 : walk_commit(&w, &p->ids[i], NULL, NULL, &p->incomplete);
+	p->walked = w.walked;
+done:
+	if (p->rc < 0)
+		p->err = kb_xstrdup(kb_error_last()->message);
+	walk_release(&w);
+	if (w.odb != p->odb)
+		kb__odb_free(w.odb);
+	git_repository_free(own);
+	git_error_clear();
+	return NULL;
+}
+
+/* HEAD's commits not reachable from `since` (NULL: all), oldest first,
+ * into *ids (caller frees); *incomplete set when the walk stopped early. */
+static size_t list_commits(git_oid **ids, git_repository *repo, const git_oid *head,
+			   const git_oid *since, int *incomplete)
 {
 	git_revwalk *rw = NULL;
 	git_oid id;
-	int rc = 0, err = GIT_ITEROVER;
+	size_t n = 0, a = 0;
+	int err = GIT_ITEROVER;
 
-	if (git_revwalk_new(&rw, w->repo) < 0 ||
+	*ids = NULL;
+	if (git_revwalk_new(&rw, repo) < 0 ||
 	    git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
 	    git_revwalk_push(rw, head) < 0 || (since && git_revwalk_hide(rw, since) < 0)) {
 		*incomplete = 1;
 		goto done;
 	}
-	while (rc == 0 && (err = git_revwalk_next(&id, rw)) == 0)
-		rc = walk_commit(w, &id, incomplete);
-	if (rc == 0 && err != GIT_ITEROVER)
+	while ((err = git_revwalk_next(&id, rw)) == 0) {
+		if (n == a) {
+			a = a ? 2 * a : 1024;
+			*ids = kb_xrealloc(*ids, a * sizeof(**ids));
+		}
+		git_oid_cpy(&(*ids)[n++], &id);
+	}
+	if (err != GIT_ITEROVER)
 		*incomplete = 1;
 done:
 	git_error_clear();
 	git_revwalk_free(rw);
+	return n;
+}
+
+/*
+ * A linear history (no merge between HEAD and `since`, or the root) is
+ * listed by following parents from HEAD, each commit read once through the
+ * walk's reader and kept parsed: in such a history the oldest-first order
+ * is the only order.  *heads oldest first, strings in `arena`; -1 when a
+ * merge or a missing commit is met (libgit2's revwalk lists it then).
+ */
+static int list_linear(commit_head **heads, size_t *count, kb_buf *arena, kb__odb *odb,
+		       git_repository *repo, const git_oid *head, const git_oid *since)
+{
+	kb_buf raw = KB_BUF_INIT;
+	commit_head *v = NULL, t;
+	size_t n = 0, a = 0, i;
+	git_oid id;
+	int rc = -1;
+
+	if (!odb)
+		goto done;
+	git_oid_cpy(&id, head);
+	while (!since || !git_oid_equal(&id, since)) {
+		if (n == a) {
+			a = a ? 2 * a : 1024;
+			v = kb_xrealloc(v, a * sizeof(*v));
+		}
+		if (read_commit(&v[n], arena, odb, repo, &raw, &id) < 0 || v[n].nparents > 1)
+			goto done;
+		if (!v[n++].nparents) {
+			if (since)
+				goto done;   /* `since` is not on this line */
+			break;
+		}
+		git_oid_cpy(&id, &v[n - 1].parent);
+	}
+	for (i = 0; i < n / 2; i++) {
+		t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+	rc = 0;
+done:
+	if (rc < 0) {
+		free(v);
+		v = NULL;
+		n = 0;
+		kb_buf_clear(arena);
+	}
+	*heads = v;
+	*count = n;
+	kb_buf_release(&raw);
+	return rc;
+}
+
+/* Walk HEAD's commits not reachable from `since` (NULL: all), oldest first,
+ * appending their event lines to `out`; the second half of a long list on a
+ * thread of its own (run here when the thread cannot be started). */
+static int walk_commits(kb_buf *out, size_t *walked, git_repository *repo, const char *gitpath,
+			const git_oid *head, const git_oid *since, int *incomplete)
+{
+	walk_part part[2];
+	git_oid *ids = NULL;
+	commit_head *heads = NULL;
+	kb__odb *odb = NULL;
+	kb_buf arena = KB_BUF_INIT;
+	size_t n = 0, half, i;
+	pthread_t th;
+	int threaded = 0, rc = 0;
+
+	/* one reader lists the commits and walks the first half */
+	if (kb__odb_open(&odb, repo) < 0)
+		odb = NULL;
+	if (list_linear(&heads, &n, &arena, odb, repo, head, since) < 0)
+		n = list_commits(&ids, repo, head, since, incomplete);
+	memset(part, 0, sizeof(part));
+	half = n >= 2 * WALK_PART_MIN && gitpath ? n / 2 : n;
+	for (i = 0; i < 2; i++) {
+		part[i].ids = ids ? ids + (i ? half : 0) : NULL;
+		part[i].heads = heads ? heads + (i ? half : 0) : NULL;
+		part[i].arena = &arena;
+	}
+	part[0].repo = repo;
+	part[0].odb = odb;
+	part[0].n = half;
+	part[1].gitpath = gitpath;
+	part[1].n = n - half;
+	if (part[1].n)
+		threaded = pthread_create(&th, NULL, walk_part_run, &part[1]) == 0;
+	walk_part_run(&part[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (part[1].n && part[0].rc == 0)
+		walk_part_run(&part[1]);
+	for (i = 0; i < 2; i++) {
+		if (rc == 0 && part[i].rc < 0)
+			rc = kb_error_set(KB_ERROR, NULL, 0, "%s", part[i].err);
+		kb_buf_put(out, part[i].out.ptr ? part[i].out.ptr : "", part[i].out.len);
+		*walked += part[i].walked;
+		*incomplete |= part[i].incomplete;
+		kb_buf_release(&part[i].out);
+		free(part[i].err);
+	}
+	free(ids);
+	free(heads);
+	kb_buf_release(&arena);
+	kb__odb_free(odb);
 	return rc;
 }
 
@@ -955,16 +1354,14 @@ static size_t event_person(kb_audit *a, kb__smap *seen, kb_buf *key, const char 
 }
 
 /* Apply the event lines, oldest first, to the cases present now. */
-static void apply_events(kb_audit *a, kb_buf *events)
+static void apply_events(kb_audit *a, const ev_line *v, size_t n)
 {
 	kb__smap seen = { 0 };
 	kb_buf key = KB_BUF_INIT;
-	size_t n, i, idx, person;
-	ev_line *v = split_events(events, &n);
+	size_t i, idx, person;
 	kb__acase *k;
 	int64_t t;
 
-	resolve_renames(v, n);
 	for (i = 0; i < n; i++) {
 		if (!kb__smap_get(&a->by_path, v[i].final, &idx))
 			continue;
@@ -981,7 +1378,6 @@ static void apply_events(kb_audit *a, kb_buf *events)
 		if (strchr(v[i].f[0], 'V'))
 			add_event(k, person, t, KB__EV_REVIEW);
 	}
-	free(v);
 	kb_buf_release(&key);
 	kb__smap_release(&seen);
 }
@@ -992,31 +1388,45 @@ static void walk_release(walk_state *w)
 	path_list_clear(&w->gone);
 	free(w->born.v);
 	free(w->gone.v);
-	tree_list_clear(&w->prev);
-	tree_list_clear(&w->cur);
-	free(w->prev.v);
-	free(w->cur.v);
+	tree_list_release(&w->prev);
+	tree_list_release(&w->cur);
+	kb_buf_release(&w->blob);
+	kb_buf_release(&w->raw);
+	kb_buf_release(&w->people);
 	free(w->blobs.v);
 }
 
-static int walk_history(kb_audit *a)
-{
-	walk_state w;
-	kb_buf events = KB_BUF_INIT, cache = KB_BUF_INIT;
-	git_oid head, since;
-	int rc = 0, incomplete = 0, cached = 0;
+/*
+ * The history part of kb_audit_open(): the cache read, the commits since it
+ * walked, the cache written.  It runs on a thread of its own while the
+ * cases are loaded, and shares nothing with that: it opens the repository
+ * again and only fills the fields below, read after the join.
+ */
+typedef struct {
+	char *gitpath;       /* git_repository_path() of the store */
+	char *cachefile;     /* <cachedir>audit-history, NULL: no cache */
+	kb_buf events;       /* every event line of HEAD's history */
+	ev_line *lines;      /* the lines split, renames resolved */
+	size_t nlines;
+	size_t walked;
+	int incomplete;
+	int rc;              /* < 0: failed, with err */
+	char *err;
+} history_job;
 
-	memset(&w, 0, sizeof(w));
-	w.repo = a->store->repo;
-	w.out = &events;
-	if (git_reference_name_to_id(&head, w.repo, "HEAD") < 0)
+static int history_run(history_job *j)
+{
+	git_repository *repo = NULL;
+	git_oid head, since;
+	int rc = 0, cached = 0;
+
+	if (git_repository_open(&repo, j->gitpath) < 0)
+		return kb_error_set(KB_ERROR, NULL, 0, "cannot open the repository: %s",
+				    kb__git_msg("unknown error"));
+	if (git_reference_name_to_id(&head, repo, "HEAD") < 0)
 		goto done;   /* unborn HEAD: no history */
-	if (kb_store_cachedir(&cache, a->store) == 0) {
-		kb_buf_puts(&cache, CACHE_FILE);
-		cached = load_cache(&events, &since, w.repo, cache.ptr, &head);
-	} else {
-		kb_buf_clear(&cache);
-	}
+	if (j->cachefile)
+		cached = load_cache(&j->events, &since, repo, j->cachefile, &head);
 	/*
 	 * libgit2's object cache would keep every commit and small tree of the
 	 * walk (hundreds of MB at 300,000 commits, and seconds to free), and
@@ -1027,25 +1437,69 @@ static int walk_history(kb_audit *a)
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!cached || git_oid_cmp(&since, &head))
-		rc = walk_commits(&w, &head, cached ? &since : NULL, &incomplete);
+		rc = walk_commits(&j->events, &j->walked, repo, j->gitpath, &head,
+				  cached ? &since : NULL, &j->incomplete);
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-	if (rc < 0)
-		goto done;
-	a->walked = w.walked;
-	if (incomplete)
+	if (rc == 0 && !j->incomplete && j->cachefile && j->walked)
+		save_cache(j->cachefile, &head, &j->events);
+	/* splitting needs no case: done here, beside the loading of the cases */
+	if (rc == 0) {
+		j->lines = split_events(&j->events, &j->nlines);
+		resolve_renames(j->lines, j->nlines);
+	}
+done:
+	git_error_clear();
+	git_repository_free(repo);
+	return rc;
+}
+
+static void *history_thread(void *arg)
+{
+	history_job *j = arg;
+
+	if ((j->rc = history_run(j)) < 0)
+		j->err = kb_xstrdup(kb_error_last()->message);
+	return NULL;
+}
+
+/* Fill `j` for the store (the cache file only when the cache directory can
+ * be made). */
+static void history_init(history_job *j, kb_store *s)
+{
+	kb_buf cache = KB_BUF_INIT;
+
+	memset(j, 0, sizeof(*j));
+	j->gitpath = kb_xstrdup(git_repository_path(s->repo));
+	if (kb_store_cachedir(&cache, s) == 0) {
+		kb_buf_puts(&cache, CACHE_FILE);
+		j->cachefile = kb_xstrdup(cache.ptr);
+	}
+	kb_error_clear();
+	kb_buf_release(&cache);
+}
+
+static void history_release(history_job *j)
+{
+	free(j->gitpath);
+	free(j->cachefile);
+	free(j->err);
+	free(j->lines);
+	kb_buf_release(&j->events);
+}
+
+/* Take the walk's results into the audit (cases loaded). */
+static int history_apply(kb_audit *a, history_job *j)
+{
+	if (j->rc < 0)
+		return kb_error_set(KB_ERROR, NULL, 0, "%s", j->err);
+	a->walked = j->walked;
+	if (j->incomplete)
 		kb_diags_add(&a->warnings, KB_DIAG_WARNING, NULL, 0,
 			     "history is incomplete (shallow clone or missing objects): "
 			     "authorship may be partial");
-	else if (cache.len && w.walked)
-		save_cache(cache.ptr, &head, &events);
-	apply_events(a, &events);
-done:
-	git_error_clear();
-	walk_release(&w);
-	kb_buf_release(&events);
-	kb_buf_release(&cache);
-	return rc;
+	apply_events(a, j->lines, j->nlines);
+	return 0;
 }
 
 /* Authors of each case: creator plus substantive editors, distinct. */
@@ -1075,7 +1529,9 @@ int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
 {
 	kb_audit_options dflt = KB_AUDIT_OPTIONS_INIT;
 	kb_audit *a;
-	int rc;
+	history_job job;
+	pthread_t th;
+	int rc, threaded;
 
 	*out = NULL;
 	if (opts && opts->version != KB_AUDIT_OPTIONS_VERSION)
@@ -1092,13 +1548,21 @@ int kb_audit_open(kb_audit **out, kb_store *s, const kb_audit_options *opts)
 		a->mailmap = NULL;
 		git_error_clear();
 	}
-	if ((rc = kb__audit_load_cases(a)) < 0 ||
-	    (rc = walk_history(a)) < 0)
+	/* the history is walked on a thread of its own while the cases load */
+	history_init(&job, s);
+	threaded = pthread_create(&th, NULL, history_thread, &job) == 0;
+	rc = kb__audit_load_cases(a);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (rc == 0)
+		history_thread(&job);
+	if (rc < 0 || (rc = history_apply(a, &job)) < 0)
 		goto done;
 	collect_authors(a);
 	*out = a;
 	a = NULL;
 done:
+	history_release(&job);
 	kb_audit_free(a);
 	return rc;
 }

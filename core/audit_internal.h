@@ -111,6 +111,17 @@ void kb__audit_add_case(kb_audit *a, kb__csum *s, const char *relpath);
 /* Front-matter keys that look like a misspelt known field, as warnings. */
 void kb__audit_check_fields(kb_diags *out, const kb_case *c, const char *relpath);
 long kb__audit_creator(const kb__acase *k);
+
+/* Object reader of the history walk (audit_odb.c): packs read directly,
+ * anything else through libgit2.  One per thread. */
+typedef struct kb__odb kb__odb;
+/* A reader for `repo` into *out (free with kb__odb_free); -1 when the
+ * repository's object database cannot be opened. */
+int kb__odb_open(kb__odb **out, git_repository *repo);
+/* The bytes of object `id` into `out` (replaced) and its type into *type;
+ * -1 when it is missing or unreadable (libgit2's error cleared). */
+int kb__odb_read(kb_buf *out, git_object_t *type, kb__odb *r, const git_oid *id);
+void kb__odb_free(kb__odb *r);
 int64_t kb__audit_created(const kb_audit *a, const kb__acase *k, int *known);
 
 #endif

@@ -672,6 +672,92 @@ static void test_renames(void **state)
 	free(dir);
 }
 
+/*
+ * A history long enough for the walk to be split between two threads (each
+ * diffs its own contiguous part of the commits): the figures of one cold
+ * walk equal those of walking the same commits one run at a time (a run
+ * that walks one commit never splits), across adds, section and status
+ * edits, renames with and without edits, and deletes.
+ */
+static void test_split_walk(void **state)
+{
+	static const kb_author *const who[] = { &alice, &alice2, &bob, &carol, &dave };
+	static const char *const status[] = { "draft", "validated", "draft", "archived" };
+	char *dir = tu_mkdtemp("split"), *fp, *step = NULL, *text;
+	kb_store *s = NULL;
+	kb_audit *a = NULL;
+	kb_audit_options o = KB_AUDIT_OPTIONS_INIT;
+	kb_buf path = KB_BUF_INIT, date = KB_BUF_INIT, fm = KB_BUF_INIT, body = KB_BUF_INIT;
+	kb_buf rel = KB_BUF_INIT, to = KB_BUF_INIT;
+	int i, k, moved[8] = { 0 };
+	size_t parsed;
+
+	(void)state;
+	o.now = NOW;
+	assert_int_equal(kb_store_init(&s, dir, &alice), 0);
+	for (i = 0; i < 160; i++) {
+		k = (i * 7) % 8;
+		kb_buf_clear(&date);
+		kb_buf_printf(&date, "2024-%02d-%02dT10:%02d:00+0000", 1 + i / 28, 1 + i % 28, i % 60);
+		kb_buf_clear(&fm);
+		kb_buf_printf(&fm, "title: Pump case %d\nequipment: pump\nfailure_mode: mode %d\n"
+			      "status: %s\n", k, k % 3, status[(i / 8) % 4]);
+		kb_buf_clear(&body);
+		kb_buf_printf(&body, "## Symptom\n\nTrips %d times.\n\n## Resolution\n\nFix %d.\n",
+			      (i / 16) % 3, k);
+		kb_buf_clear(&rel);
+		kb_buf_printf(&rel, "cases/%sPMP-%04d.md", moved[k] ? "moved/" : "", k);
+		kb_buf_clear(&to);
+		kb_buf_printf(&to, "PMP-%04d", k);
+		text = case_text(to.ptr, fm.ptr, body.ptr);
+		if (i % 37 == 36 && i > 8) {   /* a rename, every other one with an edit */
+			kb_buf_clear(&to);
+			kb_buf_printf(&to, "cases/%sPMP-%04d.md", moved[k] ? "" : "moved/", k);
+			rename_at(s, date.ptr, who[i % 5], rel.ptr, to.ptr, (i / 37) % 2 ? text : NULL);
+			moved[k] = !moved[k];
+		} else if (i % 53 == 52) {     /* a delete */
+			kb_txn *t = NULL;
+
+			setenv("GIT_AUTHOR_DATE", date.ptr, 1);
+			setenv("GIT_COMMITTER_DATE", date.ptr, 1);
+			assert_int_equal(kb_txn_begin(&t, s), 0);
+			assert_int_equal(kb_txn_remove(t, rel.ptr), 0);
+			assert_int_equal(kb_txn_commit(t, who[i % 5], "delete", NULL), 0);
+			kb_txn_free(t);
+			unsetenv("GIT_AUTHOR_DATE");
+			unsetenv("GIT_COMMITTER_DATE");
+			moved[k] = 0;
+		} else {
+			commit_at(s, date.ptr, who[i % 5], rel.ptr, text);
+		}
+		free(text);
+		{   /* one commit walked per run: never split */
+			free(step);
+			step = audit_fp(s, &parsed);
+		}
+	}
+	assert_int_equal(kb_store_cachedir(&path, s), 0);
+	kb_buf_puts(&path, "audit-history");
+	remove(path.ptr);
+	assert_int_equal(kb_audit_open(&a, s, &o), 0);
+	assert_true(kb_audit_commits_walked(a) >= 160);
+	fp = fingerprint(a);
+	assert_string_equal(fp, step);
+	assert_non_null(strstr(fp, "A "));
+	free(fp);
+	kb_audit_free(a);
+	free(step);
+	kb_buf_release(&path);
+	kb_buf_release(&date);
+	kb_buf_release(&fm);
+	kb_buf_release(&body);
+	kb_buf_release(&rel);
+	kb_buf_release(&to);
+	kb_store_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_empty_kb(void **state)
 {
 	char *dir = tu_mkdtemp("empty");
@@ -735,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_history_cache),
 		cmocka_unit_test(test_case_cache),
 		cmocka_unit_test(test_renames),
+		cmocka_unit_test(test_split_walk),
 		cmocka_unit_test(test_empty_kb),
 		cmocka_unit_test(test_bad_arguments),
 	};
