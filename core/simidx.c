@@ -27,10 +27,6 @@
 /* Longest query phrase of a code (the tokenizer's PARTS_MAX). */
 #define PHRASE_MAX 16
 /* resolve(): a term the lookup must leave to the SQL path. */
-#define FALLBACK ((const plist *)&fallback_marker)
-
-static const int fallback_marker;
-
 /* A posting list: per case, varint(case + 1 - previous case + 1), then one
  * byte per column with the term, col | min(tf, 7) << 4 | 0x80 on the last
  * column, tf 7 followed by varint(tf - 7). */
@@ -44,9 +40,7 @@ typedef struct {
 	uint32_t off, len;  /* token in s->strings */
 	uint32_t hash;
 	uint32_t df;
-	uint32_t mark;      /* build: case + 1 of the entry below */
-	uint32_t entry;     /* build: index into the case's entries */
-	plist post;         /* freed (empty) when df is over s->cap */
+	uint32_t post, npost; /* postings in s->post; none when df is over s->cap */
 } vterm;
 
 /* Per case while building: a term or phrase and its tf per column. */
@@ -64,10 +58,16 @@ struct kb_simidx {
 	size_t nd;                 /* rows of fts */
 	sqlite3_int64 *rowid;
 	double *x;                 /* nd * NCOL: column weight / length norm */
-	char **equipment, **model;
+	uint32_t *equipment, *model; /* per case: name id (ASCII case folded), NONE */
+	kb_buf names;              /* distinct folded names, NUL-separated */
+	uint32_t *name_off;        /* name id -> offset in names */
+	uint32_t *name_slots;      /* hash: name id + 1 */
+	size_t nnames, name_nslots;
 	kb_buf strings;
 	vterm *terms;
 	size_t nterms, aterms;
+	uint8_t *post;             /* the terms' postings, one after the other */
+	size_t npost;
 	uint32_t *slots;           /* vocabulary hash: term + 1 */
 	size_t nslots;
 	/* query phrases of codes: a trie over term ids */
@@ -86,7 +86,9 @@ struct kb_simidx {
 	size_t ntouched;
 	size_t fallbacks;
 	sqlite3_stmt *hit_st;
-	/* building */
+	/* building, per term: postings, and the case entry it has */
+	plist *bpost;
+	uint32_t *bmark, *bentry;
 	centry *ent;
 	size_t nent, aent;
 };
@@ -159,15 +161,79 @@ static void plist_shrink(plist *l)
 	}
 }
 
-static int ascii_caseeq(const char *a, const char *b)
+/* ---- equipment and model names ---------------------------------------
+ * The ranked query boosts with `d.equipment = ? COLLATE NOCASE`: names
+ * equal once ASCII letters are folded.  Each case keeps the id of its
+ * folded name, and a lookup compares ids. */
+
+static void fold_ascii(kb_buf *out, const char *v)
 {
-	for (; *a && *b; a++, b++) {
-		int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a;
-		int y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
-		if (x != y)
-			return 0;
+	kb_buf_clear(out);
+	for (; *v; v++)
+		kb_buf_putc(out, *v >= 'A' && *v <= 'Z' ? (char)(*v + 32) : *v);
+}
+
+static uint32_t name_find(const kb_simidx *s, const kb_buf *key)
+{
+	uint32_t h = hash_bytes(key->ptr, key->len);
+	size_t i;
+
+	if (!s->name_nslots)
+		return NONE;
+	for (i = h & (s->name_nslots - 1); s->name_slots[i]; i = (i + 1) & (s->name_nslots - 1))
+		if (!strcmp(s->names.ptr + s->name_off[s->name_slots[i] - 1], key->ptr))
+			return s->name_slots[i] - 1;
+	return NONE;
+}
+
+static void name_slot(kb_simidx *s, uint32_t id)
+{
+	const char *v = s->names.ptr + s->name_off[id];
+	size_t i = hash_bytes(v, strlen(v)) & (s->name_nslots - 1);
+
+	while (s->name_slots[i])
+		i = (i + 1) & (s->name_nslots - 1);
+	s->name_slots[i] = id + 1;
+}
+
+/* Id of the folded name of `v`; NONE for NULL or "" (never boosted). */
+static uint32_t name_intern(kb_simidx *s, kb_buf *key, const char *v)
+{
+	uint32_t id, i;
+
+	if (!v || !*v)
+		return NONE;
+	fold_ascii(key, v);
+	if ((id = name_find(s, key)) != NONE)
+		return id;
+	if (2 * (s->nnames + 1) > s->name_nslots) {
+		free(s->name_slots);
+		s->name_nslots = s->name_nslots ? 2 * s->name_nslots : 64;
+		s->name_slots = kb_xcalloc(s->name_nslots, sizeof(uint32_t));
+		for (i = 0; i < s->nnames; i++)
+			name_slot(s, i);
 	}
-	return *a == *b;
+	if ((s->nnames & (s->nnames - 1)) == 0)
+		s->name_off = kb_xrealloc(s->name_off, (s->nnames ? 2 * s->nnames : 1) *
+					  sizeof(uint32_t));
+	s->name_off[s->nnames] = (uint32_t)s->names.len;
+	kb_buf_put(&s->names, key->ptr, key->len + 1);
+	name_slot(s, (uint32_t)s->nnames);
+	return (uint32_t)s->nnames++;
+}
+
+/* The id a boost value matches, NONE when no case has it. */
+static uint32_t name_lookup(const kb_simidx *s, const char *v)
+{
+	kb_buf key = KB_BUF_INIT;
+	uint32_t id;
+
+	if (!v || !*v)
+		return NONE;
+	fold_ascii(&key, v);
+	id = name_find(s, &key);
+	kb_buf_release(&key);
+	return id;
 }
 
 /* ---- vocabulary ------------------------------------------------------- */
@@ -215,7 +281,12 @@ static uint32_t vocab_intern(kb_simidx *s, const char *tok, size_t len)
 	if (s->nterms == s->aterms) {
 		s->aterms = s->aterms ? 2 * s->aterms : 4096;
 		s->terms = kb_xrealloc(s->terms, s->aterms * sizeof(*s->terms));
+		s->bpost = kb_xrealloc(s->bpost, s->aterms * sizeof(*s->bpost));
+		s->bmark = kb_xrealloc(s->bmark, s->aterms * sizeof(uint32_t));
+		s->bentry = kb_xrealloc(s->bentry, s->aterms * sizeof(uint32_t));
 	}
+	memset(&s->bpost[s->nterms], 0, sizeof(*s->bpost));
+	s->bmark[s->nterms] = 0;
 	t = &s->terms[s->nterms];
 	memset(t, 0, sizeof(*t));
 	t->off = (uint32_t)s->strings.len;
@@ -382,7 +453,6 @@ static int tok_cb(void *ctx, int flags, const char *tok, int len, int start, int
 	doc_ctx *c = ctx;
 	kb_simidx *s = c->s;
 	uint32_t id;
-	vterm *t;
 
 	(void)start, (void)end;
 	if (!(flags & FTS5_TOKEN_COLOCATED) || c->sz == 0)
@@ -390,8 +460,7 @@ static int tok_cb(void *ctx, int flags, const char *tok, int len, int start, int
 	if (len <= 0)
 		return SQLITE_OK;
 	id = vocab_intern(s, tok, (size_t)len);
-	t = &s->terms[id];
-	case_entry(s, &t->mark, &t->entry, c->d, id)->tf[c->col]++;
+	case_entry(s, &s->bmark[id], &s->bentry[id], c->d, id)->tf[c->col]++;
 	return SQLITE_OK;
 }
 
@@ -400,9 +469,8 @@ static void flush_terms(kb_simidx *s, uint32_t d)
 	size_t i;
 
 	for (i = 0; i < s->nent; i++) {
-		vterm *t = &s->terms[s->ent[i].id];
-		t->df++;
-		plist_add(&t->post, d, s->ent[i].tf);
+		s->terms[s->ent[i].id].df++;
+		plist_add(&s->bpost[s->ent[i].id], d, s->ent[i].tf);
 	}
 	s->nent = 0;
 }
@@ -431,13 +499,6 @@ static int tokenize_row(kb_simidx *s, sqlite3_stmt *st, doc_ctx *c,
 	return 0;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v && *v ? kb_xstrdup(v) : NULL;
-}
-
 /* Pass 1 over the fts table: postings, column sizes, and x. */
 static int read_cases(kb_simidx *s)
 {
@@ -445,6 +506,7 @@ static int read_cases(kb_simidx *s)
 	doc_ctx c = { s, 0, 0, 0, NULL, NULL, 0, 0, 0, 0 };
 	int64_t total[NCOL] = { 0 };
 	int *sizes = NULL, rc = 0, col;
+	kb_buf key = KB_BUF_INIT;
 	size_t a = 0, d;
 
 	if (sqlite3_prepare_v2(s->idx->db, fts_sql, -1, &st, NULL))
@@ -453,14 +515,14 @@ static int read_cases(kb_simidx *s)
 		if (s->nd == a) {
 			a = a ? 2 * a : 1024;
 			s->rowid = kb_xrealloc(s->rowid, a * sizeof(*s->rowid));
-			s->equipment = kb_xrealloc(s->equipment, a * sizeof(char *));
-			s->model = kb_xrealloc(s->model, a * sizeof(char *));
+			s->equipment = kb_xrealloc(s->equipment, a * sizeof(uint32_t));
+			s->model = kb_xrealloc(s->model, a * sizeof(uint32_t));
 			sizes = kb_xrealloc(sizes, a * NCOL * sizeof(int));
 		}
 		c.d = (uint32_t)s->nd;
 		s->rowid[s->nd] = sqlite3_column_int64(st, 0);
-		s->equipment[s->nd] = col_dup(st, 1);
-		s->model[s->nd] = col_dup(st, 2);
+		s->equipment[s->nd] = name_intern(s, &key, (const char *)sqlite3_column_text(st, 1));
+		s->model[s->nd] = name_intern(s, &key, (const char *)sqlite3_column_text(st, 2));
 		rc = tokenize_row(s, st, &c, tok_cb, NULL, sizes + s->nd * NCOL);
 		flush_terms(s, c.d);
 		s->nd++;
@@ -470,6 +532,7 @@ static int read_cases(kb_simidx *s)
 	else if (rc > 0)
 		rc = kb_index__sqlerr(s->idx, "cannot read the index");
 	sqlite3_finalize(st);
+	kb_buf_release(&key);
 	for (d = 0; d < s->nd; d++)
 		for (col = 0; col < NCOL; col++)
 			total[col] += sizes[d * NCOL + col];
@@ -486,8 +549,38 @@ static int read_cases(kb_simidx *s)
 	return rc;
 }
 
+/* The terms' postings into one block, but for terms too common to be
+ * selected; the build-time lists and marks freed. */
+static void pack_postings(kb_simidx *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nterms; i++)
+		if ((double)s->terms[i].df <= s->cap)
+			n += s->bpost[i].len;
+	s->post = kb_xmalloc(n + 1);
+	for (i = 0; i < s->nterms; i++) {
+		vterm *t = &s->terms[i];
+		t->post = (uint32_t)s->npost;
+		t->npost = (double)t->df <= s->cap ? s->bpost[i].len : 0;
+		if (t->npost)
+			memcpy(s->post + s->npost, s->bpost[i].p, t->npost);
+		s->npost += t->npost;
+		free(s->bpost[i].p);
+	}
+	free(s->bpost);
+	free(s->bmark);
+	free(s->bentry);
+	s->bpost = NULL;
+	s->bmark = s->bentry = NULL;
+	if (s->nterms < s->aterms) {
+		s->aterms = s->nterms ? s->nterms : 1;
+		s->terms = kb_xrealloc(s->terms, s->aterms * sizeof(*s->terms));
+	}
+}
+
 /* The query phrase of every code (a token with a joiner) that a lookup
- * may select; drop the postings of terms too common to be selected. */
+ * may select. */
 static void find_phrases(kb_simidx *s)
 {
 	size_t i;
@@ -497,13 +590,7 @@ static void find_phrases(kb_simidx *s)
 	for (i = 0; i < s->nterms; i++) {
 		vterm *t = &s->terms[i];
 		const char *tok = s->strings.ptr + t->off;
-		if ((double)t->df > s->cap) {
-			free(t->post.p);
-			memset(&t->post, 0, sizeof(t->post));
-			continue;
-		}
-		plist_shrink(&t->post);
-		if (strcspn(tok, "-/._") == t->len)
+		if ((double)t->df > s->cap || strcspn(tok, "-/._") == t->len)
 			continue;
 		if (query_tokens(s, tok, t->len, &q) == 0 && q.n >= 2 && !q.unknown)
 			trie_add(s, q.tid, (size_t)q.n);
@@ -621,8 +708,10 @@ int kb__simidx_build(kb_simidx **out, kb_index *idx)
 	s->ndocs = kb_index_count(idx);
 	s->cap = kb_sim__max_df(s->ndocs, &dflt);
 	kb_buf_init(&s->strings);
+	kb_buf_init(&s->names);
 	if ((rc = kb_sim__tokenizer_open(&s->tk, idx)) || (rc = read_cases(s)))
 		goto done;
+	pack_postings(s);
 	find_phrases(s);
 	if ((rc = read_phrases(s)))
 		goto done;
@@ -647,16 +736,19 @@ void kb__simidx_free(kb_simidx *s)
 		return;
 	kb_sim__tokenizer_close(&s->tk);
 	sqlite3_finalize(s->hit_st);
-	for (i = 0; i < s->nd; i++) {
-		free(s->equipment[i]);
-		free(s->model[i]);
-	}
-	for (i = 0; i < s->nterms; i++)
-		free(s->terms[i].post.p);
+	for (i = 0; s->bpost && i < s->nterms; i++)
+		free(s->bpost[i].p);
+	free(s->bpost);
+	free(s->bmark);
+	free(s->bentry);
+	free(s->post);
 	for (i = 0; i < s->nphr; i++)
 		free(s->phr[i].p);
 	free(s->equipment);
 	free(s->model);
+	kb_buf_release(&s->names);
+	free(s->name_off);
+	free(s->name_slots);
 	free(s->rowid);
 	free(s->x);
 	free(s->terms);
@@ -684,18 +776,15 @@ size_t kb__simidx_bytes(const kb_simidx *s)
 {
 	size_t i, b = sizeof(*s) + s->strings.alloc;
 
-	for (i = 0; i < s->nterms; i++)
-		b += s->terms[i].post.cap;
+	b += s->npost;
 	for (i = 0; i < s->nphr; i++)
 		b += s->phr[i].cap;
 	b += s->aterms * sizeof(vterm) + s->nslots * sizeof(uint32_t);
 	b += s->nphr * sizeof(plist) + s->eslots * 12 + s->nnodes * sizeof(uint32_t);
-	b += s->nd * (NCOL * sizeof(double) + sizeof(sqlite3_int64) + 2 * sizeof(char *) +
-		      sizeof(double) + 2 * sizeof(uint32_t));
-	for (i = 0; i < s->nd; i++)
-		b += (s->equipment[i] ? strlen(s->equipment[i]) + 1 : 0) +
-		     (s->model[i] ? strlen(s->model[i]) + 1 : 0);
-	return b;
+	b += s->nd * (NCOL * sizeof(double) + sizeof(sqlite3_int64) + sizeof(double) +
+		      4 * sizeof(uint32_t));
+	return b + s->names.alloc + s->name_nslots * sizeof(uint32_t) +
+	       s->nnames * sizeof(uint32_t);
 }
 
 /* ---- lookups ---------------------------------------------------------- */
@@ -712,9 +801,9 @@ static int mem_df(void *ctx, kb_sim_terms *t, int skip_unigrams)
 	return 0;
 }
 
-/* The posting list the MATCH phrase of term x walks: NULL when it matches
- * no case, FALLBACK when the snapshot cannot tell. */
-static const plist *resolve(kb_simidx *s, const kb_sim_term *x)
+/* The postings the MATCH phrase of term x walks into *l: 0 found, 1 it
+ * matches no case, -1 the snapshot cannot tell (the SQL path must). */
+static int resolve(kb_simidx *s, const kb_sim_term *x, plist *l)
 {
 	uint32_t node = 0;
 	qtoks q;
@@ -722,25 +811,36 @@ static const plist *resolve(kb_simidx *s, const kb_sim_term *x)
 
 	/* no token (a stop word cut out of a code): FTS5's empty phrase,
 	 * which matches nothing and keeps its number */
+	memset(l, 0, sizeof(*l));
 	if (query_tokens(s, x->surface, strlen(x->surface), &q))
-		return q.bad ? FALLBACK : NULL;
+		return q.bad ? -1 : 1;
 	if (q.unknown)
-		return NULL;         /* a phrase with a token no case has */
-	if (q.n == 1)
-		return (double)s->terms[q.tid[0]].df > s->cap ? FALLBACK : &s->terms[q.tid[0]].post;
+		return 1;            /* a phrase with a token no case has */
+	if (q.n == 1) {
+		const vterm *t = &s->terms[q.tid[0]];
+		if ((double)t->df > s->cap)
+			return -1;
+		l->p = s->post + t->post;
+		l->len = t->npost;
+		return 0;
+	}
 	for (i = 0; i < q.n && node != NONE; i++)
 		node = edge_find(s, node, q.tid[i]);
 	if (node == NONE || !s->node_phrase[node])
-		return FALLBACK;
-	return &s->phr[s->node_phrase[node] - 1];
+		return -1;
+	*l = s->phr[s->node_phrase[node] - 1];
+	return 0;
 }
 
 /* Add phrase weight w times kb_rank's saturated tf of every case in l. */
 static void score_list(kb_simidx *s, const plist *l, double w)
 {
-	const uint8_t *p = l->p, *end = l->p + l->len;
+	const uint8_t *p = l->p, *end;
 	uint32_t cur = 0;
 
+	if (!l->len)
+		return;
+	end = p + l->len;
 	while (p < end) {
 		const double *x;
 		double freq = 0;
@@ -778,6 +878,14 @@ static int cmp_ranked(const void *a, const void *b)
 	if (x->r != y->r)
 		return x->r < y->r ? -1 : 1;
 	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* A column of a hit as search.c's add_hit() copies it. */
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	return v ? kb_xstrdup(v) : NULL;
 }
 
 /* The id, title, ... of the case at `rowid` into a new hit. */
@@ -830,6 +938,7 @@ static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_
 {
 	size_t limit = o->limit ? o->limit : 10, i, n = 0;
 	sqlite3_int64 ex = exclude_rowid(s, o->exclude_id);
+	uint32_t beq = name_lookup(s, o->boost_equipment), bmo = name_lookup(s, o->boost_model);
 	ranked *v = kb_xcalloc(s->ntouched + 1, sizeof(*v));
 	int rc = 0;
 
@@ -839,10 +948,8 @@ static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_
 		if (ex && s->rowid[d] == ex)
 			continue;
 		/* kb_rank(...) * (CASE equipment) * (CASE model), search.c */
-		r = r * (o->boost_equipment && *o->boost_equipment && s->equipment[d] &&
-			 ascii_caseeq(s->equipment[d], o->boost_equipment) ? BOOST : 1.0);
-		r = r * (o->boost_model && *o->boost_model && s->model[d] &&
-			 ascii_caseeq(s->model[d], o->boost_model) ? BOOST : 1.0);
+		r = r * (beq != NONE && s->equipment[d] == beq ? BOOST : 1.0);
+		r = r * (bmo != NONE && s->model[d] == bmo ? BOOST : 1.0);
 		v[n].r = r;
 		v[n++].rowid = s->rowid[d];
 	}
@@ -872,7 +979,7 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
 	const kb_search_options *o = opts ? opts : &dflt;
 	kb_sim_terms t = { 0 };
-	const plist **lists = NULL;
+	plist *lists = NULL;
 	size_t len = text ? strlen(text) : 0, k = 0, i;
 	sqlite3_int64 n = s->ndocs;
 	int rc;
@@ -886,7 +993,7 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 		goto done;
 	lists = kb_xcalloc(k, sizeof(*lists));
 	for (i = 0; i < k; i++)
-		if ((lists[i] = resolve(s, &t.v[i])) == FALLBACK)
+		if (resolve(s, &t.v[i], &lists[i]) < 0)
 			goto fallback;
 	if (++s->gen == 0) {
 		memset(s->stamp, 0, s->nd * sizeof(*s->stamp));
@@ -894,8 +1001,7 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 	}
 	s->ntouched = 0;
 	for (i = 0; i < k; i++)
-		if (lists[i])
-			score_list(s, lists[i], (double)kb_sim__weight_micro(&t.v[i], n) / 1e6);
+		score_list(s, &lists[i], (double)kb_sim__weight_micro(&t.v[i], n) / 1e6);
 	rc = emit_hits(s, o, 1.0 / (kb_sim__self_estimate(s->idx, &t, k, n) *
 				    kb_sim__boost_factor(o)), out);
 	goto done;
