@@ -18,6 +18,7 @@
 #include "simidx.h"
 
 #define NCOL KB_COL__COUNT
+_Static_assert(NCOL == 11, "struct cslot is laid out for 11 columns (32 bytes)");
 /* kb_rank()'s constants and the ranked query's boost (core/search.c:
  * RANK_K1, RANK_B, KB_BOOST); test_simidx proves the scores equal. */
 #define RANK_K1 1.2
@@ -57,7 +58,19 @@ struct kb_simidx {
 	double cap;                /* df above which postings are not kept */
 	size_t nd;                 /* rows of fts */
 	sqlite3_int64 *rowid;
-	double *x;                 /* nd * NCOL: column weight / length norm */
+	/* Per case, 32 bytes on one cache line (a lookup reads them in random
+	 * order): its score so far (valid when stamp is gen) and kb_rank's
+	 * column lengths (65535: look in big[]); per column the weight over
+	 * the symptom weight and the average length. */
+	struct cslot {
+		double score;
+		uint16_t stamp;
+		uint16_t len[NCOL];
+	} *cs;
+	uint16_t gen;
+	uint64_t *big;             /* cell << 32 | length, sorted, for lengths >= 65535 */
+	size_t nbig;
+	double cw[NCOL], avg[NCOL];
 	uint32_t *equipment, *model; /* per case: name id (ASCII case folded), NONE */
 	kb_buf names;              /* distinct folded names, NUL-separated */
 	uint32_t *name_off;        /* name id -> offset in names */
@@ -68,7 +81,7 @@ struct kb_simidx {
 	size_t nterms, aterms;
 	uint8_t *post;             /* the terms' postings, one after the other */
 	size_t npost;
-	uint32_t *slots;           /* vocabulary hash: term + 1 */
+	uint64_t *slots;           /* vocabulary hash: hash << 32 | term + 1 */
 	size_t nslots;
 	/* query phrases of codes: a trie over term ids */
 	plist *phr;
@@ -79,9 +92,6 @@ struct kb_simidx {
 	size_t nedges, eslots;
 	uint32_t *node_phrase;     /* node -> phrase + 1 */
 	size_t nnodes;
-	/* lookups */
-	double *acc;
-	uint32_t *stamp, gen;
 	uint32_t *touched;
 	size_t ntouched;
 	size_t fallbacks;
@@ -246,9 +256,12 @@ static uint32_t vocab_find(const kb_simidx *s, const char *tok, size_t len)
 	if (!s->nslots)
 		return NONE;
 	for (; s->slots[i]; i = (i + 1) & (s->nslots - 1)) {
-		const vterm *t = &s->terms[s->slots[i] - 1];
-		if (t->hash == h && t->len == len && !memcmp(s->strings.ptr + t->off, tok, len))
-			return s->slots[i] - 1;
+		const vterm *t;
+		if (s->slots[i] >> 32 != h)
+			continue;
+		t = &s->terms[(uint32_t)s->slots[i] - 1];
+		if (t->len == len && !memcmp(s->strings.ptr + t->off, tok, len))
+			return (uint32_t)s->slots[i] - 1;
 	}
 	return NONE;
 }
@@ -256,12 +269,12 @@ static uint32_t vocab_find(const kb_simidx *s, const char *tok, size_t len)
 static void vocab_grow(kb_simidx *s)
 {
 	size_t i, j, n = s->nslots ? 2 * s->nslots : 1024;
-	uint32_t *slots = kb_xcalloc(n, sizeof(*slots));
+	uint64_t *slots = kb_xcalloc(n, sizeof(*slots));
 
 	for (i = 0; i < s->nterms; i++) {
 		for (j = s->terms[i].hash & (n - 1); slots[j]; j = (j + 1) & (n - 1))
 			;
-		slots[j] = (uint32_t)i + 1;
+		slots[j] = (uint64_t)s->terms[i].hash << 32 | ((uint32_t)i + 1);
 	}
 	free(s->slots);
 	s->slots = slots;
@@ -296,7 +309,7 @@ static uint32_t vocab_intern(kb_simidx *s, const char *tok, size_t len)
 	kb_buf_putc(&s->strings, '\0');
 	for (j = t->hash & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1))
 		;
-	s->slots[j] = (uint32_t)++s->nterms;
+	s->slots[j] = (uint64_t)t->hash << 32 | (uint32_t)++s->nterms;
 	return (uint32_t)s->nterms - 1;
 }
 
@@ -536,14 +549,21 @@ static int read_cases(kb_simidx *s)
 	for (d = 0; d < s->nd; d++)
 		for (col = 0; col < NCOL; col++)
 			total[col] += sizes[d * NCOL + col];
-	s->x = kb_xcalloc(s->nd * NCOL + 1, sizeof(double));
-	for (col = 0; rc == 0 && col < NCOL; col++) {
+	for (col = 0; col < NCOL; col++) {
 		double *w = s->idx->weights, ws = w[KB_COL_SYMPTOM];
-		double avg = s->nd > 0 && total[col] > 0 ? (double)total[col] / (double)s->nd : 1.0;
-		double cw = w[col] / (ws > 0 ? ws : 1.0);
-		/* kb_rank: rank_colweight(c) / rank_colnorm(c), search.c */
-		for (d = 0; d < s->nd; d++)
-			s->x[d * NCOL + col] = cw / (1 - RANK_B + RANK_B * sizes[d * NCOL + col] / avg);
+		/* kb_rank: rank_setup's avg and rank_colweight(), search.c */
+		s->avg[col] = s->nd > 0 && total[col] > 0 ? (double)total[col] / (double)s->nd : 1.0;
+		s->cw[col] = w[col] / (ws > 0 ? ws : 1.0);
+	}
+	if (posix_memalign((void **)&s->cs, 64, (s->nd + 1) * sizeof(*s->cs)))
+		abort();     /* out of memory, as kb_xmalloc */
+	memset(s->cs, 0, (s->nd + 1) * sizeof(*s->cs));
+	for (d = 0; d < s->nd * NCOL; d++) {
+		s->cs[d / NCOL].len[d % NCOL] = (uint16_t)(sizes[d] < 0xffff ? sizes[d] : 0xffff);
+		if (sizes[d] < 0xffff)
+			continue;
+		s->big = kb_xrealloc(s->big, (s->nbig + 1) * sizeof(*s->big));
+		s->big[s->nbig++] = (uint64_t)d << 32 | (uint32_t)sizes[d];
 	}
 	free(sizes);
 	return rc;
@@ -718,8 +738,6 @@ int kb__simidx_build(kb_simidx **out, kb_index *idx)
 	free(s->ent);
 	s->ent = NULL;
 	s->nent = s->aent = 0;
-	s->acc = kb_xcalloc(s->nd + 1, sizeof(double));
-	s->stamp = kb_xcalloc(s->nd + 1, sizeof(uint32_t));
 	s->touched = kb_xcalloc(s->nd + 1, sizeof(uint32_t));
 	*out = s;
 	s = NULL;
@@ -750,7 +768,8 @@ void kb__simidx_free(kb_simidx *s)
 	free(s->name_off);
 	free(s->name_slots);
 	free(s->rowid);
-	free(s->x);
+	free(s->cs);
+	free(s->big);
 	free(s->terms);
 	free(s->slots);
 	kb_buf_release(&s->strings);
@@ -760,8 +779,6 @@ void kb__simidx_free(kb_simidx *s)
 	free(s->ekey);
 	free(s->eval);
 	free(s->node_phrase);
-	free(s->acc);
-	free(s->stamp);
 	free(s->touched);
 	free(s->ent);
 	free(s);
@@ -779,10 +796,10 @@ size_t kb__simidx_bytes(const kb_simidx *s)
 	b += s->npost;
 	for (i = 0; i < s->nphr; i++)
 		b += s->phr[i].cap;
-	b += s->aterms * sizeof(vterm) + s->nslots * sizeof(uint32_t);
+	b += s->aterms * sizeof(vterm) + s->nslots * sizeof(uint64_t);
 	b += s->nphr * sizeof(plist) + s->eslots * 12 + s->nnodes * sizeof(uint32_t);
-	b += s->nd * (NCOL * sizeof(double) + sizeof(sqlite3_int64) + sizeof(double) +
-		      4 * sizeof(uint32_t));
+	b += s->nd * (sizeof(struct cslot) + sizeof(sqlite3_int64) +
+		      3 * sizeof(uint32_t)) + s->nbig * sizeof(uint64_t);
 	return b + s->names.alloc + s->name_nslots * sizeof(uint32_t) +
 	       s->nnames * sizeof(uint32_t);
 }
@@ -832,6 +849,32 @@ static int resolve(kb_simidx *s, const kb_sim_term *x, plist *l)
 	return 0;
 }
 
+/* Length of cell (case * NCOL + column) as kb_rank reads it. */
+static int cell_len(const kb_simidx *s, size_t cell)
+{
+	size_t lo = 0, hi = s->nbig;
+
+	if (s->cs[cell / NCOL].len[cell % NCOL] < 0xffff)
+		return s->cs[cell / NCOL].len[cell % NCOL];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->big[mid] >> 32 < cell)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (int)(uint32_t)s->big[lo];
+}
+
+/* kb_rank's rank_colweight(c) / rank_colnorm(c) for case d (search.c):
+ * the same expression, so the same double. */
+static double col_factor(const kb_simidx *s, uint32_t d, int c)
+{
+	int len = cell_len(s, (size_t)d * NCOL + c);
+
+	return s->cw[c] / (1 - RANK_B + RANK_B * len / s->avg[c]);
+}
+
 /* Add phrase weight w times kb_rank's saturated tf of every case in l. */
 static void score_list(kb_simidx *s, const plist *l, double w)
 {
@@ -842,27 +885,28 @@ static void score_list(kb_simidx *s, const plist *l, double w)
 		return;
 	end = p + l->len;
 	while (p < end) {
-		const double *x;
-		double freq = 0;
+		struct cslot *a;
+		double freq = 0, x;
 		uint32_t d, b, tf, r;
 		cur += get_varint(&p);
 		d = cur - 1;
-		x = s->x + (size_t)d * NCOL;
 		do {
 			b = *p++;
 			tf = b >> 4 & 7;
 			if (tf == 7)
 				tf += get_varint(&p);
+			x = col_factor(s, d, (int)(b & 15));
 			for (r = 0; r < tf; r++)
-				freq += x[b & 15];
+				freq += x;
 		} while (!(b & 0x80));
-		if (s->stamp[d] != s->gen) {
-			s->stamp[d] = s->gen;
-			s->acc[d] = 0;
+		a = &s->cs[d];
+		if (a->stamp != s->gen) {
+			a->stamp = s->gen;
+			a->score = 0;
 			s->touched[s->ntouched++] = d;
 		}
 		if (freq > 0)
-			s->acc[d] += w * freq * (RANK_K1 + 1) / (freq + RANK_K1);
+			a->score += w * freq * (RANK_K1 + 1) / (freq + RANK_K1);
 	}
 }
 
@@ -944,7 +988,7 @@ static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_
 
 	for (i = 0; i < s->ntouched; i++) {
 		uint32_t d = s->touched[i];
-		double r = -s->acc[d];
+		double r = -s->cs[d].score;
 		if (ex && s->rowid[d] == ex)
 			continue;
 		/* kb_rank(...) * (CASE equipment) * (CASE model), search.c */
@@ -996,7 +1040,8 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 		if (resolve(s, &t.v[i], &lists[i]) < 0)
 			goto fallback;
 	if (++s->gen == 0) {
-		memset(s->stamp, 0, s->nd * sizeof(*s->stamp));
+		for (i = 0; i < s->nd; i++)
+			s->cs[i].stamp = 0;
 		s->gen = 1;
 	}
 	s->ntouched = 0;
