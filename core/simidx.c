@@ -1017,28 +1017,44 @@ static int needs_sql(const kb_simidx *s, const kb_search_options *o)
 	       o->explain || kb_sim__max_df(s->ndocs, o) > s->cap;
 }
 
-int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *opts,
-		       kb_hits *out)
+/* Dense number of the case at `rowid`, or NONE. */
+static uint32_t case_of(const kb_simidx *s, sqlite3_int64 rowid)
 {
-	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
-	const kb_search_options *o = opts ? opts : &dflt;
+	size_t lo = 0, hi = s->nd;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->rowid[mid] < rowid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nd && s->rowid[lo] == rowid ? (uint32_t)lo : NONE;
+}
+
+/* similar.c's similar() in memory: 1 when the lookup must go to SQL. */
+static int lookup(kb_simidx *s, const char *text, size_t len, sqlite3_int64 self_rowid,
+		  const kb_search_options *o, kb_hits *out)
+{
 	kb_sim_terms t = { 0 };
 	plist *lists = NULL;
-	size_t len = text ? strlen(text) : 0, k = 0, i;
 	sqlite3_int64 n = s->ndocs;
-	int rc;
+	size_t k = 0, i;
+	uint32_t self_case;
+	double self = 0;
+	int rc = 0;
 
-	if ((rc = kb_utf8_check(text ? text : "", len, NULL)))
-		return kb_error_set(KB_EINPUT, NULL, 0, "description is not valid utf-8");
 	if (needs_sql(s, o))
-		goto fallback;
-	if (n == 0 || (rc = kb_sim__prepare(s->idx, &s->tk, text ? text : "", len, n, o, mem_df,
-					    s, &t, &k)) || k == 0)
+		return 1;
+	if (n == 0 || (rc = kb_sim__prepare(s->idx, &s->tk, text, len, n, o, mem_df, s, &t, &k)) ||
+	    k == 0)
 		goto done;
 	lists = kb_xcalloc(k, sizeof(*lists));
 	for (i = 0; i < k; i++)
-		if (resolve(s, &t.v[i], &lists[i]) < 0)
-			goto fallback;
+		if (resolve(s, &t.v[i], &lists[i]) < 0) {
+			rc = 1;
+			goto done;
+		}
 	if (++s->gen == 0) {
 		for (i = 0; i < s->nd; i++)
 			s->cs[i].stamp = 0;
@@ -1047,14 +1063,46 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 	s->ntouched = 0;
 	for (i = 0; i < k; i++)
 		score_list(s, &lists[i], (double)kb_sim__weight_micro(&t.v[i], n) / 1e6);
-	rc = emit_hits(s, o, 1.0 / (kb_sim__self_estimate(s->idx, &t, k, n) *
-				    kb_sim__boost_factor(o)), out);
-	goto done;
-fallback:
-	s->fallbacks++;
-	rc = kb_index_similar(s->idx, text, o, out);
+	/* similar.c's self_score(): the case's own unboosted kb_rank */
+	self_case = self_rowid > 0 ? case_of(s, self_rowid) : NONE;
+	if (self_case != NONE && s->cs[self_case].stamp == s->gen)
+		self = s->cs[self_case].score;
+	if (self <= 0)
+		self = kb_sim__self_estimate(s->idx, &t, k, n);
+	rc = emit_hits(s, o, 1.0 / (self * kb_sim__boost_factor(o)), out);
 done:
 	free(lists);
 	kb_sim__terms_release(&t);
+	return rc;
+}
+
+int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *opts,
+		       kb_hits *out)
+{
+	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	const kb_search_options *o = opts ? opts : &dflt;
+	size_t len = text ? strlen(text) : 0;
+	int rc;
+
+	if (kb_utf8_check(text ? text : "", len, NULL))
+		return kb_error_set(KB_EINPUT, NULL, 0, "description is not valid utf-8");
+	if ((rc = lookup(s, text ? text : "", len, 0, o, out)) == 1) {
+		s->fallbacks++;
+		rc = kb_index_similar(s->idx, text, o, out);
+	}
+	return rc;
+}
+
+int kb__simidx_similar_case(kb_simidx *s, const char *id, const kb_search_options *opts,
+			    int expand, kb_hits *out)
+{
+	kb_sim_case q;
+	int rc = kb_sim__case_query(&q, s->idx, id, opts, expand);
+
+	if (rc == 0 && (rc = lookup(s, q.text.ptr, q.text.len, q.rowid, &q.o, out)) == 1) {
+		s->fallbacks++;
+		rc = kb_index__similar_case(s->idx, id, opts, expand, out);
+	}
+	kb_sim__case_release(&q);
 	return rc;
 }

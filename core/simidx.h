@@ -36,6 +36,12 @@ int kb__simidx_similar(kb_simidx *s, const char *text, const kb_search_options *
 		       kb_hits *out);
 size_t kb__simidx_fallbacks(const kb_simidx *s);
 
+/* kb_index__similar_case(idx, id, opts, expand, out) over the snapshot
+ * (index_internal.h): the case's own text, itself excluded and its own
+ * score the normaliser; same answers and fallbacks as above. */
+int kb__simidx_similar_case(kb_simidx *s, const char *id, const kb_search_options *opts,
+			    int expand, kb_hits *out);
+
 /* Bytes the snapshot holds (postings, per-case data, vocabulary). */
 size_t kb__simidx_bytes(const kb_simidx *s);
 

@@ -496,32 +496,45 @@ static int case_text(kb_index *idx, const char *id, kb_buf *text, sqlite3_int64 
 	return rc;
 }
 
+int kb_sim__case_query(kb_sim_case *q, kb_index *idx, const char *id,
+		       const kb_search_options *opts, int expand)
+{
+	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	kb_buf extra = KB_BUF_INIT;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	kb_buf_init(&q->text);
+	q->o = opts ? *opts : dflt;
+	if ((rc = case_text(idx, id, &q->text, &q->rowid, &q->equipment, &q->model)))
+		return rc;
+	if (expand && kb_synonyms_expand(&extra, idx->synonyms, q->text.ptr, q->text.len) > 0)
+		kb_buf_printf(&q->text, "%s\n", extra.ptr);
+	kb_buf_release(&extra);
+	q->o.exclude_id = id;
+	if (!q->o.boost_equipment)
+		q->o.boost_equipment = q->equipment;
+	if (!q->o.boost_model)
+		q->o.boost_model = q->model;
+	return 0;
+}
+
+void kb_sim__case_release(kb_sim_case *q)
+{
+	free(q->equipment);
+	free(q->model);
+	kb_buf_release(&q->text);
+}
+
 int kb_index__similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
 			   int expand, kb_hits *out)
 {
-	kb_search_options o = KB_SEARCH_OPTIONS_INIT;
-	kb_buf text = KB_BUF_INIT, extra = KB_BUF_INIT;
-	char *equipment = NULL, *model = NULL;
-	sqlite3_int64 rowid = 0;
-	int rc;
+	kb_sim_case q;
+	int rc = kb_sim__case_query(&q, idx, id, opts, expand);
 
-	if (opts)
-		o = *opts;
-	if ((rc = case_text(idx, id, &text, &rowid, &equipment, &model)))
-		goto done;
-	if (expand && kb_synonyms_expand(&extra, idx->synonyms, text.ptr, text.len) > 0)
-		kb_buf_printf(&text, "%s\n", extra.ptr);
-	o.exclude_id = id;
-	if (!o.boost_equipment)
-		o.boost_equipment = equipment;
-	if (!o.boost_model)
-		o.boost_model = model;
-	rc = similar(idx, text.ptr, text.len, rowid, &o, out);
-done:
-	free(equipment);
-	free(model);
-	kb_buf_release(&text);
-	kb_buf_release(&extra);
+	if (rc == 0)
+		rc = similar(idx, q.text.ptr, q.text.len, q.rowid, &q.o, out);
+	kb_sim__case_release(&q);
 	return rc;
 }
 

@@ -73,4 +73,20 @@ double kb_sim__self_estimate(kb_index *idx, const kb_sim_terms *t, size_t k,
  * boost given), divided out so a duplicate still scores about 1. */
 double kb_sim__boost_factor(const kb_search_options *o);
 
+/* The query of kb_index__similar_case() for case `id`: its indexed text
+ * (widened with synonyms when `expand`), its rowid (self), and `opts`
+ * with the case excluded and its equipment and model as default boosts
+ * (o's strings point into q or opts).  KB_ENOTFOUND for an id not in the
+ * index.  Release q with kb_sim__case_release() whatever the result. */
+typedef struct {
+	kb_buf text;
+	sqlite3_int64 rowid;
+	char *equipment, *model;
+	kb_search_options o;
+} kb_sim_case;
+
+int kb_sim__case_query(kb_sim_case *q, kb_index *idx, const char *id,
+		       const kb_search_options *opts, int expand);
+void kb_sim__case_release(kb_sim_case *q);
+
 #endif

@@ -14,6 +14,7 @@
 #include "kb/error.h"
 #include "kb/files.h"
 #include "kb/index.h"
+#include "kb/synonyms.h"
 #include "index_internal.h"
 #include "simidx.h"
 #include "testutil.h"
@@ -37,6 +38,7 @@ static const char *const extra_md[] = {
 
 typedef struct {
 	kb_index *idx;
+	kb_synonyms *syn;
 	char **bodies;
 	size_t nbodies;
 } fixture;
@@ -78,8 +80,12 @@ static int setup(void **state)
 	size_t i;
 
 	(void)state;
+	kb_index_options io = KB_INDEX_OPTIONS_INIT;
+
 	memset(&fx, 0, sizeof(fx));
-	assert_int_equal(kb_index_open(&fx.idx, ":memory:", NULL), 0);
+	assert_int_equal(kb_synonyms_load(&fx.syn, tu_srcpath("kb/synonyms.txt")), 0);
+	io.synonyms = fx.syn;
+	assert_int_equal(kb_index_open(&fx.idx, ":memory:", &io), 0);
 	assert_int_equal(kb_index_begin(fx.idx), 0);
 	assert_int_equal(kb_files_walk(tu_srcpath("kb/cases"), exts, add_file, fx.idx), 0);
 	for (i = 0; i < sizeof(extra_md) / sizeof(extra_md[0]); i++) {
@@ -99,34 +105,54 @@ static int teardown(void **state)
 
 	(void)state;
 	kb_index_close(fx.idx);
+	kb_synonyms_free(fx.syn);
 	for (i = 0; i < fx.nbodies; i++)
 		free(fx.bodies[i]);
 	free(fx.bodies);
 	return 0;
 }
 
-/* Both lookups of `text` with `o`: same ids in the same order, same scores. */
+/* Same ids in the same order, same scores. */
+static void compare(const char *text, kb_hits *a, kb_hits *b)
+{
+	size_t i;
+
+	if (a->count != b->count)
+		fail_msg("'%s': %zu hits by SQL, %zu in memory", text, a->count, b->count);
+	for (i = 0; i < a->count; i++) {
+		double x = a->items[i].score, y = b->items[i].score;
+		if (strcmp(a->items[i].id, b->items[i].id) || fabs(x - y) > 1e-9 * fmax(1, fabs(x)))
+			fail_msg("'%s' hit %zu: %s %.17g by SQL, %s %.17g in memory", text, i,
+				 a->items[i].id, x, b->items[i].id, y);
+		assert_string_equal(a->items[i].title ? a->items[i].title : "",
+				    b->items[i].title ? b->items[i].title : "");
+	}
+	kb_hits_release(a);
+	kb_hits_release(b);
+}
+
+/* Both lookups of `text` with `o`. */
 static void same_hits(kb_simidx *s, const char *text, const kb_search_options *o)
 {
 	kb_hits a = KB_HITS_INIT, b = KB_HITS_INIT;
-	size_t i;
 
 	if (kb_index_similar(fx.idx, text, o, &a))
 		fail_msg("similar: %s", kb_error_last()->message);
 	if (kb__simidx_similar(s, text, o, &b))
 		fail_msg("simidx: %s", kb_error_last()->message);
-	if (a.count != b.count)
-		fail_msg("'%s': %zu hits by SQL, %zu in memory", text, a.count, b.count);
-	for (i = 0; i < a.count; i++) {
-		double x = a.items[i].score, y = b.items[i].score;
-		if (strcmp(a.items[i].id, b.items[i].id) || fabs(x - y) > 1e-9 * fmax(1, fabs(x)))
-			fail_msg("'%s' hit %zu: %s %.17g by SQL, %s %.17g in memory", text, i,
-				 a.items[i].id, x, b.items[i].id, y);
-		assert_string_equal(a.items[i].title ? a.items[i].title : "",
-				    b.items[i].title ? b.items[i].title : "");
-	}
-	kb_hits_release(&a);
-	kb_hits_release(&b);
+	compare(text, &a, &b);
+}
+
+/* Both lookups of case `id` (kb duplicates widens it with synonyms). */
+static void same_case_hits(kb_simidx *s, const char *id, const kb_search_options *o, int expand)
+{
+	kb_hits a = KB_HITS_INIT, b = KB_HITS_INIT;
+
+	if (kb_index__similar_case(fx.idx, id, o, expand, &a))
+		fail_msg("similar_case: %s", kb_error_last()->message);
+	if (kb__simidx_similar_case(s, id, o, expand, &b))
+		fail_msg("simidx case: %s", kb_error_last()->message);
+	compare(id, &a, &b);
 }
 
 /* Start of the UTF-8 character at or before i. */
@@ -200,6 +226,35 @@ static void test_same_as_sql(void **state)
 	kb_buf_release(&text);
 }
 
+/* similar_case for every case, plain and as kb duplicates runs it
+ * (synonym expansion, many terms, a small postings budget). */
+static void test_case_same_as_sql(void **state)
+{
+	kb_search_options o[2] = { KB_SEARCH_OPTIONS_INIT, KB_SEARCH_OPTIONS_INIT };
+	kb_hits none = KB_HITS_INIT;
+	sqlite3_stmt *st = NULL;
+	kb_simidx *s = NULL;
+	size_t n = 0;
+
+	(void)state;
+	o[1].limit = 10;
+	o[1].max_terms = 1000;
+	o[1].max_postings = 2000;
+	assert_int_equal(kb__simidx_build(&s, fx.idx), 0);
+	assert_int_equal(sqlite3_prepare_v2(fx.idx->db, "SELECT id FROM docs", -1, &st, NULL), 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		same_case_hits(s, id, &o[0], 0);
+		same_case_hits(s, id, &o[1], 1);
+		n++;
+	}
+	sqlite3_finalize(st);
+	assert_true(n > 90);
+	assert_int_equal(kb__simidx_fallbacks(s), 0);
+	assert_int_equal(kb__simidx_similar_case(s, "NO-SUCH", NULL, 0, &none), KB_ENOTFOUND);
+	kb__simidx_free(s);
+}
+
 /* Filters and explanations are the SQL path's; the answer is still its. */
 static void test_fallbacks(void **state)
 {
@@ -251,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_sql),
+		cmocka_unit_test(test_case_same_as_sql),
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_empty_index),
