@@ -175,8 +175,8 @@ static void random_text(kb_buf *out, unsigned *seed)
 		if (len == 0)
 			continue;
 		from = char_start(b, (size_t)rand_r(seed) % len);
-		to = char_start(b, from + 8 + (size_t)rand_r(seed) % 120 < len ?
-					   from + 8 + (size_t)rand_r(seed) % 120 : len);
+		to = from + 8 + (size_t)rand_r(seed) % 120;
+		to = to < len ? char_start(b, to) : len;
 		kb_buf_put(out, b + from, to - from);
 		kb_buf_putc(out, ' ');
 	}
