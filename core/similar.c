@@ -14,6 +14,7 @@
 #include "kb/error.h"
 #include "kb/query.h"
 #include "index_internal.h"
+#include "similar_internal.h"
 
 #define DEFAULT_MAX_TERMS 24
 #define DEFAULT_MAX_DF_RATIO 0.2
@@ -31,23 +32,11 @@
 /* Longest description looked at, in bytes. */
 #define KB_INDEX_SIMILAR_MAX (1u << 20)
 
-typedef struct {
-	char *tok;        /* normalised token, as indexed */
-	char *surface;    /* the description's text for it (quoted into MATCH) */
-	int tf;
-	int unigram;      /* a single CJK character */
-	sqlite3_int64 df;
-	double weight;
-} term;
+/* Shorter names for the shared types (similar_internal.h). */
+typedef kb_sim_term term;
+typedef kb_sim_terms term_list;
 
-typedef struct {
-	term *v;
-	size_t n, alloc;
-	const char *text;
-	int len;
-} term_list;
-
-static void terms_release(term_list *t)
+void kb_sim__terms_release(term_list *t)
 {
 	size_t i;
 
@@ -133,34 +122,50 @@ static int split_spec(char *spec, const char *argv[8])
 	return n;
 }
 
-/* Tokenize with the index's own FTS5 tokenizer, as documents are. */
-static int tokenize_text(kb_index *idx, const char *text, int len, term_list *t)
+int kb_sim__tokenizer_open(kb_sim_tokenizer *t, kb_index *idx)
 {
 	fts5_api *api = kb_index__fts5_api(idx->db);
 	char *spec = kb_xstrdup(idx->tokenize);
 	const char *argv[8];
-	fts5_tokenizer tk;
-	Fts5Tokenizer *tok = NULL;
 	void *ud = NULL;
-	int argc = split_spec(spec, argv), rc = KB_ERROR;
+	int argc = split_spec(spec, argv), rc = 0;
 
+	memset(t, 0, sizeof(*t));
+	if (!api || argc < 1 || api->xFindTokenizer(api, argv[0], &ud, &t->tk) != SQLITE_OK ||
+	    t->tk.xCreate(ud, argv + 1, argc - 1, &t->tok) != SQLITE_OK) {
+		t->tok = NULL;
+		rc = kb_error_set(KB_ERROR, idx->path, 0, "cannot create tokenizer '%s'",
+				  idx->tokenize);
+	}
+	free(spec);
+	return rc;
+}
+
+void kb_sim__tokenizer_close(kb_sim_tokenizer *t)
+{
+	if (t->tok)
+		t->tk.xDelete(t->tok);
+	t->tok = NULL;
+}
+
+/* Tokenize with the index's own FTS5 tokenizer, as documents are. */
+static int tokenize_text(kb_index *idx, kb_sim_tokenizer *tk, const char *text, int len,
+			 term_list *t)
+{
+	kb_sim_tokenizer own;
+	int rc;
+
+	if (!tk && (rc = kb_sim__tokenizer_open(tk = &own, idx)))
+		return rc;
 	t->text = text;
 	t->len = len;
-	if (!api || argc < 1 || api->xFindTokenizer(api, argv[0], &ud, &tk) != SQLITE_OK ||
-	    tk.xCreate(ud, argv + 1, argc - 1, &tok) != SQLITE_OK) {
-		kb_error_set(KB_ERROR, idx->path, 0, "cannot create tokenizer '%s'", idx->tokenize);
-		goto done;
-	}
-	if (tk.xTokenize(tok, t, FTS5_TOKENIZE_DOCUMENT, text, len, add_token) != SQLITE_OK) {
-		kb_error_set(KB_ERROR, idx->path, 0, "cannot tokenize the description");
-		goto done;
-	}
-	merge_terms(t);
-	rc = 0;
-done:
-	if (tok)
-		tk.xDelete(tok);
-	free(spec);
+	rc = tk->tk.xTokenize(tk->tok, t, FTS5_TOKENIZE_DOCUMENT, text, len, add_token);
+	if (rc != SQLITE_OK)
+		rc = kb_error_set(KB_ERROR, idx->path, 0, "cannot tokenize the description");
+	else
+		merge_terms(t);
+	if (tk == &own)
+		kb_sim__tokenizer_close(&own);
 	return rc;
 }
 
@@ -206,8 +211,9 @@ static int live_df(kb_index *idx, const char *tok, sqlite3_int64 *df)
  * snapshot that saw every write a term it lacks has df 0; otherwise such
  * a term may be new and is looked up live.
  */
-static int lookup_df(kb_index *idx, term_list *t, int skip_unigrams)
+static int lookup_df(void *ctx, term_list *t, int skip_unigrams)
 {
+	kb_index *idx = ctx;
 	int64_t changes;
 	size_t i;
 	int rc;
@@ -249,6 +255,14 @@ static double fts5_idf(sqlite3_int64 n, sqlite3_int64 df)
 	return idf <= 0 ? 1e-6 : idf;
 }
 
+double kb_sim__max_df(sqlite3_int64 ndocs, const kb_search_options *o)
+{
+	double ratio = o->max_df_ratio > 0 ? o->max_df_ratio : DEFAULT_MAX_DF_RATIO;
+	double max_df = ratio * (double)ndocs;
+
+	return max_df < MIN_DF_CUTOFF ? MIN_DF_CUTOFF : max_df;
+}
+
 /*
  * Keep the most informative terms: weight = tf · log(1 + (N - df + .5) /
  * (df + .5)); terms absent from the index or in more than max_df cases are
@@ -258,14 +272,11 @@ static double fts5_idf(sqlite3_int64 n, sqlite3_int64 df)
  */
 static size_t select_terms(term_list *t, sqlite3_int64 ndocs, const kb_search_options *o)
 {
-	double ratio = o->max_df_ratio > 0 ? o->max_df_ratio : DEFAULT_MAX_DF_RATIO;
 	size_t max_terms = o->max_terms ? o->max_terms : DEFAULT_MAX_TERMS;
-	double max_df = ratio * (double)ndocs, budget = POSTINGS_PER_DOC * (double)ndocs;
+	double max_df = kb_sim__max_df(ndocs, o), budget = POSTINGS_PER_DOC * (double)ndocs;
 	double used = 0;
 	size_t i, k = 0;
 
-	if (max_df < MIN_DF_CUTOFF)
-		max_df = MIN_DF_CUTOFF;
 	if (budget < MIN_POSTINGS)
 		budget = MIN_POSTINGS;
 	if (o->max_postings)
@@ -308,21 +319,25 @@ static double phrase_weight(const term *x, sqlite3_int64 n)
 	return qtf * fts5_idf(n, x->df) * (x->unigram ? UNIGRAM_WEIGHT : 1.0);
 }
 
+long long kb_sim__weight_micro(const term *x, sqlite3_int64 n)
+{
+	return (long long)llround(phrase_weight(x, n) * 1e6);
+}
+
 /* "w0 w1 ..." in millionths, for kb_rank(). */
 static void build_weights(kb_buf *b, const term_list *t, size_t k, sqlite3_int64 n)
 {
 	size_t i;
 
 	for (i = 0; i < k; i++)
-		kb_buf_printf(b, "%s%lld", i ? " " : "",
-			      (long long)llround(phrase_weight(&t->v[i], n) * 1e6));
+		kb_buf_printf(b, "%s%lld", i ? " " : "", kb_sim__weight_micro(&t->v[i], n));
 }
 
 /* What -kb_rank would give the description itself if it were indexed with
  * its text in title and symptom, both of average length: the normaliser for
  * free-text scores.  kb_rank counts column weights relative to the symptom
  * weight, so each occurrence counts (w_title + w_symptom) / w_symptom. */
-static double self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite3_int64 n)
+double kb_sim__self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite3_int64 n)
 {
 	double ws = idx->weights[KB_COL_SYMPTOM] > 0 ? idx->weights[KB_COL_SYMPTOM] : 1;
 	double w = (idx->weights[KB_COL_TITLE] + ws) / ws, s = 0;
@@ -346,7 +361,7 @@ static void build_match(kb_buf *m, const term_list *t, size_t k)
 	}
 }
 
-static double boost_factor(const kb_search_options *o)
+double kb_sim__boost_factor(const kb_search_options *o)
 {
 	double f = 1.0;
 
@@ -355,6 +370,24 @@ static double boost_factor(const kb_search_options *o)
 	if (o->boost_model && *o->boost_model)
 		f *= 1.3;
 	return f;
+}
+
+int kb_sim__prepare(kb_index *idx, kb_sim_tokenizer *tk, const char *text, size_t len,
+		    sqlite3_int64 ndocs, const kb_search_options *o, kb_sim_df_fn df,
+		    void *df_ctx, term_list *t, size_t *k)
+{
+	int rc;
+
+	*k = 0;
+	if (len > KB_INDEX_SIMILAR_MAX)
+		len = KB_INDEX_SIMILAR_MAX;
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
+	if ((rc = tokenize_text(idx, tk, text, (int)len, t)) ||
+	    (rc = df(df_ctx, t, o->cjk_unigrams < 0)))
+		return rc;
+	*k = select_terms(t, ndocs, o);
+	return 0;
 }
 
 /* -kb_rank of case `rowid` for `match`, or 0 when it does not match. */
@@ -393,32 +426,24 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	size_t k, i;
 	int rc = 0;
 
-	if (len > KB_INDEX_SIMILAR_MAX)
-		len = KB_INDEX_SIMILAR_MAX;
-	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-		len--;
-	if (n == 0 || (rc = tokenize_text(idx, text, (int)len, &t)) != 0)
-		goto done;
-	if ((rc = lookup_df(idx, &t, o->cjk_unigrams < 0)) != 0)
-		goto done;
-	k = select_terms(&t, n, o);
-	if (k == 0)
+	if (n == 0 || (rc = kb_sim__prepare(idx, NULL, text, len, n, o, lookup_df, idx, &t, &k)) ||
+	    k == 0)
 		goto done;
 	build_match(&match, &t, k);
 	build_weights(&weights, &t, k, n);
 	self = self_rowid > 0 ? self_score(idx, match.ptr, weights.ptr, self_rowid) : 0;
 	if (self <= 0)
-		self = self_estimate(idx, &t, k, n);
+		self = kb_sim__self_estimate(idx, &t, k, n);
 	names = kb_xcalloc(k, sizeof(*names));
 	for (i = 0; i < k; i++)
 		names[i] = t.v[i].tok;
-	rc = kb_index__ranked(idx, match.ptr, weights.ptr, o, 1.0 / (self * boost_factor(o)),
+	rc = kb_index__ranked(idx, match.ptr, weights.ptr, o, 1.0 / (self * kb_sim__boost_factor(o)),
 			      names, k, out);
 done:
 	free(names);
 	kb_buf_release(&weights);
 	kb_buf_release(&match);
-	terms_release(&t);
+	kb_sim__terms_release(&t);
 	return rc;
 }
 
@@ -471,32 +496,45 @@ static int case_text(kb_index *idx, const char *id, kb_buf *text, sqlite3_int64 
 	return rc;
 }
 
+int kb_sim__case_query(kb_sim_case *q, kb_index *idx, const char *id,
+		       const kb_search_options *opts, int expand)
+{
+	kb_search_options dflt = KB_SEARCH_OPTIONS_INIT;
+	kb_buf extra = KB_BUF_INIT;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	kb_buf_init(&q->text);
+	q->o = opts ? *opts : dflt;
+	if ((rc = case_text(idx, id, &q->text, &q->rowid, &q->equipment, &q->model)))
+		return rc;
+	if (expand && kb_synonyms_expand(&extra, idx->synonyms, q->text.ptr, q->text.len) > 0)
+		kb_buf_printf(&q->text, "%s\n", extra.ptr);
+	kb_buf_release(&extra);
+	q->o.exclude_id = id;
+	if (!q->o.boost_equipment)
+		q->o.boost_equipment = q->equipment;
+	if (!q->o.boost_model)
+		q->o.boost_model = q->model;
+	return 0;
+}
+
+void kb_sim__case_release(kb_sim_case *q)
+{
+	free(q->equipment);
+	free(q->model);
+	kb_buf_release(&q->text);
+}
+
 int kb_index__similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
 			   int expand, kb_hits *out)
 {
-	kb_search_options o = KB_SEARCH_OPTIONS_INIT;
-	kb_buf text = KB_BUF_INIT, extra = KB_BUF_INIT;
-	char *equipment = NULL, *model = NULL;
-	sqlite3_int64 rowid = 0;
-	int rc;
+	kb_sim_case q;
+	int rc = kb_sim__case_query(&q, idx, id, opts, expand);
 
-	if (opts)
-		o = *opts;
-	if ((rc = case_text(idx, id, &text, &rowid, &equipment, &model)))
-		goto done;
-	if (expand && kb_synonyms_expand(&extra, idx->synonyms, text.ptr, text.len) > 0)
-		kb_buf_printf(&text, "%s\n", extra.ptr);
-	o.exclude_id = id;
-	if (!o.boost_equipment)
-		o.boost_equipment = equipment;
-	if (!o.boost_model)
-		o.boost_model = model;
-	rc = similar(idx, text.ptr, text.len, rowid, &o, out);
-done:
-	free(equipment);
-	free(model);
-	kb_buf_release(&text);
-	kb_buf_release(&extra);
+	if (rc == 0)
+		rc = similar(idx, q.text.ptr, q.text.len, q.rowid, &q.o, out);
+	kb_sim__case_release(&q);
 	return rc;
 }
 

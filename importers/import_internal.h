@@ -56,7 +56,14 @@ typedef struct {
 	merged_case *merged;
 	size_t nmerged;
 	char *saved_map;       /* name saved by kb__import_save_map(), for the commit */
+	struct kb_simidx *sim; /* in-memory similar index, once the run is big enough */
+	size_t lookups;        /* duplicate lookups made so far */
 } import_run;
+
+/* Duplicate lookups go to an in-memory index (core/simidx.h) once the run
+ * has made this many through SQL, or earlier when its records so far and
+ * the bytes read say it will (pipeline.c).  Tests set it. */
+extern size_t kb__import_batch_after;
 
 /* Start a run: load dictionary, redactor, known hashes, index, and begin
  * the transaction (unless dry run).  Always pair with kb__import_end(). */

@@ -20,6 +20,7 @@
 #include "kb/redact.h"
 #include "import_internal.h"
 #include "importers_internal.h"
+#include "simidx.h"
 
 /* Largest notebook file read (notes files are small; CSV and mail differ). */
 /* ---- the set of known source hashes ---------------------------------- */
@@ -296,6 +297,30 @@ static void similar_text(kb_buf *out, const kb_extraction *x, const char *text)
 		kb_buf_puts(out, text);
 }
 
+/*
+ * Building the in-memory index costs about as much as 500 lookups through
+ * SQL whatever the KB's size (both grow with the number of cases: at
+ * 100,000 cases 9.5 s against 20 ms; docs/internals/importers.md), so a
+ * run switches to it after that many lookups, or after BATCH_PROBE when
+ * the share of the input read so far says the run will reach that many.
+ * Both give the same answers (test_simidx, test_import_batch).
+ */
+size_t kb__import_batch_after = 500;
+#define BATCH_PROBE 16
+
+static int batch_worth_it(const import_run *run)
+{
+	const kb_import_progress *p = &run->progress;
+	double expected;
+
+	if (run->lookups >= kb__import_batch_after)
+		return 1;
+	if (run->lookups < BATCH_PROBE || !p->bytes || p->bytes_total <= p->bytes)
+		return 0;
+	expected = (double)run->lookups * (double)p->bytes_total / (double)p->bytes;
+	return expected >= (double)kb__import_batch_after;
+}
+
 /* The best existing match of the draft at or above the threshold, or NULL
  * (then *score is 0).  The caller frees the id. */
 static int find_duplicate(char **dup, double *score, import_run *run, const kb_extraction *x,
@@ -308,10 +333,16 @@ static int find_duplicate(char **dup, double *score, import_run *run, const kb_e
 
 	*dup = NULL;
 	*score = 0;
+	if (!run->sim && batch_worth_it(run) && (rc = kb__simidx_build(&run->sim, run->idx)) < 0)
+		return rc;
+	run->lookups++;
 	similar_text(&q, x, text);
 	so.limit = 1;
 	so.boost_equipment = x->equipment;
-	rc = kb_index_similar(run->idx, q.ptr, &so, &hits);
+	if (run->sim)
+		rc = kb__simidx_similar(run->sim, q.ptr, &so, &hits);
+	else
+		rc = kb_index_similar(run->idx, q.ptr, &so, &hits);
 	if (rc == 0 && hits.count && hits.items[0].score >= run->threshold) {
 		*dup = kb_xstrdup(hits.items[0].id);
 		*score = hits.items[0].score;
@@ -741,6 +772,7 @@ int kb__import_end(import_run *run, int rc)
 	merged_release(run);
 	free(run->saved_map);
 	kb_txn_free(run->txn);
+	kb__simidx_free(run->sim);
 	kb_index_close(run->idx);
 	kb_abbrev_free(run->abbrev);
 	kb_redact_free(run->red);
