@@ -22,7 +22,9 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 KB_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
              -Iinclude -Icore $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN)
-KB_LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lcsv -lz -lm -lpthread
+# Loaded on first use by importers/lazy_libs.c, not linked: start-up of every kb process.
+LAZY_PKGS  := libcurl gmime-3.0
+KB_LDLIBS  = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -lstemmer -lcsv -lz -lm -lpthread
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard core/*.c importers/*.c))

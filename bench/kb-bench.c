@@ -137,7 +137,7 @@ static kb_index *full_reindex(kb_store *s, const char *kbdir, size_t ncases)
 {
 	int i, reps = ncases <= 20000 ? 3 : 1;
 	kb_index *idx = NULL;
-	double t[3], t0;
+	double t[3], cpu[3], t0, c0;
 
 	for (i = 0; i < reps; i++) {
 		if (idx) {
@@ -145,10 +145,13 @@ static kb_index *full_reindex(kb_store *s, const char *kbdir, size_t ncases)
 			sh(kbdir, "rm", "-rf", ".git/kb", NULL);
 		}
 		t0 = bench_now();
+		c0 = bench_cpu();
 		if (kb_index_open_store(&idx, s))
 			die_kb("full reindex");
 		t[i] = bench_now() - t0;
+		cpu[i] = bench_cpu() - c0;
 	}
+	put("kb_reindex_cpu_s", bench_percentile(cpu, (size_t)reps, 50));
 	t0 = bench_percentile(t, (size_t)reps, 50);
 	put("kb_reindex_s", t0);
 	put("kb_reindex_cases", (double)kb_index_count(idx));
@@ -166,7 +169,7 @@ static void query_latency(kb_index *idx, const char *qdir, const char *file, int
 	kb_buf path = KB_BUF_INIT, k = KB_BUF_INIT;
 	size_t n, i, pass, hits = 0;
 	char **qs;
-	double *lat, t0;
+	double *lat, *cpu, t0, c0;
 
 	kb_buf_printf(&path, "%s/%s", qdir, file);
 	if (!(qs = bench_read_lines(path.ptr, &n)) || !n) {
@@ -174,14 +177,17 @@ static void query_latency(kb_index *idx, const char *qdir, const char *file, int
 		exit(1);
 	}
 	lat = kb_xcalloc(n, sizeof(*lat));
+	cpu = kb_xcalloc(n, sizeof(*cpu));
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++) {
 			kb_hits h = KB_HITS_INIT;
 
 			t0 = bench_now();
+			c0 = bench_cpu();
 			if ((similar ? kb_index_similar(idx, qs[i], &so, &h) : kb_index_search(idx, qs[i], &so, &h)))
 				die_kb(key);
 			lat[i] = (bench_now() - t0) * 1000;
+			cpu[i] = (bench_cpu() - c0) * 1000;
 			hits += pass ? h.count : 0;
 			kb_hits_release(&h);
 		}
@@ -193,8 +199,15 @@ static void query_latency(kb_index *idx, const char *qdir, const char *file, int
 	kb_buf_clear(&k);
 	kb_buf_printf(&k, "%s_p99_ms", key);
 	put(k.ptr, bench_percentile(lat, n, 99));
+	kb_buf_clear(&k);
+	kb_buf_printf(&k, "%s_cpu_p50_ms", key);
+	put(k.ptr, bench_percentile(cpu, n, 50));
+	kb_buf_clear(&k);
+	kb_buf_printf(&k, "%s_cpu_p99_ms", key);
+	put(k.ptr, bench_percentile(cpu, n, 99));
 	bench_free_lines(qs, n);
 	free(lat);
+	free(cpu);
 	kb_buf_release(&path);
 	kb_buf_release(&k);
 }
@@ -295,7 +308,7 @@ static void incremental(kb_index *idx, kb_store *s, const char *kbdir)
 {
 	size_t n, r;
 	char **files = case_files(kbdir, &n);
-	double t[3], t0;
+	double t[3], cpu[3], t0, c0;
 
 	txn_commit(kbdir, files, n);
 	for (r = 0; r < 3; r++) {
@@ -303,12 +316,15 @@ static void incremental(kb_index *idx, kb_store *s, const char *kbdir)
 
 		change_100(kbdir, files, n, (int)r + 1);
 		t0 = bench_now();
+		c0 = bench_cpu();
 		if (kb_index_sync(idx, s, &st, NULL))
 			die_kb("incremental sync");
 		t[r] = bench_now() - t0;
+		cpu[r] = bench_cpu() - c0;
 		put("kb_sync_updated", (double)(st.updated + st.added));
 	}
 	put("kb_sync_100_s", bench_percentile(t, 3, 50));
+	put("kb_sync_100_cpu_s", bench_percentile(cpu, 3, 50));
 	/* The fixed part: a sync with nothing to do (status check, bookkeeping). */
 	for (r = 0; r < 3; r++) {
 		t0 = bench_now();
@@ -325,16 +341,20 @@ static void process_latency(const char *cwd, char **argv, int targ, char **terms
 			    double budget, const char *key)
 {
 	double *lat = kb_xcalloc(200, sizeof(double)), start = bench_now();
+	double *cpu = kb_xcalloc(200, sizeof(double)), c0;
 	kb_buf k = KB_BUF_INIT;
 	size_t i, n = 0;
 	int rc;
 
 	for (i = 0; i < 200 && (n < 10 || bench_now() - start < budget); i++) {
 		argv[targ] = terms[i % nterms];
+		c0 = bench_children_cpu();
 		rc = bench_run_timed(cwd, argv, 1, &lat[n]);
+		cpu[n] = (bench_children_cpu() - c0) * 1000;
 		if (rc < 0 || (rc != 0 && rc != 1)) {
 			fprintf(stderr, "kb-bench: '%s' exited with %d; skipped\n", argv[0], rc);
 			free(lat);
+			free(cpu);
 			kb_buf_release(&k);
 			return;
 		}
@@ -348,7 +368,11 @@ static void process_latency(const char *cwd, char **argv, int targ, char **terms
 	kb_buf_clear(&k);
 	kb_buf_printf(&k, "%s_p99_ms", key);
 	put(k.ptr, bench_percentile(lat, n, 99));
+	kb_buf_clear(&k);
+	kb_buf_printf(&k, "%s_cpu_p50_ms", key);
+	put(k.ptr, bench_percentile(cpu, n, 50));
 	free(lat);
+	free(cpu);
 	kb_buf_release(&k);
 }
 
@@ -428,6 +452,8 @@ static void report(const char *title)
 	       "--------------------------------", "--------------------");
 	row("full reindex (s)", reidx, "%.2f", "raw FTS5 unicode61 insert", raw, "%.2f", rr, "<= 2.5x raw", verdict(rr, rr <= 2.5));
 	row("  (raw FTS5, kb tokenizer, s)", get("raw_insert_kbtok_s"), "%.2f", "", -1, "", ratio(reidx, get("raw_insert_kbtok_s")), "-", -1);
+	row("  (CPU s: full reindex)", get("kb_reindex_cpu_s"), "%.2f", "unicode61 insert CPU", get("raw_insert_unicode61_cpu_s"), "%.2f",
+	    ratio(get("kb_reindex_cpu_s"), get("raw_insert_unicode61_cpu_s")), "-", -1);
 	row("kb_txn commit of all files (s)", get("kb_txn_commit_s"), "%.2f", "git add+commit", get("git_add_commit_s"), "%.2f",
 	    ratio(get("kb_txn_commit_s"), get("git_add_commit_s")), "-", -1);
 	row("reindex cases/s", get("kb_reindex_cases_per_s"), "%.0f", "", -1, "", -2, "-", -1);
@@ -439,17 +465,25 @@ static void report(const char *title)
 	row("incremental sync, 100 cases (s)", get("kb_sync_100_s"), "%.3f", "", -1, "", -2, "< 0.5 s",
 	    verdict(get("kb_sync_100_s"), get("kb_sync_100_s") < 0.5));
 	row("  (sync with nothing changed, s)", get("kb_sync_noop_s"), "%.3f", "", -1, "", -2, "-", -1);
+	row("  (CPU s: sync, 100 cases)", get("kb_sync_100_cpu_s"), "%.3f", "", -1, "", -2, "-", -1);
 	row("kb search p50 (ms)", get("kb_search_p50_ms"), "%.2f", "raw FTS5 kb-tok p50", get("raw_query_kbtok_p50_ms"), "%.2f",
 	    ratio(get("kb_search_p50_ms"), get("raw_query_kbtok_p50_ms")), "< 10 ms",
 	    verdict(get("kb_search_p50_ms"), get("kb_search_p50_ms") < 10));
 	row("kb search p99 (ms)", sp99, "%.2f", "raw FTS5 kb-tok p99", rawp99, "%.2f", sr, "<= 1.5x raw", verdict(sr, sr <= 1.5));
+	row("  (CPU ms: kb search p50)", get("kb_search_cpu_p50_ms"), "%.2f", "raw kb-tok CPU p50", get("raw_query_kbtok_cpu_p50_ms"), "%.2f",
+	    ratio(get("kb_search_cpu_p50_ms"), get("raw_query_kbtok_cpu_p50_ms")), "-", -1);
+	row("  (CPU ms: kb search p99)", get("kb_search_cpu_p99_ms"), "%.2f", "raw kb-tok CPU p99", get("raw_query_kbtok_cpu_p99_ms"), "%.2f",
+	    ratio(get("kb_search_cpu_p99_ms"), get("raw_query_kbtok_cpu_p99_ms")), "-", -1);
 	row("  (raw FTS5 unicode61 p50/p99)", get("raw_query_unicode61_p50_ms"), "%.2f", "p99", get("raw_query_unicode61_p99_ms"), "%.2f", -2, "-", -1);
 	row("kb similar p50 (ms)", get("kb_similar_p50_ms"), "%.2f", "", -1, "", -2, "-", -1);
 	row("kb similar p99 (ms)", get("kb_similar_p99_ms"), "%.2f", "", -1, "", -2, "< 50 ms",
 	    verdict(get("kb_similar_p99_ms"), get("kb_similar_p99_ms") < 50));
+	row("  (CPU ms: kb similar p50/p99)", get("kb_similar_cpu_p50_ms"), "%.2f", "p99", get("kb_similar_cpu_p99_ms"), "%.2f", -2, "-", -1);
 	row("whole `kb search` p50 (ms)", pkb, "%.1f", "rg -i -l p50", prg, "%.1f", pr, "rg/kb >= 20x", verdict(pr, pr >= 20));
 	row("whole `kb search` p99 (ms)", get("proc_kb_search_p99_ms"), "%.1f", "rg -i -l p99", get("proc_rg_p99_ms"), "%.1f",
 	    ratio(get("proc_rg_p99_ms"), get("proc_kb_search_p99_ms")), "-", -1);
+	row("  (CPU ms: whole kb search p50)", get("proc_kb_search_cpu_p50_ms"), "%.1f", "rg -i -l CPU p50", get("proc_rg_cpu_p50_ms"), "%.1f",
+	    ratio(get("proc_rg_cpu_p50_ms"), get("proc_kb_search_cpu_p50_ms")), "-", -1);
 	printf("\nhits/query: kb search %.1f, raw kb-tok %.1f, raw unicode61 %.1f, kb similar %.1f; "
 	       "sync saw %.0f changed cases; whole-process runs: kb %.0f, rg %.0f\n",
 	       get("kb_search_hits_per_query"), get("raw_query_kbtok_hits_per_query"),

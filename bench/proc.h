@@ -17,6 +17,11 @@ int bench_run(const char *cwd, char *const argv[], int quiet);
 int bench_run_timed(const char *cwd, char *const argv[], int quiet, double *secs);
 
 double bench_now(void);
+/* CPU time (user + system) of the calling thread, and of the waited-for
+ * children so far, in seconds: on a shared machine they move far less with
+ * the load than the wall clock. */
+double bench_cpu(void);
+double bench_children_cpu(void);
 /* The p-th percentile (0..100, nearest rank) of v[0..n-1]; sorts v. */
 double bench_percentile(double *v, size_t n, double p);
 

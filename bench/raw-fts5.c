@@ -139,7 +139,8 @@ static void match_words(kb_buf *out, const char *q)
 /* Latency of the queries (one untimed warm-up pass), p50 and p99 in ms. */
 static void query_latency(sqlite3 *db, char **qs, size_t nq, int kbsyntax, const char *key)
 {
-	double *lat = kb_xcalloc(nq + 1, sizeof(double)), t0;
+	double *lat = kb_xcalloc(nq + 1, sizeof(double)), *cpu = kb_xcalloc(nq + 1, sizeof(double));
+	double t0, c0;
 	kb_buf m = KB_BUF_INIT;
 	sqlite3_stmt *st;
 	size_t i, pass, rows = 0;
@@ -149,6 +150,7 @@ static void query_latency(sqlite3 *db, char **qs, size_t nq, int kbsyntax, const
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < nq; i++) {
 			t0 = bench_now();
+			c0 = bench_cpu();
 			kb_buf_clear(&m);
 			if (kbsyntax)
 				kb_query_compile(&m, qs[i], NULL);
@@ -159,10 +161,14 @@ static void query_latency(sqlite3 *db, char **qs, size_t nq, int kbsyntax, const
 				rows += pass;
 			sqlite3_reset(st);
 			lat[i] = (bench_now() - t0) * 1000;
+			cpu[i] = (bench_cpu() - c0) * 1000;
 		}
 	printf("%s_hits_per_query %.1f\n", key, (double)rows / (double)(nq ? nq : 1));
 	printf("%s_p50_ms %.3f\n", key, bench_percentile(lat, nq, 50));
 	printf("%s_p99_ms %.3f\n", key, bench_percentile(lat, nq, 99));
+	printf("%s_cpu_p50_ms %.3f\n", key, bench_percentile(cpu, nq, 50));
+	printf("%s_cpu_p99_ms %.3f\n", key, bench_percentile(cpu, nq, 99));
+	free(cpu);
 	sqlite3_finalize(st);
 	kb_buf_release(&m);
 	free(lat);
@@ -186,16 +192,19 @@ static long long db_size(const char *path)
  */
 static sqlite3 *measure_insert(const char *path, const char *tokenize, const char *key, const docs *d)
 {
-	double t[3];
+	double t[3], cpu[3], c0;
 	int i, reps = d->n <= 20000 ? 3 : 1;
 	sqlite3 *db = NULL;
 
 	for (i = 0; i < reps; i++) {
 		if (db)
 			sqlite3_close(db);
+		c0 = bench_cpu();
 		t[i] = insert_all(&db, path, tokenize, d);
+		cpu[i] = bench_cpu() - c0;
 	}
 	printf("raw_insert_%s_s %.3f\n", key, bench_percentile(t, (size_t)reps, 50));
+	printf("raw_insert_%s_cpu_s %.3f\n", key, bench_percentile(cpu, (size_t)reps, 50));
 	printf("raw_size_%s_bytes %lld\n", key, db_size(path));
 	return db;
 }

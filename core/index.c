@@ -141,7 +141,8 @@ static const char schema_sql[] =
 	" status TEXT, created TEXT, updated TEXT, author TEXT, hash TEXT NOT NULL);"
 	"CREATE INDEX docs_path ON docs(path);"
 	"CREATE TABLE dirty(path TEXT PRIMARY KEY) WITHOUT ROWID;"
-	"CREATE TABLE dfcache(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;";
+	"CREATE TABLE dfcache(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE lens(chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);";
 
 static int create_fts(kb_index *idx)
 {
@@ -329,6 +330,7 @@ static void close_db(kb_index *idx)
 		sqlite3_finalize(idx->st[i]);
 		idx->st[i] = NULL;
 	}
+	kb_index__lens_discard(idx);
 	sqlite3_close(idx->db);
 	idx->db = NULL;
 	idx->vocab_ready = 0;
@@ -442,6 +444,7 @@ static void rollback(kb_index *idx)
 {
 	if (!sqlite3_get_autocommit(idx->db))
 		sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+	kb_index__lens_discard(idx);
 	idx->ndocs = -1;
 	idx->changes = 0;
 }
@@ -457,10 +460,10 @@ static void rollback(kb_index *idx)
 static int flush_changes(kb_index *idx)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	int rc;
 
-	if (!idx->changes)
-		return 0;
+	if ((rc = kb_index__lens_flush(idx)) || !idx->changes)
+		return rc;
 	if (sqlite3_prepare_v2(idx->db, "UPDATE meta SET value = CASE WHEN CAST(value AS INTEGER)"
 			       " < 0 THEN -1 ELSE CAST(value AS INTEGER) + ?1 END"
 			       " WHERE key = 'df_changes'", -1, &st, NULL))
@@ -648,7 +651,9 @@ static int delete_fts(kb_index *idx, sqlite3_int64 rowid)
 	if ((rc = kb_index__stmt(idx, ST_DELETE_FTS, "DELETE FROM fts WHERE rowid = ?1", &st)))
 		return rc;
 	sqlite3_bind_int64(st, 1, rowid);
-	return step_done(idx, st);
+	if ((rc = step_done(idx, st)))
+		return rc;
+	return kb_index__lens_update(idx, rowid, 0);
 }
 
 static int insert_fts(kb_index *idx, sqlite3_int64 rowid, kb_buf col[KB_COL__COUNT])
@@ -664,7 +669,9 @@ static int insert_fts(kb_index *idx, sqlite3_int64 rowid, kb_buf col[KB_COL__COU
 	sqlite3_bind_int64(st, 1, rowid);
 	for (i = 0; i < KB_COL__COUNT; i++)
 		sqlite3_bind_text(st, 2 + i, col[i].ptr, (int)col[i].len, SQLITE_STATIC);
-	return step_done(idx, st);
+	if ((rc = step_done(idx, st)))
+		return rc;
+	return kb_index__lens_update(idx, rowid, 1);
 }
 
 static int write_doc(kb_index *idx, const kb_case *c, const char *path, const char *hash,
@@ -1075,8 +1082,9 @@ static int drop_all(kb_index *idx)
 {
 	int rc;
 
+	kb_index__lens_discard(idx);
 	if ((rc = exec(idx, "DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM dirty;"
-			    " DELETE FROM dfcache")))
+			    " DELETE FROM dfcache; DELETE FROM lens")))
 		return rc;
 	idx->vocab_ready = 0;
 	idx->ndocs = -1;

@@ -15,7 +15,7 @@
 #include "kb/store.h"
 #include "kb/tokenizer.h"
 
-#define KB_INDEX_SCHEMA_VERSION "2"
+#define KB_INDEX_SCHEMA_VERSION "3"
 /* How long a statement waits for another process's write lock. */
 #define KB_INDEX_BUSY_MS 10000
 /* How long kb_index_open_store waits to sync before using the index as is. */
@@ -37,6 +37,10 @@ enum {
 	ST_SIMILAR,      /* the ranked query with kb_rank() instead of bm25() */
 	ST_SIMILAR_PLAIN,
 	ST_SNIPPET,      /* snippet and explanation of one hit */
+	ST_DOCSIZE,      /* FTS5's column sizes of one row (index_lens.c) */
+	ST_LENS_READ,    /* one chunk of the lens table */
+	ST_LENS_PUT,
+	ST_LENS_DEL,
 	ST__COUNT
 };
 
@@ -55,6 +59,8 @@ struct kb_index {
 	int64_t changes;                 /* cases written, not yet added to meta df_changes */
 	int no_snippets;                 /* ranked queries skip snippets (duplicates.c) */
 	kb_token_tapes tapes;            /* tokens recorded for the row being inserted */
+	struct kb_lens_chunk **lens_dirty; /* lens chunks written, not yet stored; by number */
+	size_t lens_ndirty, lens_alloc;
 };
 
 /* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
@@ -123,6 +129,26 @@ int kb_index__put_columns(kb_index *idx, const kb_case *c, const char *path,
  * files and duplicate ids are reported in diags as by kb_index_rebuild.
  */
 int kb_index__load_all(kb_index *idx, kb_store *s, kb_index_stats *stats, kb_diags *diags);
+
+/*
+ * Column sizes for ranking (index_lens.c): the table lens(chunk, data)
+ * holds, per KB_LENS_ROWS consecutive rowids, each row's column sizes in
+ * tokens as FTS5 counted them.  index.c calls kb_index__lens_update after
+ * writing or deleting FTS row `rowid` (present = 0 for a deletion), and
+ * kb_index__lens_flush before committing (kb_index__lens_discard on
+ * rollback); chunks are kept in memory until then.  A reader gives the
+ * sizes of a row: 0 and sz[KB_COL__COUNT] filled, or 1 when the row has no
+ * usable entry (ask FTS5's xColumnSize instead).  kb_index__lens_reader
+ * returns NULL when the database has no lens table.
+ */
+#define KB_LENS_ROWS 256
+typedef struct kb_lens_reader kb_lens_reader;
+int kb_index__lens_update(kb_index *idx, sqlite3_int64 rowid, int present);
+int kb_index__lens_flush(kb_index *idx);
+void kb_index__lens_discard(kb_index *idx);
+kb_lens_reader *kb_index__lens_reader(kb_index *idx);
+void kb_index__lens_reader_free(kb_lens_reader *r);
+int kb_index__lens_get(kb_lens_reader *r, sqlite3_int64 rowid, int *sz);
 
 /* The FTS5 API of a database, or NULL. */
 fts5_api *kb_index__fts5_api(sqlite3 *db);

@@ -4,6 +4,7 @@
  * snippets), and kb_explain(), an FTS5 auxiliary function that reports
  * which phrase matched in which column and the text it matched.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,12 +149,14 @@ typedef struct {
 	double *freq;   /* scratch per row */
 	double *avg;    /* per column: average length in tokens */
 	int *len;       /* scratch per row and column: length, -1 = not read */
+	kb_lens_reader *lens;   /* column sizes; NULL: ask FTS5 */
 } rank_data;
 
 static void rank_free(void *p)
 {
 	rank_data *rd = p;
 
+	kb_index__lens_reader_free(rd->lens);
 	free(rd->w);
 	free(rd->freq);
 	free(rd->avg);
@@ -188,6 +191,8 @@ static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const
 	rd->freq = kb_xcalloc((size_t)rd->n + 1, sizeof(double));
 	rd->avg = kb_xcalloc((size_t)rd->ncol + 1, sizeof(double));
 	rd->len = kb_xcalloc((size_t)rd->ncol + 1, sizeof(int));
+	if (rd->ncol == KB_COL__COUNT)
+		rd->lens = kb_index__lens_reader(api->xUserData(fc));
 	rank_parse_weights(rd, spec);
 	api->xRowCount(fc, &nrow);
 	for (c = 0; c < rd->ncol; c++) {
@@ -232,7 +237,8 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
 		return;
 	}
 	memset(rd->freq, 0, (size_t)rd->n * sizeof(double));
-	memset(rd->len, 0xff, (size_t)rd->ncol * sizeof(int));
+	if (kb_index__lens_get(rd->lens, api->xRowid(fc), rd->len) != 0)
+		memset(rd->len, 0xff, (size_t)rd->ncol * sizeof(int));
 	if (api->xInstCount(fc, &n) != SQLITE_OK) {
 		sqlite3_result_error(ctx, "kb_rank: cannot read instances", -1);
 		return;
@@ -247,6 +253,110 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
 		if (rd->freq[i] > 0)
 			score += rd->w[i] * rd->freq[i] * (RANK_K1 + 1) / (rd->freq[i] + RANK_K1);
 	sqlite3_result_double(ctx, -score);
+}
+
+/* ---- kb_bm25(fts, colweight0, ...): FTS5's bm25(), same arithmetic, with
+ * the row's size from the lens table (index_lens.c) instead of one
+ * `_docsize` lookup per row.  The scores are bit for bit those of bm25()
+ * (test_index.c compares them): the same k1 and b, idf from the number of
+ * rows each phrase matches (xQueryPhrase), average row size from FTS5's
+ * totals, column weights added per instance. */
+
+typedef struct {
+	int n;
+	double avgdl;
+	double *idf, *freq;    /* per phrase */
+	kb_lens_reader *lens;  /* NULL: ask FTS5 */
+} bm25_data;
+
+static void bm25_free(void *p)
+{
+	bm25_data *d = p;
+
+	kb_index__lens_reader_free(d->lens);
+	free(d->idf);
+	free(d->freq);
+	free(d);
+}
+
+static int count_row(const Fts5ExtensionApi *api, Fts5Context *fc, void *ctx)
+{
+	(void)api;
+	(void)fc;
+	(*(sqlite3_int64 *)ctx)++;
+	return SQLITE_OK;
+}
+
+static int bm25_setup(const Fts5ExtensionApi *api, Fts5Context *fc, bm25_data **out)
+{
+	bm25_data *d = kb_xcalloc(1, sizeof(*d));
+	sqlite3_int64 nrow = 0, ntok = 0, nhit;
+	int i, rc;
+
+	d->n = api->xPhraseCount(fc);
+	d->idf = kb_xcalloc((size_t)d->n + 1, sizeof(double));
+	d->freq = kb_xcalloc((size_t)d->n + 1, sizeof(double));
+	rc = api->xRowCount(fc, &nrow);
+	if (rc == SQLITE_OK)
+		rc = api->xColumnTotalSize(fc, -1, &ntok);
+	d->avgdl = (double)ntok / (double)nrow;
+	for (i = 0; rc == SQLITE_OK && i < d->n; i++) {
+		nhit = 0;
+		rc = api->xQueryPhrase(fc, i, &nhit, count_row);
+		d->idf[i] = log(((double)nrow - (double)nhit + 0.5) / ((double)nhit + 0.5));
+		if (d->idf[i] <= 0.0)
+			d->idf[i] = 1e-6;
+	}
+	if (api->xColumnCount(fc) == KB_COL__COUNT)
+		d->lens = kb_index__lens_reader(api->xUserData(fc));
+	if (rc != SQLITE_OK) {
+		bm25_free(d);
+		return rc;
+	}
+	*out = d;
+	return api->xSetAuxdata(fc, d, bm25_free);   /* frees d on failure */
+}
+
+/* Size of the current row in tokens, all columns. */
+static int bm25_rowsize(const Fts5ExtensionApi *api, Fts5Context *fc, bm25_data *d, int *n)
+{
+	int sz[KB_COL__COUNT], c;
+
+	if (kb_index__lens_get(d->lens, api->xRowid(fc), sz) != 0)
+		return api->xColumnSize(fc, -1, n);
+	for (*n = 0, c = 0; c < KB_COL__COUNT; c++)
+		*n += sz[c];
+	return SQLITE_OK;
+}
+
+static void bm25_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
+		    int nval, sqlite3_value **val)
+{
+	const double k1 = 1.2, b = 0.75;
+	bm25_data *d = api->xGetAuxdata(fc, 0);
+	int i, n = 0, p, c, off, ntok = 0, rc = SQLITE_OK;
+	double score = 0.0, dl;
+
+	if (!d)
+		rc = bm25_setup(api, fc, &d);
+	if (rc == SQLITE_OK) {
+		memset(d->freq, 0, (size_t)d->n * sizeof(double));
+		rc = api->xInstCount(fc, &n);
+	}
+	for (i = 0; rc == SQLITE_OK && i < n; i++)
+		if ((rc = api->xInst(fc, i, &p, &c, &off)) == SQLITE_OK)
+			d->freq[p] += nval > c ? sqlite3_value_double(val[c]) : 1.0;
+	if (rc == SQLITE_OK)
+		rc = bm25_rowsize(api, fc, d, &ntok);
+	if (rc != SQLITE_OK) {
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	dl = (double)ntok;
+	for (i = 0; i < d->n; i++)
+		score += d->idf[i] * ((d->freq[i] * (k1 + 1.0)) /
+				      (d->freq[i] + k1 * (1 - b + b * dl / d->avgdl)));
+	sqlite3_result_double(ctx, -1.0 * score);
 }
 
 /* ---- kb_snippet(fts, open, close, ellipsis, ntokens) ---------------------
@@ -422,7 +532,8 @@ int kb_index__register_explain(kb_index *idx)
 	fts5_api *api = kb_index__fts5_api(idx->db);
 
 	if (!api || api->xCreateFunction(api, "kb_explain", NULL, explain_fn, NULL) != SQLITE_OK ||
-	    api->xCreateFunction(api, "kb_rank", NULL, rank_fn, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "kb_rank", idx, rank_fn, NULL) != SQLITE_OK ||
+	    api->xCreateFunction(api, "kb_bm25", idx, bm25_fn, NULL) != SQLITE_OK ||
 	    api->xCreateFunction(api, "kb_snippet", NULL, snippet_fn, NULL) != SQLITE_OK)
 		return kb_error_set(KB_ERROR, idx->path, 0, "sqlite has no usable fts5 module");
 	return 0;
@@ -531,7 +642,7 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 #define RANKED_HEAD(rank) \
 	"WITH top AS MATERIALIZED (" \
 	" SELECT fts.rowid AS rid, " rank
-#define BM25 "bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+#define BM25 "kb_bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 #define KB_RANK "kb_rank(fts, ?15, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 #define RANKED_DOCS \
 	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)" \
