@@ -298,12 +298,14 @@ static void similar_text(kb_buf *out, const kb_extraction *x, const char *text)
 }
 
 /*
- * Building the in-memory index costs about as much as 500 lookups through
- * SQL whatever the KB's size (both grow with the number of cases: at
- * 100,000 cases 9.5 s against 20 ms; docs/internals/importers.md), so a
- * run switches to it after that many lookups, or after BATCH_PROBE when
- * the share of the input read so far says the run will reach that many.
- * Both give the same answers (test_simidx, test_import_batch).
+ * Building the in-memory index costs as much CPU as 150-500 lookups
+ * through SQL (both grow with the number of cases: 0.7-1.3 s against
+ * 5.5-6.7 ms at 10,000 cases, 10-12 s against 20-22 ms at 100,000;
+ * docs/internals/index.md), so a run switches to it after 500 lookups (at
+ * most about twice the cost of the better choice made in advance), or
+ * after BATCH_PROBE when the share of the input read so far says the run
+ * will reach that many.  Both give the same answers (test_simidx,
+ * test_import_batch).
  */
 size_t kb__import_batch_after = 500;
 #define BATCH_PROBE 16
