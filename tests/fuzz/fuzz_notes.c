@@ -9,10 +9,13 @@
  * mask); each draft
  * case built from a note serializes to text that parses again as a case
  * with status draft and keeps the note verbatim in its original-text
- * section.
+ * section.  The streaming reader of notes files (kb__notes_read_file)
+ * gives exactly the notes kb_notes_split gives, and refuses what it refuses.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kb/abbrev.h"
 #include "kb/buf.h"
@@ -22,6 +25,7 @@
 #include "kb/redact.h"
 #include "starter.h"
 #include "fuzz.h"
+#include "../../importers/importers_internal.h"
 
 static kb_abbrev *abbrev;
 
@@ -69,6 +73,56 @@ static void draft_from_note(const kb_note *n)
 	kb_buf_release(&masked);
 }
 
+/* kb__notes_read_file's callback: compare with the next note of the split. */
+typedef struct {
+	const kb_notes *want;   /* NULL when the split refused the text */
+	size_t next;
+} stream_check;
+
+static int check_streamed(const char *text, size_t len, int line, unsigned long long done,
+			  void *payload)
+{
+	stream_check *sc = payload;
+	const kb_note *n;
+
+	(void)done;
+	if (!sc->want)
+		return 0;   /* notes before the bad line are handed on, then it fails */
+	FUZZ_CHECK(sc->next < sc->want->count);
+	n = &sc->want->items[sc->next++];
+	FUZZ_CHECK(n->line == line && n->len == len && memcmp(n->text, text, len) == 0);
+	return 0;
+}
+
+/* The notes of `path` streamed in `mode` are the notes of the split, or
+ * both refuse the input. */
+static void same_when_streamed(const char *path, const uint8_t *data, size_t size,
+			       kb_notes_mode mode)
+{
+	kb_notes notes = KB_NOTES_INIT;
+	int split_rc = kb_notes_split(&notes, (const char *)data, size, mode);
+	stream_check sc = { split_rc ? NULL : &notes, 0 };
+	int rc = kb__notes_read_file(path, mode, check_streamed, &sc);
+
+	FUZZ_CHECK(rc == split_rc);
+	FUZZ_CHECK(rc != 0 || sc.next == notes.count);
+	kb_notes_release(&notes);
+}
+
+static void stream_differential(const uint8_t *data, size_t size)
+{
+	char path[] = "/tmp/kb-fuzz-notes-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	FUZZ_CHECK(fd >= 0);
+	f = fdopen(fd, "wb");
+	FUZZ_CHECK(f && fwrite(data, 1, size, f) == size && fclose(f) == 0);
+	for (int m = KB_NOTES_AUTO; m <= KB_NOTES_DATE; m++)
+		same_when_streamed(path, data, size, (kb_notes_mode)m);
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!abbrev) {
@@ -99,6 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		kb_notes_release(&notes);
 	}
+
+	if (size <= KB__NOTE_MAX)   /* larger notes are the stream's refusal, not a split's */
+		stream_differential(data, size);
 
 	kb_buf expanded = KB_BUF_INIT;
 	int rc = kb_abbrev_expand(&expanded, abbrev, NULL, (const char *)data, size, NULL);
