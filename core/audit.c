@@ -1,8 +1,9 @@
 /*
  * audit.c - loading for kb/audit.h: every case of the work tree parsed
- * once, then one walk of HEAD's history (git_revwalk, each commit diffed
- * against its first parent under cases/) attributing creations,
- * substantive edits and reviews to people normalised through .mailmap.
+ * once and, on other threads meanwhile, one walk of HEAD's history (each
+ * commit diffed against its first parent under cases/, objects read by
+ * audit_odb.c) attributing creations, substantive edits and reviews to
+ * people normalised through .mailmap.
  */
 #include <pthread.h>
 #include <stdio.h>
