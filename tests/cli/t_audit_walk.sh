@@ -77,6 +77,14 @@ test_audit_walk_packed_same_as_loose() {
 	[ "$(walk_figures)" = "$loose" ] || fail "figures differ after git gc --aggressive"
 	git -C kb repack -q -a -d -f --depth=3 --window=5
 	[ "$(walk_figures)" = "$loose" ] || fail "figures differ after a shallow-delta repack"
+	# bases named by id (REF_DELTA) instead of by offset
+	git -C kb -c repack.useDeltaBaseOffset=false repack -q -a -d -f
+	[ "$(walk_figures)" = "$loose" ] || fail "figures differ with REF_DELTA bases"
+	# an index whose offsets past 1000 are in the 64-bit table
+	pack=$(ls kb/.git/objects/pack/*.pack)
+	rm -f "${pack%.pack}.idx"
+	git index-pack --index-version=2,1000 "$pack" >/dev/null 2>&1 || fail "index-pack"
+	[ "$(walk_figures)" = "$loose" ] || fail "figures differ with 64-bit offsets"
 	# two packs and loose objects beside them, against the same commits loose
 	walk_more kb 1
 	git -C kb repack -q -d
