@@ -37,24 +37,14 @@ static void done_kb(tkb *k)
 	free(k->dir);
 }
 
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
 static char *head(const tkb *k)
 {
-	return sh_in(k->dir, "git rev-parse HEAD; git status --porcelain");
+	return tu_sh_in(k->dir, "git rev-parse HEAD; git status --porcelain");
 }
 
 static int ncommits(const tkb *k)
 {
-	char *n = sh_in(k->dir, "git rev-list --count HEAD");
+	char *n = tu_sh_in(k->dir, "git rev-list --count HEAD");
 	int v = (int)strtol(n, NULL, 10);
 
 	free(n);
@@ -89,10 +79,10 @@ static void test_import_creates_one_commit(void **state)
 	assert_string_equal(r.items[2].id, "AHU-0001");
 	assert_int_equal(r.items[2].line, 5);
 	assert_int_equal(ncommits(&k), 2);
-	log = sh_in(k.dir, "git log -1 --format='%an|%s'");
+	log = tu_sh_in(k.dir, "git log -1 --format='%an|%s'");
 	assert_string_equal(log, "Alice Wong|Import 3 notes from notebook.txt");
 	free(log);
-	log = sh_in(k.dir, "grep -c '^source_hash: ' cases/CHL-0001.md; grep '^status' cases/AHU-0001.md");
+	log = tu_sh_in(k.dir, "grep -c '^source_hash: ' cases/CHL-0001.md; grep '^status' cases/AHU-0001.md");
 	assert_string_equal(log, "1\nstatus: draft");
 	free(log);
 	kb_import_result_release(&r);
@@ -153,7 +143,7 @@ static void test_import_links_similar_case(void **state)
 	assert_string_equal(r.items[0].duplicate_of, "CHL-0001");
 	assert_string_equal(r.items[0].id, "CHL-0003");
 	assert_true(r.items[0].score >= KB_IMPORT_DEFAULT_THRESHOLD);
-	got = sh_in(k.dir, "grep -E '^(links|duplicate_of|status):' cases/CHL-0003.md");
+	got = tu_sh_in(k.dir, "grep -E '^(links|duplicate_of|status):' cases/CHL-0003.md");
 	assert_string_equal(got, "status: draft\nlinks: [CHL-0001]\nduplicate_of: CHL-0001");
 	free(got);
 	assert_int_equal(ncommits(&k), 3);
@@ -189,16 +179,16 @@ static void test_import_redacts_before_commit(void **state)
 	(void)state;
 	kb_buf_printf(&cmd, "git config -f kb.conf --add redact.customer 'Acme Foods' && "
 		      "git add kb.conf && git -c user.name=A -c user.email=a@b.c commit -qm conf");
-	free(sh_in(k.dir, cmd.ptr));
+	free(tu_sh_in(k.dir, cmd.ptr));
 	kb_store_free(k.s);
 	assert_int_equal(kb_store_open(&k.s, k.dir), 0);
 	assert_int_equal(run_import(&r, &k, tu_srcpath("tests/fixtures/import/personal.txt"), 0), 0);
 	assert_int_equal(r.created, 1);
-	log = sh_in(k.dir, "git log -p -1 | grep -c -E '13812345678|li.ming@example.com|"
+	log = tu_sh_in(k.dir, "git log -p -1 | grep -c -E '13812345678|li.ming@example.com|"
 		    "11010519491231002X|Acme Foods' || true");
 	assert_string_equal(log, "0");
 	free(log);
-	log = sh_in(k.dir, "grep -c -F '[phone]' cases/PMP-0001.md");
+	log = tu_sh_in(k.dir, "grep -c -F '[phone]' cases/PMP-0001.md");
 	assert_string_equal(log, "1");
 	free(log);
 	kb_buf_release(&cmd);
@@ -284,7 +274,7 @@ static void test_review_decisions(void **state)
 	assert_int_equal(kb_review_reject(k.s, "CHL-0002", "not ours", &alice, NULL), 0);
 	assert_int_equal(kb_review_merge(k.s, "AHU-0001", "CHL-0001", &alice, NULL), 0);
 	assert_int_equal(ncommits(&k), 5);
-	got = sh_in(k.dir, "grep -E '^(status|rejected_reason|duplicate_of|links):' "
+	got = tu_sh_in(k.dir, "grep -E '^(status|rejected_reason|duplicate_of|links):' "
 		    "cases/CHL-0001.md cases/CHL-0002.md cases/AHU-0001.md");
 	assert_string_equal(got, "cases/CHL-0001.md:status: validated\n"
 			    "cases/CHL-0001.md:links: [AHU-0001]\n"
@@ -293,7 +283,7 @@ static void test_review_decisions(void **state)
 			    "cases/AHU-0001.md:status: archived\n"
 			    "cases/AHU-0001.md:duplicate_of: CHL-0001");
 	free(got);
-	got = sh_in(k.dir, "grep -c 'AHU-3 belt slipping' cases/CHL-0001.md");
+	got = tu_sh_in(k.dir, "grep -c 'AHU-3 belt slipping' cases/CHL-0001.md");
 	assert_string_equal(got, "1");
 	free(got);
 	free(before);
@@ -328,10 +318,10 @@ static void test_import_csv(void **state)
 	assert_int_equal(r.created, 2);
 	assert_int_equal(r.skipped, 1);
 	assert_int_equal(r.items[1].line, 3);
-	log = sh_in(k.dir, "git log -p -1 | grep -c 13812345678 || true");
+	log = tu_sh_in(k.dir, "git log -p -1 | grep -c 13812345678 || true");
 	assert_string_equal(log, "0");
 	free(log);
-	log = sh_in(k.dir, "git log -1 --format=%s");
+	log = tu_sh_in(k.dir, "git log -1 --format=%s");
 	assert_string_equal(log, "Import 2 records from workorders.csv");
 	free(log);
 	free(before);
@@ -408,7 +398,7 @@ static void test_import_merge(void **state)
 	assert_string_equal(r.items[0].duplicate_of, "CHL-0001");
 	assert_string_equal(kb_import_action_name(KB_IMPORT_MERGED), "merged");
 	assert_int_equal(ncommits(&k), 3);
-	s = sh_in(k.dir, "grep -c 'imported from .*again.txt:1' cases/CHL-0001.md; "
+	s = tu_sh_in(k.dir, "grep -c 'imported from .*again.txt:1' cases/CHL-0001.md; "
 		  "ls cases | grep -c CHL-");
 	assert_string_equal(s, "4\n2");
 	free(s);

@@ -14,16 +14,6 @@
 
 static const kb_author alice = { "Alice Wong", "alice@example.com" };
 
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
 /* Start the server for 20 s; its port, or 0 when python3 is missing. */
 static int start_server(void)
 {
@@ -60,7 +50,7 @@ static void test_http_import(void **state)
 	dir = tu_mkdtemp("kb");
 	assert_int_equal(kb_store_init(&s, dir, &alice), 0);
 	o.author = &alice;
-	before = sh_in(dir, "git rev-parse HEAD; git status --porcelain");
+	before = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain");
 	h.map = "title=summary,symptom=description,resolution=fix,equipment=asset";
 	h.page_param = "page";
 	h.retries = -1;
@@ -81,7 +71,7 @@ static void test_http_import(void **state)
 	h.map = NULL;
 	kb_import_result_release(&r);
 	assert_int_equal(kb_import_http(&r, s, &h, &o), KB_EINPUT);
-	after = sh_in(dir, "git rev-parse HEAD; git status --porcelain");
+	after = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain");
 	assert_string_equal(before, after);
 	free(after);
 	h.map = "title=summary,symptom=description,resolution=fix,equipment=asset";
@@ -91,7 +81,7 @@ static void test_http_import(void **state)
 	assert_int_equal(kb_import_http(&r, s, &h, &o), 0);
 	assert_int_equal(r.created, 3);
 	assert_int_equal(r.items[2].line, 3);
-	log = sh_in(dir, "git log -p -1 | grep -c zhang@plant3 || true");
+	log = tu_sh_in(dir, "git log -p -1 | grep -c zhang@plant3 || true");
 	assert_string_equal(log, "0");
 	free(log);
 	kb_import_result_release(&r);

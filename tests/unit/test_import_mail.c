@@ -13,16 +13,6 @@
 
 static const kb_author alice = { "Alice Wong", "alice@example.com" };
 
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
 static kb_store *new_kb(char **dir)
 {
 	kb_store *s;
@@ -52,7 +42,7 @@ static void expect_in_commit(const char *dir, const char *grep, int want)
 	char cmd[256], *n;
 
 	snprintf(cmd, sizeof(cmd), "git log -p -1 | grep -q -- '%s' && echo 1 || echo 0", grep);
-	n = sh_in(dir, cmd);
+	n = tu_sh_in(dir, cmd);
 	assert_int_equal(n[0] - '0', want);
 	free(n);
 }
@@ -72,7 +62,7 @@ static void test_mail_threads(void **state)
 	assert_int_equal(r.items[1].line, 1);     /* mbox: line of "From " */
 	assert_int_equal(r.items[2].line, 11);
 	assert_int_equal(r.items[3].line, 49);
-	log = sh_in(dir, "git log -1 --format=%s");
+	log = tu_sh_in(dir, "git log -1 --format=%s");
 	assert_string_equal(log, "Import 5 threads from 5 files");
 	free(log);
 	expect_in_commit(dir, "^+> ", 0);
@@ -100,7 +90,7 @@ static void test_mail_bad_input(void **state)
 	kb_store *s = new_kb(&dir);
 
 	(void)state;
-	before = sh_in(dir, "git rev-parse HEAD; git status --porcelain");
+	before = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain");
 	assert_int_equal(import_one(&r, s, tu_srcpath("tests/fixtures/import/mail-bad/broken-boundary.mbox")),
 			 KB_EINPUT);
 	assert_non_null(strstr(kb_error_last()->message, "message 2"));
@@ -111,7 +101,7 @@ static void test_mail_bad_input(void **state)
 	assert_int_equal(import_one(&r, s, "bin.eml"), KB_EINPUT);
 	assert_non_null(strstr(kb_error_last()->message, "binary"));
 	assert_int_equal(import_one(&r, s, "missing.eml"), KB_ENOTFOUND);
-	after = sh_in(dir, "git rev-parse HEAD; git status --porcelain");
+	after = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain");
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -157,7 +147,7 @@ static void test_mail_stream_many(void **state)
 	assert_int_equal(r.skipped, 0);
 	/* thread 399 starts at line 1 + 399 threads of 8 + 10 + 8 lines */
 	assert_int_equal(r.items[399].line, 1 + 399 * (8 + 10 + 8));
-	got = sh_in(dir, "grep -l 'Pump 399 trips on overload' cases/*.md | head -1 | xargs cat | "
+	got = tu_sh_in(dir, "grep -l 'Pump 399 trips on overload' cases/*.md | head -1 | xargs cat | "
 		    "grep -c -x -e 'Replaced relay 399.' -e 'Runs fine now 399.' -e '> Pump 399 trips on overload.'");
 	assert_string_equal(got, "2");  /* both replies, no quoted line */
 	free(got);

@@ -33,24 +33,6 @@ static void put_case(const tkb *k, const char *id, const char *status, const cha
 	kb_buf_release(&text);
 }
 
-static char *sh_in(const tkb *k, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", k->dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
-static void expect_sh(const tkb *k, const char *cmd, const char *want)
-{
-	char *got = sh_in(k, cmd);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
 /* A KB with P-1 draft, P-2 validated, P-3 archived, P-4 validated. */
 static tkb new_kb(void)
 {
@@ -65,7 +47,7 @@ static tkb new_kb(void)
 	put_case(&k, "P-2", "validated", "reviewer: R <r@example.com>\n");
 	put_case(&k, "P-3", "archived", NULL);
 	put_case(&k, "P-4", "validated", "reviewer: R <r@example.com>\n");
-	free(sh_in(&k, "git add cases && git commit -qm cases"));
+	free(tu_sh_in(k.dir, "git add cases && git commit -qm cases"));
 	return k;
 }
 
@@ -100,24 +82,24 @@ static void test_transitions_commit(void **state)
 
 	(void)state;
 	assert_int_equal(kb_lifecycle_set(k.s, "P-1", KB_STATUS_VALIDATED, NULL, &bob, &d, NULL), 0);
-	expect_sh(&k, "git log -1 --format='%an|%s|%(trailers:key=Validated-by,valueonly)' | grep .",
+	tu_expect_sh(k.dir, "git log -1 --format='%an|%s|%(trailers:key=Validated-by,valueonly)' | grep .",
 		  "Bob Li|Validate P-1|Bob Li <Bob.Li@Example.com>");
-	expect_sh(&k, "grep -c -e '^reviewer: Bob Li <Bob.Li@Example.com>' -e '^validated: ' cases/P-1.md", "2");
+	tu_expect_sh(k.dir, "grep -c -e '^reviewer: Bob Li <Bob.Li@Example.com>' -e '^validated: ' cases/P-1.md", "2");
 	assert_int_equal(kb_lifecycle_set(k.s, "P-2", KB_STATUS_ARCHIVED, NULL, &bob, NULL, NULL), 0);
-	expect_sh(&k, "git log -1 --format=%s", "Archive P-2");
+	tu_expect_sh(k.dir, "git log -1 --format=%s", "Archive P-2");
 	assert_int_equal(kb_lifecycle_set(k.s, "P-3", KB_STATUS_VALIDATED, NULL, &bob, NULL, NULL), 0);
-	expect_sh(&k, "git log -1 --format=%s", "Restore P-3");
+	tu_expect_sh(k.dir, "git log -1 --format=%s", "Restore P-3");
 	assert_int_equal(kb_lifecycle_set(k.s, "P-4", KB_STATUS_OBSOLETE, "P-1", &bob, NULL, NULL), 0);
-	expect_sh(&k, "grep '^superseded_by' cases/P-4.md", "superseded_by: P-1");
+	tu_expect_sh(k.dir, "grep '^superseded_by' cases/P-4.md", "superseded_by: P-1");
 
-	before = sh_in(&k, "git rev-parse HEAD; git status --porcelain");
+	before = tu_sh_in(k.dir, "git rev-parse HEAD; git status --porcelain");
 	assert_int_equal(kb_lifecycle_set(k.s, "P-4", KB_STATUS_VALIDATED, NULL, &bob, NULL, NULL), KB_EINPUT);
 	assert_int_equal(kb_lifecycle_set(k.s, "P-2", KB_STATUS_OBSOLETE, "P-1", &bob, NULL, NULL), KB_EINPUT);
 	assert_int_equal(kb_lifecycle_set(k.s, "P-1", KB_STATUS_OBSOLETE, NULL, &bob, NULL, NULL), KB_EINPUT);
 	assert_int_equal(kb_lifecycle_set(k.s, "P-1", KB_STATUS_OBSOLETE, "P-1", &bob, NULL, NULL), KB_EINPUT);
 	assert_int_equal(kb_lifecycle_set(k.s, "P-1", KB_STATUS_OBSOLETE, "NO-1", &bob, NULL, NULL), KB_EINPUT);
 	assert_int_equal(kb_lifecycle_set(k.s, "NO-1", KB_STATUS_ARCHIVED, NULL, &bob, NULL, NULL), KB_ENOTFOUND);
-	expect_sh(&k, "git rev-parse HEAD; git status --porcelain", before);
+	tu_expect_sh(k.dir, "git rev-parse HEAD; git status --porcelain", before);
 	free(before);
 	kb_diags_release(&d);
 	done_kb(&k);
@@ -134,15 +116,15 @@ static void test_links_both_ways(void **state)
 	assert_int_equal(kb_link_add(k.s, "P-1", "P-2", KB_LINK_RELATED, &alice, NULL), 0);
 	assert_int_equal(kb_link_add(k.s, "P-1", "P-3", KB_LINK_DUPLICATE_OF, &alice, NULL), 0);
 	assert_int_equal(kb_link_add(k.s, "P-4", "P-1", KB_LINK_CAUSED_BY, &alice, NULL), 0);
-	expect_sh(&k, "git log -1 --format=%s", "Link P-4 to P-1 (caused-by)");
-	expect_sh(&k, "grep -e '^links' -e '^duplicate_of' cases/P-1.md", "links: [P-2]\nduplicate_of: P-3");
+	tu_expect_sh(k.dir, "git log -1 --format=%s", "Link P-4 to P-1 (caused-by)");
+	tu_expect_sh(k.dir, "grep -e '^links' -e '^duplicate_of' cases/P-1.md", "links: [P-2]\nduplicate_of: P-3");
 
-	before = sh_in(&k, "git rev-parse HEAD; git status --porcelain");
+	before = tu_sh_in(k.dir, "git rev-parse HEAD; git status --porcelain");
 	assert_int_equal(kb_link_add(k.s, "P-1", "P-2", KB_LINK_SUPERSEDES, &alice, NULL), KB_EINPUT);
 	assert_int_equal(kb_link_add(k.s, "P-1", "P-1", KB_LINK_RELATED, &alice, NULL), KB_EINPUT);
 	assert_int_equal(kb_link_add(k.s, "P-1", "NO-1", KB_LINK_RELATED, &alice, NULL), KB_EINPUT);
 	assert_int_equal(kb_link_add(k.s, "NO-1", "P-1", KB_LINK_RELATED, &alice, NULL), KB_EINPUT);
-	expect_sh(&k, "git rev-parse HEAD; git status --porcelain", before);
+	tu_expect_sh(k.dir, "git rev-parse HEAD; git status --porcelain", before);
 	free(before);
 
 	assert_int_equal(kb_links_get(&l, &n, k.s, "P-1"), 0);
@@ -179,11 +161,11 @@ static void test_reuse_counts(void **state)
 	assert_int_equal(kb_reuse_record(k.s, "P-2", NULL, NULL, &bob, NULL), 0);
 	assert_int_equal(kb_reuse_record(k.s, "P-1", NULL, NULL, &bob, NULL), 0);
 	assert_int_equal(kb_reuse_record(k.s, "NO-1", NULL, NULL, &bob, NULL), KB_ENOTFOUND);
-	expect_sh(&k, "git log -1 --format=%s", "Record reuse of P-1");
-	expect_sh(&k, "ls reuse", "alice-example.com.log\nbob.li-example.com.log");
-	expect_sh(&k, "cut -f2- reuse/alice-example.com.log", "P-2\tWO-7\ta\\tb\\nc\\\\");
+	tu_expect_sh(k.dir, "git log -1 --format=%s", "Record reuse of P-1");
+	tu_expect_sh(k.dir, "ls reuse", "alice-example.com.log\nbob.li-example.com.log");
+	tu_expect_sh(k.dir, "cut -f2- reuse/alice-example.com.log", "P-2\tWO-7\ta\\tb\\nc\\\\");
 	/* a hand-added older line in a third person's file counts too */
-	free(sh_in(&k, "printf '2020-01-02\\tP-2\\t\\t\\nnot a line\\n' >reuse/carol.log"));
+	free(tu_sh_in(k.dir, "printf '2020-01-02\\tP-2\\t\\t\\nnot a line\\n' >reuse/carol.log"));
 	assert_int_equal(kb_reuse_counts(&c, &n, k.s), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(c[0].id, "P-1");
@@ -203,7 +185,7 @@ static void test_summary(void **state)
 
 	(void)state;
 	put_case(&k, "P-0", "draft", NULL);
-	free(sh_in(&k, "sed -i 's/2024-05-12/2023-01-01/' cases/P-0.md && echo x >>cases/P-2.md"));
+	free(tu_sh_in(k.dir, "sed -i 's/2024-05-12/2023-01-01/' cases/P-0.md && echo x >>cases/P-2.md"));
 	assert_int_equal(kb_summary_get(&sum, k.s), 0);
 	assert_int_equal(sum.total, 5);
 	assert_int_equal(sum.counts[KB_STATUS_DRAFT], 2);

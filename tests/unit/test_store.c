@@ -18,29 +18,10 @@ static const kb_author bob = { "Bob Li", "bob@example.com" };
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Output of a shell command run in dir, trailing newline removed; caller frees. */
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
-static void assert_sh_eq(const char *dir, const char *cmd, const char *want)
-{
-	char *got = sh_in(dir, cmd);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
 /* HEAD, `git status --porcelain`, and a hash of every file outside .git. */
 static char *snapshot(const char *dir)
 {
-	return sh_in(dir, "(git rev-parse -q --verify HEAD || echo unborn; "
+	return tu_sh_in(dir, "(git rev-parse -q --verify HEAD || echo unborn; "
 		     "git status --porcelain --untracked-files=all; "
 		     "find . -path ./.git -prune -o -print | LC_ALL=C sort | "
 		     "while read f; do if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then "
@@ -98,14 +79,14 @@ static void test_init_fresh_dir(void **state)
 	(void)state;
 	kb_buf_printf(&dir, "%s/a/b", parent);
 	assert_int_equal(kb_store_init(&s, dir.ptr, &alice), 0);
-	assert_sh_eq(dir.ptr, "git log --format='%an <%ae>|%cn <%ce>|%s'",
+	tu_expect_sh(dir.ptr, "git log --format='%an <%ae>|%cn <%ce>|%s'",
 		     "Alice Wong <alice@example.com>|Alice Wong <alice@example.com>|"
 		     "Initialise knowledge base");
-	assert_sh_eq(dir.ptr, "git ls-files", "abbreviations.txt\ncases/.gitkeep\nkb.conf\n"
+	tu_expect_sh(dir.ptr, "git ls-files", "abbreviations.txt\ncases/.gitkeep\nkb.conf\n"
 		     "synonyms.txt\ntemplates/case.md");
-	assert_sh_eq(dir.ptr, "git status --porcelain --untracked-files=all", "");
-	assert_sh_eq(dir.ptr, "git symbolic-ref HEAD", "refs/heads/main");
-	assert_sh_eq(dir.ptr, "cmp kb.conf \"$KB_SRCDIR/kb/kb.conf\" && echo same", "same");
+	tu_expect_sh(dir.ptr, "git status --porcelain --untracked-files=all", "");
+	tu_expect_sh(dir.ptr, "git symbolic-ref HEAD", "refs/heads/main");
+	tu_expect_sh(dir.ptr, "cmp kb.conf \"$KB_SRCDIR/kb/kb.conf\" && echo same", "same");
 	top = realpath(dir.ptr, NULL);
 	assert_non_null(top);
 	assert_memory_equal(kb_store_workdir(s), top, strlen(top));
@@ -120,7 +101,7 @@ static void test_init_fresh_dir(void **state)
 	assert_int_equal(tu_sh(NULL, "git config --global init.defaultBranch kb-trunk"), 0);
 	assert_int_equal(kb_store_init(&s, dir.ptr, &alice), 0);
 	assert_int_equal(tu_sh(NULL, "rm -f \"$HOME/.gitconfig\""), 0);
-	assert_sh_eq(dir.ptr, "git symbolic-ref HEAD", "refs/heads/kb-trunk");
+	tu_expect_sh(dir.ptr, "git symbolic-ref HEAD", "refs/heads/kb-trunk");
 	kb_store_free(s);
 	kb_buf_release(&dir);
 	tu_rmtree(parent);
@@ -137,13 +118,13 @@ static void test_init_existing_repo_commits_only_kb_files(void **state)
 			       "mkdir -p templates && echo mine > templates/case.md && "
 			       GIT " add notes.txt && echo y > other.txt", dir), 0);
 	assert_int_equal(kb_store_init(&s, dir, &bob), 0);
-	assert_sh_eq(dir, "git log --format=%an", "Bob Li");
-	assert_sh_eq(dir, "git symbolic-ref HEAD", "refs/heads/trunk");
+	tu_expect_sh(dir, "git log --format=%an", "Bob Li");
+	tu_expect_sh(dir, "git symbolic-ref HEAD", "refs/heads/trunk");
 	/* the existing template is committed as it was */
-	assert_sh_eq(dir, "git show HEAD:templates/case.md", "mine");
-	assert_sh_eq(dir, "git show --name-only --format= HEAD | grep -c txt || true",
+	tu_expect_sh(dir, "git show HEAD:templates/case.md", "mine");
+	tu_expect_sh(dir, "git show --name-only --format= HEAD | grep -c txt || true",
 		     "2");  /* synonyms.txt, abbreviations.txt: not notes.txt */
-	assert_sh_eq(dir, "git status --porcelain", "A  notes.txt\n?? other.txt");
+	tu_expect_sh(dir, "git status --porcelain", "A  notes.txt\n?? other.txt");
 	kb_store_free(s);
 	s = (kb_store *)1;
 	assert_int_equal(kb_store_init(&s, dir, &bob), KB_EEXISTS);
@@ -154,7 +135,7 @@ static void test_init_existing_repo_commits_only_kb_files(void **state)
 			       "printf '[kb\\n' > kb.conf", dir, dir), 0);
 	assert_int_equal(kb_store_init(&s, dir, &bob), KB_EINPUT);
 	assert_int_equal(kb_error_last()->line, 1);
-	assert_sh_eq(dir, "git rev-parse -q --verify HEAD || echo unborn", "unborn");
+	tu_expect_sh(dir, "git rev-parse -q --verify HEAD || echo unborn", "unborn");
 	s = (kb_store *)1;
 	write_in(dir, "kb.conf", "[kb]\n");
 	assert_int_equal(kb_store_init(&s, dir, &bob), 0);
@@ -221,12 +202,12 @@ static void test_open_not_a_repo(void **state)
 	write_in(dir, "kb.conf", "[kb]\n\tname = x\n");
 	kb_buf_printf(&sub, "%s/cases", dir);
 	assert_int_equal(tu_sh(NULL, "mkdir '%s'", sub.ptr), 0);
-	before = sh_in(dir, "ls -A");
+	before = tu_sh_in(dir, "ls -A");
 	assert_int_equal(kb_store_open(&s, sub.ptr), KB_EINPUT);
 	assert_null(s);
 	kb_buf_printf(&msg, "'%s' is not a git repository", dir);
 	assert_string_equal(kb_error_last()->message, msg.ptr);
-	assert_sh_eq(dir, "ls -A", before);
+	tu_expect_sh(dir, "ls -A", before);
 	free(before);
 	kb_buf_release(&sub);
 	kb_buf_release(&msg);
@@ -419,7 +400,7 @@ static void test_symlinks_refused(void **state)
 	kb_txn_free(t);
 	after = snapshot(dir);
 	assert_string_equal(before, after);
-	assert_sh_eq(outside, "ls", "secret.md");
+	tu_expect_sh(outside, "ls", "secret.md");
 	free(before);
 	free(after);
 	kb_buf_release(&b);
@@ -526,22 +507,22 @@ static void test_txn_multiple_files_one_commit(void **state)
 	kb_txn_free(t);
 	assert_int_equal(kb_store_head(s, head), 0);
 	assert_string_equal(oid, head);
-	assert_sh_eq(dir, "git rev-list --count HEAD", "2");
-	assert_sh_eq(dir, "git log -1 --format='%an|%ae|%cn|%ce|%s|%b'",
+	tu_expect_sh(dir, "git rev-list --count HEAD", "2");
+	tu_expect_sh(dir, "git log -1 --format='%an|%ae|%cn|%ce|%s|%b'",
 		     "Bob Li|bob@example.com|Bob Li|bob@example.com|Add three cases|Body text.\n");
-	assert_sh_eq(dir, "git show --name-status --format= HEAD",
+	tu_expect_sh(dir, "git show --name-status --format= HEAD",
 		     "D\tcases/.gitkeep\nA\tcases/2024/05/ELV-0002.md\nA\tcases/CHL-0001.md\n"
 		     "A\tcases/X.md");
-	assert_sh_eq(dir, "cat cases/X.md cases/2024/05/ELV-0002.md", "second\nelv");
-	assert_sh_eq(dir, "test -e cases/.gitkeep || echo gone", "gone");
-	assert_sh_eq(dir, "git status --porcelain", "A  staged.txt\n M synonyms.txt\n?? scratch.txt");
-	assert_sh_eq(dir, "cat synonyms.txt", "user edit");
-	assert_sh_eq(dir, "ls -A cases | grep -c kbtmp || true", "0");
-	assert_sh_eq(dir, "stat -c %a cases/X.md", "644");
+	tu_expect_sh(dir, "cat cases/X.md cases/2024/05/ELV-0002.md", "second\nelv");
+	tu_expect_sh(dir, "test -e cases/.gitkeep || echo gone", "gone");
+	tu_expect_sh(dir, "git status --porcelain", "A  staged.txt\n M synonyms.txt\n?? scratch.txt");
+	tu_expect_sh(dir, "cat synonyms.txt", "user edit");
+	tu_expect_sh(dir, "ls -A cases | grep -c kbtmp || true", "0");
+	tu_expect_sh(dir, "stat -c %a cases/X.md", "644");
 	/* removing the only file of a directory removes the directory, as git does */
 	assert_int_equal(commit_one(s, "cases/2024/05/ELV-0002.md", NULL, &bob, "rm"), 0);
-	assert_sh_eq(dir, "ls cases", "CHL-0001.md\nX.md");
-	assert_sh_eq(dir, "git status --porcelain", "A  staged.txt\n M synonyms.txt\n?? scratch.txt");
+	tu_expect_sh(dir, "ls cases", "CHL-0001.md\nX.md");
+	tu_expect_sh(dir, "git status --porcelain", "A  staged.txt\n M synonyms.txt\n?? scratch.txt");
 	done_kb(s, dir);
 }
 
@@ -559,7 +540,7 @@ static void test_txn_remove_through_symlink_refused(void **state)
 	assert_int_equal(commit_one(s, "cases/d/V.md", NULL, &alice, "rm v"), KB_EINPUT);
 	after = snapshot(dir);
 	assert_string_equal(before, after);
-	assert_sh_eq(outside, "cat V.md", "precious");
+	tu_expect_sh(outside, "cat V.md", "precious");
 	free(before);
 	free(after);
 	tu_rmtree(outside);
@@ -584,24 +565,24 @@ static void test_txn_noop_commit(void **state)
 	assert_int_equal(kb_txn_commit(t, &bob, "nothing", oid), 0);
 	kb_txn_free(t);
 	assert_string_equal(oid, head);
-	assert_sh_eq(dir, "git rev-list --count HEAD", "1");
+	tu_expect_sh(dir, "git rev-list --count HEAD", "1");
 	/* a bare-name author (no email) can commit, as with git */
 	{
 		const kb_author solo = { "Solo", "" };
 
 		assert_int_equal(commit_one(s, "cases/S.md", "s\n", &solo, "solo"), 0);
-		assert_sh_eq(dir, "git log -1 --format='%an|%ae|%cn'", "Solo||Solo");
+		tu_expect_sh(dir, "git log -1 --format='%an|%ae|%cn'", "Solo||Solo");
 	}
 	/* GIT_AUTHOR_DATE and GIT_COMMITTER_DATE are honoured, as by git */
 	setenv("GIT_AUTHOR_DATE", "2024-05-12T10:00:00+08:00", 1);
 	setenv("GIT_COMMITTER_DATE", "@1700000000 -0130", 1);
 	assert_int_equal(commit_one(s, "cases/D.md", "d\n", &alice, "dated"), 0);
-	assert_sh_eq(dir, "git log -1 --format='%at %ai|%ct %ci'",
+	tu_expect_sh(dir, "git log -1 --format='%at %ai|%ct %ci'",
 		     "1715479200 2024-05-12 10:00:00 +0800|1700000000 2023-11-14 20:43:20 -0130");
 	setenv("GIT_AUTHOR_DATE", "1715479200 +0000", 1);
 	unsetenv("GIT_COMMITTER_DATE");
 	assert_int_equal(commit_one(s, "cases/D.md", "d2\n", &alice, "dated"), 0);
-	assert_sh_eq(dir, "git log -1 --format='%ai'", "2024-05-12 02:00:00 +0000");
+	tu_expect_sh(dir, "git log -1 --format='%ai'", "2024-05-12 02:00:00 +0000");
 	setenv("GIT_AUTHOR_DATE", "last tuesday", 1);
 	assert_int_equal(commit_one(s, "cases/D.md", "d3\n", &alice, "dated"), KB_EINPUT);
 	assert_string_equal(kb_error_last()->message, "cannot parse GIT_AUTHOR_DATE 'last tuesday'");
@@ -610,7 +591,7 @@ static void test_txn_noop_commit(void **state)
 	assert_int_equal(tu_sh(NULL, "cd '%s' && echo e > cases/E.md && chmod +x cases/E.md && "
 			       "git add cases/E.md && " GIT " commit -qm exe", dir), 0);
 	assert_int_equal(commit_one(s, "cases/E.md", "e2\n", &alice, "edit exe"), 0);
-	assert_sh_eq(dir, "git ls-tree HEAD cases/E.md | cut -c1-6; test -x cases/E.md && echo x; "
+	tu_expect_sh(dir, "git ls-tree HEAD cases/E.md | cut -c1-6; test -x cases/E.md && echo x; "
 		     "git status --porcelain", "100755\nx");
 	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &alice, ""), KB_EINPUT);
 	assert_int_equal(commit_one(s, "cases/E.md", "e3\n", &(kb_author){ "", "x@y" }, "m"),
@@ -634,8 +615,8 @@ static void test_txn_on_unborn_branch(void **state)
 	assert_int_equal(kb_store_open(&s, dir), 0);
 	assert_int_equal(kb_store_head(s, oid), KB_ENOTFOUND);
 	assert_int_equal(commit_one(s, "cases/A-1.md", "a\n", &alice, "first"), 0);
-	assert_sh_eq(dir, "git log --format='%an %s' work", "Alice Wong first");
-	assert_sh_eq(dir, "git status --porcelain", "?? kb.conf");
+	tu_expect_sh(dir, "git log --format='%an %s' work", "Alice Wong first");
+	tu_expect_sh(dir, "git status --porcelain", "?? kb.conf");
 	assert_int_equal(kb_store_head(s, oid), 0);
 	kb_store_free(s);
 	tu_rmtree(dir);
@@ -758,7 +739,7 @@ static void test_txn_builds_on_current_head(void **state)
 	before = snapshot(dir);
 	assert_int_equal(kb_txn_commit(t, &alice, "after rival", NULL), 0);
 	kb_txn_free(t);
-	assert_sh_eq(dir, "git log --format=%s", "after rival\nrival\nInitialise knowledge base");
+	tu_expect_sh(dir, "git log --format=%s", "after rival\nrival\nInitialise knowledge base");
 	/* a file where a directory must go: fails before anything changes */
 	before = (free(before), snapshot(dir));
 	assert_int_equal(commit_one(s, "rival.txt/sub.md", "x", &alice, "bad"), KB_EINPUT);
@@ -782,9 +763,9 @@ static void test_txn_in_linked_worktree(void **state)
 	assert_non_null(strstr(kb_store_gitdir(w), "/.git/worktrees/"));
 	assert_int_equal(kb_store_cachedir(&cache, w), 0);
 	assert_int_equal(commit_one(w, "cases/W.md", "w\n", &bob, "in worktree"), 0);
-	assert_sh_eq(wt.ptr, "git log -1 --format=%s side && git status --porcelain",
+	tu_expect_sh(wt.ptr, "git log -1 --format=%s side && git status --porcelain",
 		     "in worktree");
-	assert_sh_eq(dir, "git log -1 --format=%s main", "Initialise knowledge base");
+	tu_expect_sh(dir, "git log -1 --format=%s main", "Initialise knowledge base");
 	kb_store_free(w);
 	tu_rmtree(wt.ptr);
 	kb_buf_release(&wt);
@@ -820,7 +801,7 @@ static void test_log_follows_renames(void **state)
 	assert_int_equal(commit_one(s, "cases/NEW.md", "---\nid: NEW\n---\nchanged\n", &bob,
 				    "edit new"), 0);
 	assert_int_equal(kb_store_log(s, "cases/NEW.md", log_cb, &b), 0);
-	want = sh_in(dir, "git log --follow --format='%an|%ae|%s|%at|%ad' --date=format:%z "
+	want = tu_sh_in(dir, "git log --follow --format='%an|%ae|%s|%at|%ad' --date=format:%z "
 		     "--name-only cases/NEW.md | awk 'NF==0{next} /\\|/{h=$0; next} {print $0 \"|\" h}' | "
 		     "awk -F'|' '{z=$6; m=(substr(z,2,2)*60+substr(z,4,2))*(substr(z,1,1)==\"-\"?-1:1); "
 		     "print $1 \"|\" $2 \"|\" $3 \"|\" $4 \"|\" $5 \"|\" m}'");

@@ -13,19 +13,9 @@
 
 static const kb_author alice = { "Alice Wong", "alice@example.com" };
 
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
 static long sh_num(const char *dir, const char *cmd)
 {
-	char *s = sh_in(dir, cmd);
+	char *s = tu_sh_in(dir, cmd);
 	long v = strtol(s, NULL, 10);
 
 	free(s);
@@ -68,7 +58,7 @@ static void test_bulk_commit_is_packed(void **state)
 	assert_int_equal(kb_txn_commit(t, &alice, "Bulk", oid), 0);
 	kb_txn_free(t);
 	assert_int_equal(sh_num(dir, "git ls-tree -r HEAD cases | grep -c T-"), 300);
-	s = sh_in(dir, "git status --porcelain; git fsck --no-dangling 2>&1; cat cases/T-0000.md "
+	s = tu_sh_in(dir, "git status --porcelain; git fsck --no-dangling 2>&1; cat cases/T-0000.md "
 		  "cases/T-0299.md | grep title");
 	assert_string_equal(s, "title: case 0 new\ntitle: case 299 old");
 	free(s);
@@ -109,7 +99,7 @@ static void test_bulk_flushes_large_batches(void **state)
 	assert_int_equal(kb_txn_commit(t, &alice, "Big", NULL), 0);
 	kb_txn_free(t);
 	assert_int_equal(sh_num(dir, "git count-objects -v | sed -n 's/^packs: //p'"), 2);
-	s = sh_in(dir, "git status --porcelain; git fsck --no-dangling 2>&1; head -c 3 notes/b.txt;"
+	s = tu_sh_in(dir, "git status --porcelain; git fsck --no-dangling 2>&1; head -c 3 notes/b.txt;"
 		  " cat notes/c.txt");
 	assert_string_equal(s, "baac");
 	free(s);
@@ -128,12 +118,12 @@ static void test_bulk_discarded_changes_nothing(void **state)
 	(void)state;
 	tu_git_identity();
 	assert_int_equal(kb_store_init(&st, dir, &alice), 0);
-	before = sh_in(dir, "git rev-parse HEAD; git status --porcelain; ls -R");
+	before = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain; ls -R");
 	assert_int_equal(kb_txn_begin(&t, st), 0);
 	assert_int_equal(kb_txn_set_bulk(t), 0);
 	stage_many(t, 50, "x");
 	kb_txn_free(t);
-	after = sh_in(dir, "git rev-parse HEAD; git status --porcelain; ls -R");
+	after = tu_sh_in(dir, "git rev-parse HEAD; git status --porcelain; ls -R");
 	assert_string_equal(before, after);
 	/* the store is still usable for a normal write after the bulk one */
 	assert_int_equal(kb_txn_begin(&t, st), 0);
@@ -141,7 +131,7 @@ static void test_bulk_discarded_changes_nothing(void **state)
 	assert_int_equal(kb_txn_commit(t, &alice, "One", NULL), 0);
 	kb_txn_free(t);
 	free(after);
-	after = sh_in(dir, "git status --porcelain; git show HEAD:cases/N-0001.md");
+	after = tu_sh_in(dir, "git status --porcelain; git show HEAD:cases/N-0001.md");
 	assert_string_equal(after, "n");
 	free(before);
 	free(after);

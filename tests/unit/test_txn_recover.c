@@ -16,24 +16,6 @@
 
 static const kb_author alice = { "Alice Wong", "alice@example.com" };
 
-static char *sh_in(const char *dir, const char *cmd)
-{
-	kb_buf out = KB_BUF_INIT;
-
-	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
-	if (out.len && out.ptr[out.len - 1] == '\n')
-		kb_buf_truncate(&out, out.len - 1);
-	return kb_buf_detach(&out);
-}
-
-static void expect_sh(const char *dir, const char *cmd, const char *want)
-{
-	char *got = sh_in(dir, cmd);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
 /* A KB with cases/A.md and cases/B.md committed. */
 static char *kb_with_two_files(void)
 {
@@ -90,14 +72,14 @@ static void test_killed_after_ref_update_is_finished(void **state)
 	(void)state;
 	commit_killed_at(dir, "after-ref");
 	/* the kill's state: HEAD is the new commit, the work tree the old one */
-	expect_sh(dir, "git log --format=%s | head -1", "Killed");
-	expect_sh(dir, "ls .git | grep -c '^kb-txn-'", "1");
-	expect_sh(dir, "cat cases/A.md; ls cases/B.md; ls -A cases/new | grep -c kbtmp", "a1\ncases/B.md\n30");
+	tu_expect_sh(dir, "git log --format=%s | head -1", "Killed");
+	tu_expect_sh(dir, "ls .git | grep -c '^kb-txn-'", "1");
+	tu_expect_sh(dir, "cat cases/A.md; ls cases/B.md; ls -A cases/new | grep -c kbtmp", "a1\ncases/B.md\n30");
 	assert_int_equal(kb_store_open(&st, dir), 0);
-	expect_sh(dir, "git status --porcelain --ignored; ls .git | grep -c '^kb-txn-' || true", "0");
-	expect_sh(dir, "cat cases/A.md; ls cases/B.md 2>/dev/null; ls -A cases/new | wc -l; "
+	tu_expect_sh(dir, "git status --porcelain --ignored; ls .git | grep -c '^kb-txn-' || true", "0");
+	tu_expect_sh(dir, "cat cases/A.md; ls cases/B.md 2>/dev/null; ls -A cases/new | wc -l; "
 		  "cat cases/new/N-29.md", "a2\n30\ncases/new/N-29.md");
-	expect_sh(dir, "git diff --quiet HEAD && git rev-list --count HEAD", "3");
+	tu_expect_sh(dir, "git diff --quiet HEAD && git rev-list --count HEAD", "3");
 	kb_store_free(st);
 	tu_rmtree(dir);
 	free(dir);
@@ -110,19 +92,19 @@ static void test_killed_before_ref_update_is_undone(void **state)
 	kb_txn *t = NULL;
 
 	(void)state;
-	before = sh_in(dir, "git rev-parse HEAD; git ls-files -s");
+	before = tu_sh_in(dir, "git rev-parse HEAD; git ls-files -s");
 	commit_killed_at(dir, "before-ref");
-	expect_sh(dir, "ls -A cases/new | grep -c kbtmp", "30");
+	tu_expect_sh(dir, "ls -A cases/new | grep -c kbtmp", "30");
 	assert_int_equal(kb_store_open(&st, dir), 0);
-	expect_sh(dir, "git rev-parse HEAD; git ls-files -s", before);
-	expect_sh(dir, "git status --porcelain --ignored; ls .git | grep -c '^kb-txn-' || true; "
+	tu_expect_sh(dir, "git rev-parse HEAD; git ls-files -s", before);
+	tu_expect_sh(dir, "git status --porcelain --ignored; ls .git | grep -c '^kb-txn-' || true; "
 		  "cat cases/A.md cases/B.md", "0\na1\nb1");
 	/* and the KB takes commits again */
 	assert_int_equal(kb_txn_begin(&t, st), 0);
 	assert_int_equal(kb_txn_put(t, "cases/C.md", "c\n", 2), 0);
 	assert_int_equal(kb_txn_commit(t, &alice, "After", NULL), 0);
 	kb_txn_free(t);
-	expect_sh(dir, "git status --porcelain; git rev-list --count HEAD", "3");
+	tu_expect_sh(dir, "git status --porcelain; git rev-list --count HEAD", "3");
 	free(before);
 	kb_store_free(st);
 	tu_rmtree(dir);
@@ -139,10 +121,10 @@ static void test_other_commit_on_same_parent_not_rolled_forward(void **state)
 
 	(void)state;
 	commit_killed_at(dir, "before-ref");
-	expect_sh(dir, "echo a3 > cases/A.md && git commit -qam manual && echo a4 > cases/A.md && "
+	tu_expect_sh(dir, "echo a3 > cases/A.md && git commit -qam manual && echo a4 > cases/A.md && "
 		  "git rev-list --count HEAD", "3");
 	assert_int_equal(kb_store_open(&st, dir), 0);
-	expect_sh(dir, "cat cases/A.md cases/B.md; ls -A cases/new 2>/dev/null | wc -l; "
+	tu_expect_sh(dir, "cat cases/A.md cases/B.md; ls -A cases/new 2>/dev/null | wc -l; "
 		  "ls .git | grep -c '^kb-txn-' || true; git status --porcelain",
 		  "a4\nb1\n0\n0\n M cases/A.md");
 	kb_store_free(st);

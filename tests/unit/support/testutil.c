@@ -79,6 +79,24 @@ int tu_sh(kb_buf *out, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+char *tu_sh_in(const char *dir, const char *cmd)
+{
+	kb_buf out = KB_BUF_INIT;
+
+	assert_int_equal(tu_sh(&out, "cd '%s' && %s", dir, cmd), 0);
+	if (out.len && out.ptr[out.len - 1] == '\n')
+		kb_buf_truncate(&out, out.len - 1);
+	return kb_buf_detach(&out);
+}
+
+void tu_expect_sh(const char *dir, const char *cmd, const char *want)
+{
+	char *got = tu_sh_in(dir, cmd);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
 const char *tu_srcpath(const char *rel)
 {
 	static kb_buf path = KB_BUF_INIT;

@@ -25,6 +25,10 @@ char *tu_read_file(const char *path, size_t *len);
 /* Run a shell command (printf-style); returns its exit status.  Output in
  * *out when out != NULL. */
 int tu_sh(kb_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Output of `cmd` run by the shell in `dir` (it must exit 0), trailing
+ * newline removed; caller frees.  tu_expect_sh asserts that output. */
+char *tu_sh_in(const char *dir, const char *cmd);
+void tu_expect_sh(const char *dir, const char *cmd, const char *want);
 /* Absolute path of a file in the source tree (e.g. "kb/cases"); static buffer. */
 const char *tu_srcpath(const char *rel);
 /* Run a cmocka group with HOME set to a fresh empty directory (removed
