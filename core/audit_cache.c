@@ -485,45 +485,11 @@ add:
 	return 0;
 }
 
-static int walk(load_state *ls, int dfd)
+/* kb__walk_case_dir's step (ls->path is the file's path). */
+static int load_file(void *ctx, int dfd, const char *name, const char *relpath)
 {
-	kb__dir_entry *v = NULL;
-	size_t n = 0, i, base = ls->path.len;
-	int rc, fd, keep = dup(dfd);
-
-	if (keep < 0) {
-		close(dfd);
-		return kb_error_set(KB_EIO, ls->path.ptr, 0, "cannot read '%s': %s",
-				    ls->path.ptr, strerror(errno));
-	}
-	if ((rc = kb__list_case_dir(&v, &n, dfd, ls->path.ptr)) < 0) {
-		close(keep);
-		return rc;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		kb_buf_truncate(&ls->path, base);
-		kb_buf_puts(&ls->path, v[i].name);
-		if (!v[i].is_dir) {
-			rc = load_one(ls, keep, v[i].name);
-			continue;
-		}
-		fd = openat(keep, v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
-		if (fd < 0) {
-			if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
-				continue;
-			rc = kb_error_set(KB_EIO, ls->path.ptr, 0, "cannot open '%s': %s",
-					  ls->path.ptr, strerror(errno));
-			break;
-		}
-		kb_buf_putc(&ls->path, '/');
-		rc = walk(ls, fd);
-	}
-	kb_buf_truncate(&ls->path, base);
-	for (i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-	close(keep);
-	return rc;
+	(void)relpath;
+	return load_one(ctx, dfd, name);
 }
 
 int kb__audit_load_cases(kb_audit *a)
@@ -559,7 +525,7 @@ int kb__audit_load_cases(kb_audit *a)
 		goto done;
 	}
 	kb_buf_puts(&ls.path, KB_CASES_DIR "/");
-	if ((rc = walk(&ls, fd)) < 0)
+	if ((rc = kb__walk_case_dir(fd, &ls.path, load_file, &ls)) < 0)
 		goto done;
 save:
 	if (cached && (ls.fresh || ls.hits != ls.nrecs))

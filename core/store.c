@@ -751,47 +751,60 @@ int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *r
 	return 0;
 }
 
-static int walk_dir(walk_state *w, int dfd)
+int kb__walk_case_dir(int dfd, kb_buf *rel, kb__case_file_fn file, void *ctx)
 {
 	kb__dir_entry *v = NULL;
-	size_t n = 0, i, base = w->path.len;
+	size_t n = 0, i, base = rel->len;
 	int rc, fd, keep = dup(dfd);
 
 	if (keep < 0) {
 		close(dfd);
-		return kb_error_set(KB_EIO, w->path.ptr, 0, "cannot read '%s': %s", w->path.ptr,
+		return kb_error_set(KB_EIO, rel->ptr, 0, "cannot read '%s': %s", rel->ptr,
 				    strerror(errno));
 	}
-	if ((rc = kb__list_case_dir(&v, &n, dfd, w->path.ptr)) < 0)
+	if ((rc = kb__list_case_dir(&v, &n, dfd, rel->ptr)) < 0)
 		goto done;
 	for (i = 0; i < n && rc == 0; i++) {
-		kb_buf_truncate(&w->path, base);
-		kb_buf_puts(&w->path, v[i].name);
-		fd = openat(keep, v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-			    (v[i].is_dir ? O_DIRECTORY : 0));
-		if (fd < 0) {
-			if (errno == ENOENT || errno == ELOOP)
-				continue;  /* vanished or replaced by a symlink meanwhile */
-			rc = kb_error_set(KB_EIO, w->path.ptr, 0, "cannot open '%s': %s",
-					  w->path.ptr, strerror(errno));
-			break;
-		}
-		if (v[i].is_dir) {
-			kb_buf_putc(&w->path, '/');
-			rc = walk_dir(w, fd);
+		kb_buf_truncate(rel, base);
+		kb_buf_puts(rel, v[i].name);
+		if (!v[i].is_dir) {
+			rc = file(ctx, keep, v[i].name, rel->ptr);
 			continue;
 		}
-		rc = read_fd(&w->text, fd, w->path.ptr, KB_CASE_MAX_BYTES);
-		if (rc == 0)
-			rc = w->cb(w->path.ptr, w->text.ptr, w->text.len, w->payload);
+		fd = openat(keep, v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
+				continue;  /* vanished or replaced by a symlink meanwhile */
+			rc = kb_error_set(KB_EIO, rel->ptr, 0, "cannot open '%s': %s", rel->ptr,
+					  strerror(errno));
+			break;
+		}
+		kb_buf_putc(rel, '/');
+		rc = kb__walk_case_dir(fd, rel, file, ctx);
 	}
-	kb_buf_truncate(&w->path, base);
+	kb_buf_truncate(rel, base);
 done:
 	for (i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
 	close(keep);
 	return rc;
+}
+
+/* kb_store_foreach_case_file's step: read one case file and call back. */
+static int read_case_file(void *ctx, int dfd, const char *name, const char *relpath)
+{
+	walk_state *w = ctx;
+	int rc, fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ELOOP)
+			return 0;  /* vanished or replaced by a symlink meanwhile */
+		return kb_error_set(KB_EIO, relpath, 0, "cannot open '%s': %s", relpath,
+				    strerror(errno));
+	}
+	rc = read_fd(&w->text, fd, relpath, KB_CASE_MAX_BYTES);
+	return rc ? rc : w->cb(relpath, w->text.ptr, w->text.len, w->payload);
 }
 
 int kb_store_foreach_case_file(kb_store *s,
@@ -807,7 +820,7 @@ int kb_store_foreach_case_file(kb_store *s,
 	if (fd < 0)
 		return fd;
 	kb_buf_puts(&w.path, KB_CASES_DIR "/");
-	rc = walk_dir(&w, fd);
+	rc = kb__walk_case_dir(fd, &w.path, read_case_file, &w);
 	kb_buf_release(&w.path);
 	kb_buf_release(&w.text);
 	return rc;

@@ -379,48 +379,23 @@ static int wt_differs(wt_scan *w, const git_index_entry *e, const struct stat *s
 	return !git_oid_equal(&id, &e->id);
 }
 
-static int wt_walk(wt_scan *w, int dfd)
+/* kb__walk_case_dir's step: one work-tree file against its index entry. */
+static int wt_file(void *ctx, int dfd, const char *name, const char *relpath)
 {
-	kb__dir_entry *ents = NULL;
-	size_t n = 0, i, len = w->rel.len;
-	int rc, fd = dup(dfd);
+	wt_scan *w = ctx;
+	struct stat st;
+	size_t pos;
 
-	if (fd < 0 || (rc = kb__list_case_dir(&ents, &n, fd, w->rel.ptr)) < 0) {
-		if (fd < 0)
-			rc = kb_error_set(KB_EIO, w->rel.ptr, 0, "cannot read the directory");
-		close(dfd);
-		return rc;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (git_index_find(&pos, w->index, relpath) < 0) {
+		wt_add(w, relpath, -1);          /* untracked */
+		return 0;
 	}
-	for (i = 0, rc = 0; i < n; i++) {
-		struct stat st;
-		size_t pos;
-
-		kb_buf_truncate(&w->rel, len);
-		kb_buf_printf(&w->rel, "/%s", ents[i].name);
-		if (rc) {
-			continue;
-		} else if (ents[i].is_dir) {
-			int sub = openat(dfd, ents[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				rc = wt_walk(w, sub);
-		} else if (fstatat(dfd, ents[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			   S_ISREG(st.st_mode)) {
-			if (git_index_find(&pos, w->index, w->rel.ptr) < 0) {
-				wt_add(w, w->rel.ptr, -1);          /* untracked */
-			} else {
-				w->seen[pos] = 1;
-				if (wt_differs(w, git_index_get_byindex(w->index, pos), &st,
-					       w->rel.ptr))
-					wt_add(w, w->rel.ptr, -1);
-			}
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(ents[i].name);
-	free(ents);
-	kb_buf_truncate(&w->rel, len);
-	close(dfd);
-	return rc;
+	w->seen[pos] = 1;
+	if (wt_differs(w, git_index_get_byindex(w->index, pos), &st, relpath))
+		wt_add(w, relpath, -1);
+	return 0;
 }
 
 /* HEAD against git's index: staged changes. */
@@ -483,8 +458,8 @@ static int status_changes(kb_store *s, change_cb cb, void *payload)
 	kb_buf_clear(&p);
 	kb_buf_printf(&p, "%s" KB_CASES_DIR, s->workdir);
 	dfd = open(p.ptr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	kb_buf_puts(&w.rel, KB_CASES_DIR);
-	if (dfd >= 0 && (rc = wt_walk(&w, dfd)))
+	kb_buf_puts(&w.rel, KB_CASES_DIR "/");
+	if (dfd >= 0 && (rc = kb__walk_case_dir(dfd, &w.rel, wt_file, &w)))
 		goto done;
 	/* files of the index that are gone or are no longer regular files
 	 * (a committed symlink left alone is no change) */

@@ -41,6 +41,17 @@ typedef struct {
  * name, then the array (store.c). */
 int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *rel);
 
+/* Walk the tree below directory `dfd` (closed by this function) in git's
+ * tree order, as kb__list_case_dir lists it: `rel` holds the directory's
+ * path relative to the work tree, ending in '/'.  `file` is called for each
+ * *.md entry with the directory's descriptor, the entry's name, and `rel`
+ * extended to the file's path (restored on return).  A directory that
+ * vanished or became a symlink meanwhile is skipped; a non-zero value of
+ * `file`, or a directory that cannot be read, stops the walk and is
+ * returned (store.c). */
+typedef int (*kb__case_file_fn)(void *ctx, int dfd, const char *name, const char *relpath);
+int kb__walk_case_dir(int dfd, kb_buf *rel, kb__case_file_fn file, void *ctx);
+
 /* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
  * writes; 0, or -1 with errno set (txn.c). */
 int kb__write_all(int fd, const char *data, size_t len);
