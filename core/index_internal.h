@@ -15,6 +15,13 @@
 #include "kb/store.h"
 #include "kb/tokenizer.h"
 
+/* Score multiplier for a hit with the boosted equipment or model, and the
+ * BM25 constants of kb_rank() and kb_bm25() (FTS5's own k1 and b), shared by
+ * search.c, similar.c and simidx.c. */
+#define KB_BOOST 1.3
+#define RANK_K1 1.2
+#define RANK_B 0.75
+
 #define KB_INDEX_SCHEMA_VERSION "3"
 /* How long a statement waits for another process's write lock. */
 #define KB_INDEX_BUSY_MS 10000

@@ -13,8 +13,6 @@
 #include "kb/query.h"
 #include "index_internal.h"
 
-/* Score multiplier for a hit with the boosted equipment or model. */
-#define KB_BOOST 1.3
 /* Hits that get a snippet and an explanation (the rest have NULL). */
 #define KB_SNIPPET_HITS 25
 
@@ -138,10 +136,8 @@ static void explain_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_con
  *   uses the length of all columns together.
  * tf~ = sum over columns c of (w_c / w_symptom) * tf_c / (1 - b + b * len_c
  * / avglen_c); score = sum over phrases of weight * tf~ (k1 + 1) / (tf~ + k1),
- * with FTS5's constants k1 = 1.2, b = 0.75. */
-
-#define RANK_K1 1.2
-#define RANK_B 0.75
+ * with FTS5's constants k1 = 1.2, b = 0.75 (RANK_K1, RANK_B in
+ * index_internal.h). */
 
 typedef struct {
 	int n, ncol;
@@ -332,7 +328,7 @@ static int bm25_rowsize(const Fts5ExtensionApi *api, Fts5Context *fc, bm25_data 
 static void bm25_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *ctx,
 		    int nval, sqlite3_value **val)
 {
-	const double k1 = 1.2, b = 0.75;
+	const double k1 = RANK_K1, b = RANK_B;
 	bm25_data *d = api->xGetAuxdata(fc, 0);
 	int i, n = 0, p, c, off, ntok = 0, rc = SQLITE_OK;
 	double score = 0.0, dl;

@@ -19,11 +19,8 @@
 
 #define NCOL KB_COL__COUNT
 _Static_assert(NCOL == 11, "struct cslot is laid out for 11 columns (32 bytes)");
-/* kb_rank()'s constants and the ranked query's boost (core/search.c:
- * RANK_K1, RANK_B, KB_BOOST); test_simidx proves the scores equal. */
-#define RANK_K1 1.2
-#define RANK_B 0.75
-#define BOOST 1.3
+/* kb_rank()'s constants and the ranked query's boost are index_internal.h's
+ * RANK_K1, RANK_B and KB_BOOST; test_simidx proves the scores equal. */
 #define NONE UINT32_MAX
 /* Longest query phrase of a code (the tokenizer's PARTS_MAX). */
 #define PHRASE_MAX 16
@@ -992,8 +989,8 @@ static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_
 		if (ex && s->rowid[d] == ex)
 			continue;
 		/* kb_rank(...) * (CASE equipment) * (CASE model), search.c */
-		r = r * (beq != NONE && s->equipment[d] == beq ? BOOST : 1.0);
-		r = r * (bmo != NONE && s->model[d] == bmo ? BOOST : 1.0);
+		r = r * (beq != NONE && s->equipment[d] == beq ? KB_BOOST : 1.0);
+		r = r * (bmo != NONE && s->model[d] == bmo ? KB_BOOST : 1.0);
 		v[n].r = r;
 		v[n++].rowid = s->rowid[d];
 	}

@@ -23,8 +23,6 @@
 /* Most postings (sum of df of the selected terms) per case in the index. */
 #define POSTINGS_PER_DOC 0.3
 #define MIN_POSTINGS 20000
-/* FTS5's bm25() k1, which kb_rank uses too (search.c). */
-#define BM25_K1 1.2
 /* Okapi BM25's query-tf saturation (phrase_weight). */
 #define QTF_K3 7.0
 /* Weight of a single CJK character relative to other terms (bigrams). */
@@ -345,7 +343,7 @@ double kb_sim__self_estimate(kb_index *idx, const term_list *t, size_t k, sqlite
 
 	for (i = 0; i < k; i++) {
 		double tf = t->v[i].tf * w;
-		s += phrase_weight(&t->v[i], n) * tf * (BM25_K1 + 1) / (tf + BM25_K1);
+		s += phrase_weight(&t->v[i], n) * tf * (RANK_K1 + 1) / (tf + RANK_K1);
 	}
 	return s;
 }
@@ -366,9 +364,9 @@ double kb_sim__boost_factor(const kb_search_options *o)
 	double f = 1.0;
 
 	if (o->boost_equipment && *o->boost_equipment)
-		f *= 1.3;
+		f *= KB_BOOST;
 	if (o->boost_model && *o->boost_model)
-		f *= 1.3;
+		f *= KB_BOOST;
 	return f;
 }
 
