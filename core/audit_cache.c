@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,7 @@ const char *kb__csum_get(const kb__csum *s, const char *key)
 	size_t i;
 
 	for (i = 0; i < s->nkv; i++)
-		if (!strcmp(s->v[4 + 2 * i], key))
+		if (s->v[4 + 2 * i][0] == key[0] && !strcmp(s->v[4 + 2 * i], key))
 			return s->v[5 + 2 * i];
 	return NULL;
 }
@@ -175,14 +177,22 @@ static long split_fields(kb_buf *out, const char *p, const char *end)
 	return n;
 }
 
+/* Scratch buffers of decode_record, reused from record to record, and the
+ * arena the summaries are copied into (the audit's). */
+typedef struct {
+	kb_buf mem, nulls;
+	kb_arena *arena;
+} decode_ctx;
+
 /*
  * Decode a record body [p, end) (the lines after P, ending with "E\n"):
- * its warnings go to `warn`, the summary to *s (mem NULL when the file did
- * not parse).  -1 when the record is malformed (nothing added).
+ * its warnings go to `warn`, the summary to *s, its strings in dc->arena
+ * (v NULL when the file did not parse).  -1 when the record is malformed (nothing added).
  */
-static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char *end)
+static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char *end,
+			 decode_ctx *dc)
 {
-	kb_buf mem = KB_BUF_INIT, nulls = KB_BUF_INIT;
+	kb_buf *const mem = &dc->mem, *const nulls = &dc->nulls;
 	kb_diags w = KB_DIAGS_INIT;
 	size_t nstr = 0, nkv = 0, nlinks = 0, i, off;
 	const char *nl, *q;
@@ -192,6 +202,8 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 	char *f, *endp;
 
 	memset(s, 0, sizeof(*s));
+	kb_buf_clear(mem);
+	kb_buf_clear(nulls);
 	for (; p < end; p = nl + 1) {
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
 			goto done;
@@ -201,10 +213,10 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 		}
 		if (nl - p < 2 || p[1] != '\t')
 			goto done;
-		off = mem.len;
-		if ((nf = split_fields(&mem, p + 2, nl)) < 0)
+		off = mem->len;
+		if ((nf = split_fields(mem, p + 2, nl)) < 0)
 			goto done;
-		f = mem.ptr + off;
+		f = mem->ptr + off;
 		switch (*p) {
 		case 'W': {
 			long line;
@@ -217,7 +229,7 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 			q = f + strlen(f) + 1;
 			kb_diags_add(&w, KB_DIAG_WARNING, *q ? q : NULL, (int)line, "%s",
 				     q + strlen(q) + 1);
-			kb_buf_truncate(&mem, off);
+			kb_buf_truncate(mem, off);
 			break;
 		}
 		case 'C': {
@@ -236,8 +248,8 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 			have_c = 1;
 			/* keep id, title and the two keys: drop the two numbers */
 			q += strlen(q) + 1;
-			memmove(f, q, (size_t)(mem.ptr + mem.len - q));
-			mem.len -= (size_t)(q - f);
+			memmove(f, q, (size_t)(mem->ptr + mem->len - q));
+			mem->len -= (size_t)(q - f);
 			nstr += 4;
 			break;
 		}
@@ -245,10 +257,10 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 			if (!have_c || nlinks || nf != (*p == 'K' ? 2 : 1))
 				goto done;
 			if (*p == 'N')
-				kb_buf_putc(&mem, '\0');   /* the value, NULL below */
-			while (nulls.len < nstr + 1)
-				kb_buf_putc(&nulls, 0);
-			kb_buf_putc(&nulls, *p == 'N');
+				kb_buf_putc(mem, '\0');   /* the value, NULL below */
+			while (nulls->len < nstr + 1)
+				kb_buf_putc(nulls, 0);
+			kb_buf_putc(nulls, *p == 'N');
 			nkv++;
 			nstr += 2;
 			break;
@@ -265,10 +277,13 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 	if (!ok)
 		goto done;
 	if (have_c) {
-		s->v = kb_xcalloc(nstr + 1, sizeof(*s->v));
-		s->mem = kb_buf_detach(&mem);
-		for (i = 0, q = s->mem; i < nstr; i++, q += strlen(q) + 1)
-			s->v[i] = i < nulls.len && nulls.ptr[i] ? NULL : q;
+		char *m = kb_arena_alloc(dc->arena, mem->len);
+
+		memcpy(m, mem->ptr, mem->len);
+		s->v = kb_arena_alloc(dc->arena, (nstr + 1) * sizeof(*s->v));
+		s->v[nstr] = NULL;
+		for (i = 0, q = m; i < nstr; i++, q += strlen(q) + 1)
+			s->v[i] = i < nulls->len && nulls->ptr[i] ? NULL : q;
 		s->nkv = nkv;
 		s->nlinks = nlinks;
 		s->status = status;
@@ -278,8 +293,6 @@ static int decode_record(kb__csum *s, kb_diags *warn, const char *p, const char 
 		kb_diags_add(warn, w.items[i].severity, w.items[i].path, w.items[i].line, "%s",
 			     w.items[i].message);
 done:
-	kb_buf_release(&mem);
-	kb_buf_release(&nulls);
 	kb_diags_release(&w);
 	return ok ? 0 : -1;
 }
@@ -287,22 +300,76 @@ done:
 /* ---- the cache file ---------------------------------------------------- */
 
 typedef struct {
+	const char *path;          /* escaped, as in the file; not terminated */
+	size_t path_len;
 	size_t start, body, end;   /* P line, record body, after E */
 	long long size, mtime, ctime, ino;
 } sum_rec;
+
+/* A piece of the cache file to write: a record of the old file (a hit,
+ * whose P line is the same; buf 0) or of a part's records (a file read
+ * again; buf 1 + the part). */
+typedef struct {
+	size_t off, len;
+	int buf;
+} sum_seg;
+
+/*
+ * Records are written in the order the work tree is walked, so the next
+ * file is nearly always the record after the last one matched: matching
+ * looks there first (and a few records on, for deleted files), and only
+ * on a miss builds a path -> record map once.
+ */
+#define MATCH_AHEAD 8
+
+/* Work trees of this many case files or more are loaded by two threads
+ * (a variable for the tests). */
+size_t kb__audit_split_files = 4096;
 
 typedef struct {
 	kb_audit *a;
 	kb_buf old;                /* the cache file read */
 	sum_rec *recs;
 	size_t nrecs;
-	kb__smap by_path;          /* path -> recs index */
-	kb_buf out;                /* the cache file to write */
-	kb_buf path, text, header;
+	sum_seg *segs;             /* the cache file to write, in order */
+	size_t nsegs, asegs;
+	kb_buf header;
 	long long racy;            /* cache mtime ns: newer files are re-read */
-	size_t hits;
-	int fresh;                 /* a record was added or changed */
+	int cfd;                   /* cases/ */
+	const char **files;        /* relative paths ("cases/..."), walk order */
+	size_t nfiles, afiles;
+	kb_arena names;            /* of files */
+	kb_buf outs[2];            /* records the parts wrote (the files read again) */
 } load_state;
+
+/* One file as a part loaded it. */
+typedef struct {
+	kb__csum s;                /* v NULL: unparsable, or skipped */
+	size_t w0, w1;             /* its warnings in the part's diags */
+	size_t off, len;           /* its record: in the old file or the part's out */
+	int state;                 /* LF_* */
+	int err;                   /* errno of a failed stat */
+} lfile;
+
+enum { LF_GONE, LF_HIT, LF_READ, LF_ERR };
+
+/* A contiguous range of the files, loaded on one thread. */
+typedef struct {
+	load_state *ls;
+	size_t from, to;
+	lfile *lf;                 /* ls->files[from..to) */
+	size_t next;               /* after the record matched last */
+	kb__smap by_path;          /* escaped path -> recs index, built on a miss */
+	int mapped;
+	kb_buf out;                /* records of the files read again */
+	kb_buf text, key;
+	decode_ctx dc;
+	kb_arena arena;            /* the summaries */
+	kb_diags warn;
+	size_t hits, parsed;
+	int rc;                    /* < 0: failed, with err */
+	char *err;
+} load_part;
 
 static long long ns_of(const struct timespec *t)
 {
@@ -316,27 +383,51 @@ static void put_stat(kb_buf *b, const struct stat *st)
 		      ns_of(&st->st_ctim), (long long)st->st_ino);
 }
 
+/* A decimal field of a P line ending at '\t' or '\n' (*p moved past it). */
+static int stat_field(const char **p, const char *end, long long *out)
+{
+	const char *q = *p;
+	long long v = 0;
+	int neg = 0;
+
+	if (q < end && *q == '-')
+		neg = 1, q++;
+	if (q >= end || *q < '0' || *q > '9')
+		return -1;
+	for (; q < end && *q >= '0' && *q <= '9'; q++) {
+		if (v > (LLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*q - '0');
+	}
+	if (q >= end || (*q != '\t' && *q != '\n'))
+		return -1;
+	*out = neg ? -v : v;
+	*p = q + 1;
+	return 0;
+}
+
 /* Read and index the old cache; any fault leaves it empty (rebuilt). */
 static void load_index(load_state *ls, const char *file)
 {
-	kb_buf fields = KB_BUF_INIT;
 	struct stat st;
 	const char *p, *nl, *end, *q;
 	sum_rec r;
-	size_t alloc = 0, idx;
-	char *e;
+	size_t alloc = 0;
 	int fd, ok = 0;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		char buf[65536];
 		ssize_t n;
 
 		ls->racy = ns_of(&st.st_mtim);
 		kb_buf_grow(&ls->old, (size_t)st.st_size + 1);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			kb_buf_put(&ls->old, buf, (size_t)n);
+		while ((n = read(fd, ls->old.ptr + ls->old.len, ls->old.alloc - ls->old.len - 1)) > 0) {
+			ls->old.len += (size_t)n;
+			if (ls->old.alloc - ls->old.len < 2)
+				kb_buf_grow(&ls->old, 65536);
+		}
+		ls->old.ptr[ls->old.len] = '\0';
 		ok = n == 0;
 	}
 	close(fd);
@@ -349,18 +440,14 @@ static void load_index(load_state *ls, const char *file)
 		r.start = (size_t)(p - ls->old.ptr);
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))) || p[0] != 'P' || p[1] != '\t')
 			goto bad;
-		kb_buf_clear(&fields);
-		if (split_fields(&fields, p + 2, nl) != 5)
+		r.path = p + 2;
+		if (!(q = memchr(r.path, '\t', (size_t)(nl - r.path))))
 			goto bad;
-		q = fields.ptr + strlen(fields.ptr) + 1;
-		r.size = strtoll(q, &e, 10);
-		q += strlen(q) + 1;
-		r.mtime = strtoll(q, &e, 10);
-		q += strlen(q) + 1;
-		r.ctime = strtoll(q, &e, 10);
-		q += strlen(q) + 1;
-		r.ino = strtoll(q, &e, 10);
-		if (*e)
+		r.path_len = (size_t)(q - r.path);
+		q++;
+		if (stat_field(&q, nl + 1, &r.size) < 0 || stat_field(&q, nl + 1, &r.mtime) < 0 ||
+		    stat_field(&q, nl + 1, &r.ctime) < 0 || stat_field(&q, nl + 1, &r.ino) < 0 ||
+		    q != nl + 1)
 			goto bad;
 		r.body = (size_t)(nl + 1 - ls->old.ptr);
 		/* the record ends after its "E" line */
@@ -374,36 +461,85 @@ static void load_index(load_state *ls, const char *file)
 			goto bad;
 		r.end = (size_t)(nl + 1 - ls->old.ptr);
 		p = nl + 1;
-		if (kb__smap_get(&ls->by_path, fields.ptr, &idx))
-			goto bad;
 		if (ls->nrecs == alloc) {
 			alloc = alloc ? 2 * alloc : 1024;
 			ls->recs = kb_xrealloc(ls->recs, alloc * sizeof(*ls->recs));
 		}
-		ls->recs[ls->nrecs] = r;
-		kb__smap_put(&ls->by_path, fields.ptr, ls->nrecs++);
+		ls->recs[ls->nrecs++] = r;
 	}
-	kb_buf_release(&fields);
 	return;
 bad:
-	kb_buf_release(&fields);
-	kb__smap_release(&ls->by_path);
-	memset(&ls->by_path, 0, sizeof(ls->by_path));
 	ls->nrecs = 0;
 	kb_buf_clear(&ls->old);
+}
+
+/* The record of the file whose escaped path is [path, path + len); NULL
+ * when there is none. */
+static const sum_rec *match_rec(load_part *lp, const char *path, size_t len)
+{
+	const load_state *ls = lp->ls;
+	size_t i, idx;
+
+	for (i = lp->next; i < ls->nrecs && i < lp->next + MATCH_AHEAD; i++) {
+		if (ls->recs[i].path_len == len && !memcmp(ls->recs[i].path, path, len)) {
+			lp->next = i + 1;
+			return &ls->recs[i];
+		}
+	}
+	if (!lp->mapped) {
+		/* a file added or moved: index every record once (the first
+		 * occurrence of a path wins, as a lookup would find it) */
+		lp->mapped = 1;
+		for (i = ls->nrecs; i-- > 0;) {
+			kb_buf_set(&lp->key, ls->recs[i].path, ls->recs[i].path_len);
+			kb__smap_put(&lp->by_path, lp->key.ptr, i);
+		}
+	}
+	kb_buf_set(&lp->key, path, len);
+	if (!kb__smap_get(&lp->by_path, lp->key.ptr, &idx))
+		return NULL;
+	lp->next = idx + 1;
+	return &ls->recs[idx];
+}
+
+/* Where a part starting at escaped path [path, path + len) starts
+ * matching: the first record not before it (records are in walk order,
+ * which is byte order of the paths; a wrong guess only costs the map). */
+static size_t first_rec(const load_state *ls, const char *path, size_t len)
+{
+	size_t lo = 0, hi = ls->nrecs, mid, n;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		n = ls->recs[mid].path_len < len ? ls->recs[mid].path_len : len;
+		c = memcmp(ls->recs[mid].path, path, n);
+		if (c < 0 || (c == 0 && ls->recs[mid].path_len < len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Write the cache through a temporary file; a failure only costs speed. */
 static void save_index(load_state *ls, const char *file)
 {
 	kb_buf tmp = KB_BUF_INIT;
+	size_t i;
 	FILE *f;
 	int ok;
 
 	kb_buf_printf(&tmp, "%s.tmp%ld", file, (long)getpid());
 	if (!(f = fopen(tmp.ptr, "wb")))
 		goto done;
-	ok = fwrite(ls->out.ptr, 1, ls->out.len, f) == ls->out.len;
+	ok = fwrite(ls->header.ptr, 1, ls->header.len, f) == ls->header.len;
+	for (i = 0; i < ls->nsegs && ok; i++) {
+		const sum_seg *g = &ls->segs[i];
+
+		ok = fwrite((g->buf ? ls->outs[g->buf - 1].ptr : ls->old.ptr) + g->off, 1, g->len,
+			    f) == g->len;
+	}
 	ok = (fclose(f) == 0) && ok;
 	if (!ok || rename(tmp.ptr, file) < 0)
 		remove(tmp.ptr);
@@ -413,132 +549,275 @@ done:
 
 /* ---- walking the work tree ---------------------------------------------- */
 
-/* One case file: from the cache when its stat data matches, else parsed. */
-static int load_one(load_state *ls, int dfd, const char *name)
+static void add_seg(load_state *ls, int buf, size_t off, size_t len)
 {
-	kb_audit *a = ls->a;
+	if (ls->nsegs == ls->asegs) {
+		ls->asegs = ls->asegs ? 2 * ls->asegs : 1024;
+		ls->segs = kb_xrealloc(ls->segs, ls->asegs * sizeof(*ls->segs));
+	}
+	ls->segs[ls->nsegs].off = off;
+	ls->segs[ls->nsegs].len = len;
+	ls->segs[ls->nsegs++].buf = buf;
+}
+
+static void put_warning(kb_buf *out, int line, const char *path, const char *message)
+{
+	kb_buf_printf(out, "W\t%d", line);
+	put_field(out, path);
+	put_field(out, message);
+	kb_buf_putc(out, '\n');
+}
+
+/*
+ * One case file: from the cache when its stat data matches, else read and
+ * parsed.  Runs on a part's thread: touches only the part, and reads the
+ * load state, the store's paths and configuration.
+ */
+static int load_one(load_part *lp, const char *rel, lfile *f)
+{
+	load_state *ls = lp->ls;
+	kb_store *store = ls->a->store;
 	struct stat st;
-	kb__csum s;
 	kb_case *c = NULL;
 	const kb_error *e;
 	const sum_rec *r;
-	size_t idx, rec = ls->out.len, body;
+	size_t rec = lp->out.len, body, w0 = lp->warn.count;
 	int rc;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : kb_error_set(KB_EIO, ls->path.ptr, 0,
-							  "cannot stat '%s': %s", ls->path.ptr,
-							  strerror(errno));
+	f->state = LF_GONE;
+	if (fstatat(ls->cfd, rel + sizeof(KB_CASES_DIR), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			f->state = LF_ERR, f->err = errno;
+		return 0;
+	}
 	if (!S_ISREG(st.st_mode))
 		return 0;   /* replaced by a symlink meanwhile: skipped as the store does */
-	kb_buf_putc(&ls->out, 'P');
-	put_field(&ls->out, ls->path.ptr);
-	put_stat(&ls->out, &st);
-	body = ls->out.len;
-	if (kb__smap_get(&ls->by_path, ls->path.ptr, &idx)) {
-		r = &ls->recs[idx];
-		if (r->size == (long long)st.st_size && r->mtime == ns_of(&st.st_mtim) &&
-		    r->ctime == ns_of(&st.st_ctim) && r->ino == (long long)st.st_ino &&
-		    r->mtime < ls->racy &&
-		    decode_record(&s, &a->warnings, ls->old.ptr + r->body,
-				  ls->old.ptr + r->end) == 0) {
-			kb_buf_put(&ls->out, ls->old.ptr + r->body, r->end - r->body);
-			ls->hits++;
-			goto add;
-		}
+	kb_buf_putc(&lp->out, 'P');
+	put_field(&lp->out, rel);
+	r = match_rec(lp, lp->out.ptr + rec + 2, lp->out.len - rec - 2);
+	put_stat(&lp->out, &st);
+	body = lp->out.len;
+	if (r && r->size == (long long)st.st_size && r->mtime == ns_of(&st.st_mtim) &&
+	    r->ctime == ns_of(&st.st_ctim) && r->ino == (long long)st.st_ino &&
+	    r->mtime < ls->racy &&
+	    decode_record(&f->s, &lp->warn, ls->old.ptr + r->body, ls->old.ptr + r->end,
+			  &lp->dc) == 0) {
+		kb_buf_truncate(&lp->out, rec);
+		f->state = LF_HIT;
+		f->off = r->start;
+		f->len = r->end - r->start;
+		lp->hits++;
+		goto done;
 	}
-	ls->fresh = 1;
-	a->parsed++;
-	if ((rc = kb_store_read_file(&ls->text, a->store, ls->path.ptr, KB_CASE_MAX_BYTES)) < 0) {
-		kb_buf_truncate(&ls->out, rec);
+	lp->parsed++;
+	if ((rc = kb_store_read_file(&lp->text, store, rel, KB_CASE_MAX_BYTES)) < 0) {
+		kb_buf_truncate(&lp->out, rec);
 		return rc == KB_ENOTFOUND ? 0 : rc;
 	}
-	if (kb_case_parse(&c, ls->text.ptr, ls->text.len, ls->path.ptr,
-			  kb_config_aliases(kb_store_config(a->store))) < 0) {
+	if (kb_case_parse(&c, lp->text.ptr, lp->text.len, rel,
+			  kb_config_aliases(kb_store_config(store))) < 0) {
 		e = kb_error_last();
-		kb_buf_printf(&ls->out, "W\t%d", e->line);
-		put_field(&ls->out, e->path ? e->path : ls->path.ptr);
-		put_field(&ls->out, e->message);
-		kb_buf_putc(&ls->out, '\n');
+		put_warning(&lp->out, e->line, e->path ? e->path : rel, e->message);
 	} else {
 		kb_diags w = KB_DIAGS_INIT;
 		size_t i;
 
-		kb__audit_check_fields(&w, c, ls->path.ptr);
-		for (i = 0; i < w.count; i++) {
-			kb_buf_printf(&ls->out, "W\t%d", w.items[i].line);
-			put_field(&ls->out, w.items[i].path ? w.items[i].path : "");
-			put_field(&ls->out, w.items[i].message);
-			kb_buf_putc(&ls->out, '\n');
-		}
+		kb__audit_check_fields(&w, c, rel);
+		for (i = 0; i < w.count; i++)
+			put_warning(&lp->out, w.items[i].line,
+				    w.items[i].path ? w.items[i].path : "", w.items[i].message);
 		kb_diags_release(&w);
-		encode_case(&ls->out, c);
+		encode_case(&lp->out, c);
 		kb_case_free(c);
 	}
-	kb_buf_puts(&ls->out, "E\n");
-	if (decode_record(&s, &a->warnings, ls->out.ptr + body, ls->out.ptr + ls->out.len) < 0)
-		return kb_error_set(KB_EIO, ls->path.ptr, 0, "internal: bad case summary of '%s'",
-				    ls->path.ptr);
-add:
-	if (s.mem)
-		kb__audit_add_case(a, &s, ls->path.ptr);
+	kb_buf_puts(&lp->out, "E\n");
+	if (decode_record(&f->s, &lp->warn, lp->out.ptr + body, lp->out.ptr + lp->out.len,
+			  &lp->dc) < 0)
+		return kb_error_set(KB_EIO, rel, 0, "internal: bad case summary of '%s'", rel);
+	f->state = LF_READ;
+	f->off = rec;
+	f->len = lp->out.len - rec;
+done:
+	f->w0 = w0;
+	f->w1 = lp->warn.count;
 	return 0;
 }
 
-/* kb__walk_case_dir's step (ls->path is the file's path). */
-static int load_file(void *ctx, int dfd, const char *name, const char *relpath)
+static void *load_part_run(void *arg)
 {
-	(void)relpath;
-	return load_one(ctx, dfd, name);
+	load_part *lp = arg;
+	load_state *ls = lp->ls;
+	size_t i;
+
+	if (lp->from < lp->to && lp->from > 0) {
+		kb_buf_clear(&lp->key);
+		put_field(&lp->key, ls->files[lp->from]);
+		lp->next = first_rec(ls, lp->key.ptr + 1, lp->key.len - 1);
+	}
+	for (i = lp->from; i < lp->to && lp->rc == 0; i++)
+		lp->rc = load_one(lp, ls->files[i], &lp->lf[i - lp->from]);
+	if (lp->rc < 0)
+		lp->err = kb_xstrdup(kb_error_last()->message);
+	return NULL;
+}
+
+static void part_release(load_part *lp)
+{
+	kb_buf_release(&lp->out);
+	kb_buf_release(&lp->text);
+	kb_buf_release(&lp->key);
+	kb_buf_release(&lp->dc.mem);
+	kb_buf_release(&lp->dc.nulls);
+	kb__smap_release(&lp->by_path);
+	kb_arena_release(&lp->arena);
+	kb_diags_release(&lp->warn);
+	free(lp->lf);
+	free(lp->err);
+}
+
+/* kb__walk_case_dir's step: list the file. */
+static int list_file(void *ctx, int dfd, const char *name, const char *relpath)
+{
+	load_state *ls = ctx;
+
+	(void)dfd, (void)name;
+	if (ls->nfiles == ls->afiles) {
+		ls->afiles = ls->afiles ? 2 * ls->afiles : 256;
+		ls->files = kb_xrealloc(ls->files, ls->afiles * sizeof(*ls->files));
+	}
+	ls->files[ls->nfiles++] = kb_arena_strdup(&ls->names, relpath);
+	return 0;
+}
+
+/*
+ * Load every listed file on one or two threads (parts), then take the
+ * results in walk order: warnings, cache segments and cases come out as
+ * from one sequential walk.  Returns whether a record was (re)written.
+ */
+static int load_files(load_state *ls, int *fresh)
+{
+	kb_audit *a = ls->a;
+	load_part parts[2];
+	size_t np = ls->nfiles >= kb__audit_split_files && ls->nfiles >= 2 ? 2 : 1, i, j, k;
+	pthread_t th;
+	int threaded = 0, rc = 0;
+	lfile *f;
+
+	memset(parts, 0, sizeof(parts));
+	for (k = 0; k < np; k++) {
+		parts[k].ls = ls;
+		parts[k].from = ls->nfiles * k / np;
+		parts[k].to = ls->nfiles * (k + 1) / np;
+		parts[k].lf = kb_xcalloc(parts[k].to - parts[k].from + 1, sizeof(*parts[k].lf));
+		parts[k].dc.arena = &parts[k].arena;
+	}
+	if (np == 2)
+		threaded = pthread_create(&th, NULL, load_part_run, &parts[1]) == 0;
+	load_part_run(&parts[0]);
+	if (np == 2 && threaded)
+		pthread_join(th, NULL);
+	else if (np == 2)
+		load_part_run(&parts[1]);
+	*fresh = 0;
+	for (k = 0; k < np; k++) {
+		load_part *lp = &parts[k];
+
+		if (lp->rc < 0) {
+			rc = kb_error_set(KB_EIO, NULL, 0, "%s", lp->err);
+			break;
+		}
+		for (i = 0; i < lp->to - lp->from; i++) {
+			f = &lp->lf[i];
+			if (f->state == LF_ERR) {
+				rc = kb_error_set(KB_EIO, ls->files[lp->from + i], 0,
+						  "cannot stat '%s': %s", ls->files[lp->from + i],
+						  strerror(f->err));
+				break;
+			}
+			if (f->state == LF_GONE)
+				continue;
+			for (j = f->w0; j < f->w1; j++)
+				kb_diags_add(&a->warnings, lp->warn.items[j].severity,
+					     lp->warn.items[j].path, lp->warn.items[j].line, "%s",
+					     lp->warn.items[j].message);
+			add_seg(ls, f->state == LF_READ ? 1 + (int)k : 0, f->off, f->len);
+			if (f->s.v)
+				kb__audit_add_case(a, &f->s, ls->files[lp->from + i]);
+		}
+		if (rc < 0)
+			break;
+		*fresh |= lp->parsed > 0;
+		a->parsed += lp->parsed;
+	}
+	/* the parts' records and summaries live on in the state and the audit */
+	for (k = 0; k < np; k++) {
+		kb_arena_take(&a->arena, &parts[k].arena);
+		ls->outs[k] = parts[k].out;
+		parts[k].out = (kb_buf)KB_BUF_INIT;
+	}
+	if (rc == 0 && np == 2)
+		*fresh |= parts[0].hits + parts[1].hits != ls->nrecs;
+	else if (rc == 0)
+		*fresh |= parts[0].hits != ls->nrecs;
+	for (k = 0; k < np; k++)
+		part_release(&parts[k]);
+	return rc;
 }
 
 int kb__audit_load_cases(kb_audit *a)
 {
 	load_state ls;
-	kb_buf file = KB_BUF_INIT;
+	kb_buf file = KB_BUF_INIT, path = KB_BUF_INIT;
 	struct stat st;
-	int fd, rc = 0, cached;
+	int fd, rc = 0, cached, fresh = 0;
 
 	memset(&ls, 0, sizeof(ls));
 	ls.a = a;
-	kb_buf_printf(&ls.path, "%s%s", a->store->workdir, KB_CONFIG_FILE);
-	if (stat(ls.path.ptr, &st) < 0)
+	ls.cfd = -1;
+	kb_buf_printf(&path, "%s%s", a->store->workdir, KB_CONFIG_FILE);
+	if (stat(path.ptr, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	kb_buf_printf(&ls.header, "%s\t%lld\t%lld\n", SUM_MAGIC, (long long)st.st_size,
 		      ns_of(&st.st_mtim));
-	kb_buf_clear(&ls.path);
 	cached = kb_store_cachedir(&file, a->store) == 0;
 	if (cached) {
 		kb_buf_puts(&file, SUM_FILE);
 		load_index(&ls, file.ptr);
 	}
-	kb_buf_grow(&ls.out, ls.old.len + 65536);
-	kb_buf_set(&ls.out, ls.header.ptr, ls.header.len);
-	kb_buf_printf(&ls.path, "%s%s", a->store->workdir, KB_CASES_DIR);
-	fd = open(ls.path.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
-	kb_buf_clear(&ls.path);
-	if (fd < 0 && errno == ENOENT)
+	kb_buf_clear(&path);
+	kb_buf_printf(&path, "%s%s", a->store->workdir, KB_CASES_DIR);
+	fd = open(path.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+	if (fd < 0 && errno == ENOENT) {
+		fresh = ls.nrecs > 0;
 		goto save;
-	if (fd < 0) {
+	}
+	if (fd < 0 || (ls.cfd = dup(fd)) < 0) {
 		rc = kb_error_set(KB_EIO, KB_CASES_DIR, 0, "cannot open '%s': %s", KB_CASES_DIR,
 				  strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		goto done;
 	}
-	kb_buf_puts(&ls.path, KB_CASES_DIR "/");
-	if ((rc = kb__walk_case_dir(fd, &ls.path, load_file, &ls)) < 0)
+	kb_buf_set(&path, KB_CASES_DIR "/", sizeof(KB_CASES_DIR));
+	if ((rc = kb__walk_case_dir(fd, &path, list_file, &ls)) < 0 ||
+	    (rc = load_files(&ls, &fresh)) < 0)
 		goto done;
 save:
-	if (cached && (ls.fresh || ls.hits != ls.nrecs))
+	if (cached && fresh)
 		save_index(&ls, file.ptr);
 done:
 	git_error_clear();
+	if (ls.cfd >= 0)
+		close(ls.cfd);
 	kb_buf_release(&file);
+	kb_buf_release(&path);
 	kb_buf_release(&ls.old);
-	kb_buf_release(&ls.out);
-	kb_buf_release(&ls.path);
-	kb_buf_release(&ls.text);
+	kb_buf_release(&ls.outs[0]);
+	kb_buf_release(&ls.outs[1]);
 	kb_buf_release(&ls.header);
+	kb_arena_release(&ls.names);
+	free(ls.files);
 	free(ls.recs);
-	kb__smap_release(&ls.by_path);
+	free(ls.segs);
 	return rc;
 }

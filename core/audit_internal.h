@@ -6,23 +6,39 @@
 #ifndef KB_AUDIT_INTERNAL_H
 #define KB_AUDIT_INTERNAL_H
 
+#include <stdint.h>
+
 #include <git2.h>
 
 #include "kb/audit.h"
 #include "kb/case.h"
 #include "kb/error.h"
 
-/* A string -> index map with owned keys (open addressing). */
+/* A string -> index map (open addressing).  Keys are copied, unless
+ * `borrow` is set before the first put: then the caller keeps them alive
+ * until the map is released. */
 typedef struct {
 	char **keys;
 	size_t *vals;
 	size_t *hashes;      /* of keys[i]: compared before the strings */
 	size_t cap, n;
+	int borrow;
 } kb__smap;
 
 int kb__smap_get(const kb__smap *m, const char *key, size_t *val);
 void kb__smap_put(kb__smap *m, const char *key, size_t val);
 void kb__smap_release(kb__smap *m);
+
+/* A uint64 -> index map (open addressing; UINT64_MAX is not a key). */
+typedef struct {
+	uint64_t *keys;      /* key + 1; 0: empty slot */
+	size_t *vals;
+	size_t cap, n;
+} kb__imap;
+
+int kb__imap_get(const kb__imap *m, uint64_t key, size_t *val);
+void kb__imap_put(kb__imap *m, uint64_t key, size_t val);
+void kb__imap_release(kb__imap *m);
 
 enum { KB__EV_EDIT = 1, KB__EV_REVIEW = 2 };
 
@@ -38,7 +54,7 @@ typedef struct {
  * v[0] id, v[1] title, v[2] and v[3] hashes of the folded symptom and
  * title (16 hex digits, "" when the text is empty), then nkv key/value pairs
  * of the front matter (value NULL for a list), then the nlinks items of
- * "links"; all strings live in `mem`.
+ * "links"; v and all strings live in the audit's arena.
  */
 enum {
 	KB__SUM_SYMPTOM = 1, KB__SUM_SYMPTOM_LONG = 2, KB__SUM_RESOLUTION = 4,
@@ -46,7 +62,6 @@ enum {
 };
 
 typedef struct {
-	char *mem;
 	const char **v;
 	size_t nkv, nlinks;
 	int status;          /* kb_status */
@@ -64,7 +79,7 @@ const char *kb__csum_get(const kb__csum *s, const char *key);
 
 typedef struct {
 	kb__csum s;
-	char *path;
+	const char *path;    /* in the arena */
 	long fm_author;      /* person of the front-matter author, -1 none */
 	long git_creator;    /* author of the commit adding the file, -1 unknown */
 	int64_t git_created;
@@ -84,7 +99,9 @@ struct kb_audit {
 	kb_audit_options opts;
 	kb__acase *cases;
 	size_t ncases, acases;
-	kb__smap by_path, by_id;
+	kb_arena arena;      /* case summaries and paths */
+	kb__smap by_path, by_id;   /* borrowed keys: paths and ids in the arena */
+	kb__smap by_author;  /* raw front-matter author -> person + 1 (0: none) */
 	kb__person *people;
 	size_t npeople, apeople;
 	kb__smap by_person;  /* folded name -> person */
@@ -100,9 +117,18 @@ char *kb__audit_fold(const char *s);
 size_t kb__audit_person(kb_audit *a, const char *name, const char *email);
 /* "YYYY-MM-DD" at 00:00 UTC into *t; -1 when not a real date. */
 int kb__audit_date(const char *s, int64_t *t);
+/* The month (UTC) of time t as year * 12 + month - 1. */
+int64_t kb__audit_month(int64_t t);
+/* "YYYY-MM" of such a month ("0000-00" outside years 0-9999). */
+void kb__audit_month_str(char out[8], int64_t month);
+/* 00:00 UTC on now's day of the month, `months` months before (as
+ * timegm() normalises it). */
+int64_t kb__audit_months_before(int64_t now, int months);
 /* Creator person (front matter, else history; -1 unknown) and creation
  * time (`created` unless unparsable or in the future, else history; 0 with
  * *known = 0 when unknown). */
+/* Case files from which the loading is split between two threads. */
+extern size_t kb__audit_split_files;
 /* Load every case of the work tree through the per-case cache
  * (audit_cache.c), calling kb__audit_add_case() for each. */
 int kb__audit_load_cases(kb_audit *a);

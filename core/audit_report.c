@@ -176,17 +176,6 @@ const char *kb_audit_rule_name(kb_audit_rule r)
 }
 
 /* The start of the day `months` months before `now` (UTC). */
-static int64_t months_before(int64_t now, int months)
-{
-	time_t t = (time_t)now;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	tm.tm_mon -= months;
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	return (int64_t)timegm(&tm);
-}
-
 static int filled(const char *s)
 {
 	return s && *s;
@@ -269,7 +258,8 @@ static int broken_links(kb_audit *a, const kb__csum *c, kb_buf *detail)
 	return broken;
 }
 
-static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h, char **detail)
+static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h, char **detail,
+		       int64_t stale_before)
 {
 	const kb__csum *c = &k->s;
 	kb_status st = (kb_status)c->status;
@@ -301,14 +291,15 @@ static void health_one(kb_audit *a, const kb__acase *k, kb_audit_case_health *h,
 		f |= 1u << KB_AUDIT_OLD_DRAFT;
 	ref = has_u ? tu : ref;
 	if (st == KB_STATUS_VALIDATED && (has_u || known) &&
-	    ref < months_before(now, a->opts.stale_months))
+	    ref < stale_before)
 		f |= 1u << KB_AUDIT_STALE;
 	if (broken_links(a, c, &d))
 		f |= 1u << KB_AUDIT_BROKEN_LINK;
 	h->findings = f;
 	h->score = quality(c, !(f & (1u << KB_AUDIT_BROKEN_LINK)));
-	*detail = kb_buf_detach(&d);
-	h->detail = *detail;
+	/* most cases have nothing to explain: no allocation for them */
+	*detail = d.len ? kb_buf_detach(&d) : NULL;
+	h->detail = *detail ? *detail : "";
 }
 
 typedef struct {
@@ -329,19 +320,21 @@ static void find_duplicates(kb_audit *a, kb_audit_case_health *cases, char **det
 	size_t i, j, first;
 	const char *key;
 
+	seen[0].borrow = seen[1].borrow = 1;   /* the keys live in the audit */
 	for (i = 0; i < a->ncases; i++) {
 		for (j = 0; j < 2; j++) {
 			key = j ? KB__SUM_SYMKEY(&a->cases[i].s) : KB__SUM_TITLEKEY(&a->cases[i].s);
-			if (*key && kb__smap_get(&seen[j], key, &first) &&
-			    !(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
+			if (!*key)
+				continue;
+			if (!kb__smap_get(&seen[j], key, &first)) {
+				kb__smap_put(&seen[j], key, i);
+			} else if (!(cases[i].findings & (1u << KB_AUDIT_DUPLICATE))) {
 				cases[i].findings |= 1u << KB_AUDIT_DUPLICATE;
-				kb_buf_set(&d, details[i], strlen(details[i]));
+				kb_buf_set(&d, cases[i].detail, strlen(cases[i].detail));
 				note(&d, "same %s as '%s'", what[j], KB__SUM_ID(&a->cases[first].s));
 				free(details[i]);
 				details[i] = kb_buf_detach(&d);
 				cases[i].detail = details[i];
-			} else if (*key && !kb__smap_get(&seen[j], key, &first)) {
-				kb__smap_put(&seen[j], key, i);
 			}
 		}
 	}
@@ -359,8 +352,10 @@ int kb_audit_health(kb_audit_health_report **out, kb_audit *a)
 	h->cases = kb_xcalloc(a->ncases + 1, sizeof(*h->cases));
 	p->details = kb_xcalloc(a->ncases + 1, sizeof(*p->details));
 	h->count = a->ncases;
+	int64_t stale_before = kb__audit_months_before(a->opts.now, a->opts.stale_months);
+
 	for (i = 0; i < a->ncases; i++)
-		health_one(a, &a->cases[i], &h->cases[i], &p->details[i]);
+		health_one(a, &a->cases[i], &h->cases[i], &p->details[i], stale_before);
 	find_duplicates(a, h->cases, p->details);
 	for (i = 0; i < a->ncases; i++) {
 		for (r = 0; r < KB_AUDIT_RULE__COUNT; r++)
@@ -593,33 +588,31 @@ void kb_audit_risk_free(kb_audit_risk_report *r)
 
 /* ---- activity --------------------------------------------------------- */
 
-static void month_of(char out[8], int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	if (strftime(out, 8, "%Y-%m", &tm) == 0)
-		memcpy(out, "0000-00", 8);
-}
-
 typedef struct {
 	kb_audit_activity_report *act;
 	size_t acontrib, anew;
-	kb__smap contrib, newc;
+	kb__imap contrib;    /* month << 32 | person -> contribs index */
+	kb__imap newc;       /* month << 32 | equipment -> newcases index */
+	kb__smap equipment;  /* folded equipment -> its number */
 	kb_audit *a;
 } act_state;
+
+/* A month in the high half of a key: months outside years 0-9999 share
+ * one key, as they share the label "0000-00". */
+static uint64_t month_key(int64_t t)
+{
+	int64_t m = kb__audit_month(t);
+
+	return (uint64_t)(m < 0 || m >= 10000 * 12 ? 0 : m + 1) << 32;
+}
 
 static kb_audit_contrib *contrib_for(act_state *s, size_t person, int64_t t)
 {
 	kb_audit_activity_report *act = s->act;
-	kb_buf key = KB_BUF_INIT;
-	char month[8];
+	uint64_t key = month_key(t) | (uint32_t)person;
 	size_t idx;
 
-	month_of(month, t);
-	kb_buf_printf(&key, "%s:%zu", month, person);
-	if (!kb__smap_get(&s->contrib, key.ptr, &idx)) {
+	if (!kb__imap_get(&s->contrib, key, &idx)) {
 		if (act->ncontribs == s->acontrib) {
 			s->acontrib = s->acontrib ? 2 * s->acontrib : 32;
 			act->contribs = kb_xrealloc(act->contribs, s->acontrib * sizeof(*act->contribs));
@@ -627,23 +620,26 @@ static kb_audit_contrib *contrib_for(act_state *s, size_t person, int64_t t)
 		idx = act->ncontribs++;
 		memset(&act->contribs[idx], 0, sizeof(act->contribs[idx]));
 		act->contribs[idx].person = s->a->people[person].name;
-		memcpy(act->contribs[idx].month, month, 8);
-		kb__smap_put(&s->contrib, key.ptr, idx);
+		kb__audit_month_str(act->contribs[idx].month, kb__audit_month(t));
+		kb__imap_put(&s->contrib, key, idx);
 	}
-	kb_buf_release(&key);
 	return &act->contribs[idx];
 }
 
 static void count_new(act_state *s, const char *equipment, int64_t t)
 {
 	kb_audit_activity_report *act = s->act;
-	kb_buf key = KB_BUF_INIT;
-	char month[8], *eq = kb__audit_fold(equipment);
-	size_t idx;
+	char *eq = kb__audit_fold(equipment);
+	size_t idx, e;
+	uint64_t key;
 
-	month_of(month, t);
-	kb_buf_printf(&key, "%s:%s", month, eq);
-	if (!kb__smap_get(&s->newc, key.ptr, &idx)) {
+	if (!kb__smap_get(&s->equipment, eq, &e)) {
+		e = s->equipment.n;
+		kb__smap_put(&s->equipment, eq, e);
+	}
+	free(eq);
+	key = month_key(t) | (uint32_t)e;
+	if (!kb__imap_get(&s->newc, key, &idx)) {
 		if (act->nnewcases == s->anew) {
 			s->anew = s->anew ? 2 * s->anew : 32;
 			act->newcases = kb_xrealloc(act->newcases, s->anew * sizeof(*act->newcases));
@@ -651,12 +647,10 @@ static void count_new(act_state *s, const char *equipment, int64_t t)
 		idx = act->nnewcases++;
 		act->newcases[idx].equipment = nz(equipment);
 		act->newcases[idx].created = 0;
-		memcpy(act->newcases[idx].month, month, 8);
-		kb__smap_put(&s->newc, key.ptr, idx);
+		kb__audit_month_str(act->newcases[idx].month, kb__audit_month(t));
+		kb__imap_put(&s->newc, key, idx);
 	}
 	act->newcases[idx].created++;
-	free(eq);
-	kb_buf_release(&key);
 }
 
 /* The front-matter reviewer counts unless history already credits them. */
@@ -744,8 +738,9 @@ int kb_audit_activity(kb_audit_activity_report **out, kb_audit *a)
 	sort(s.act->contribs, s.act->ncontribs, sizeof(*s.act->contribs), cmp_contrib);
 	sort(s.act->newcases, s.act->nnewcases, sizeof(*s.act->newcases), cmp_new);
 	participation(s.act, a->npeople);
-	kb__smap_release(&s.contrib);
-	kb__smap_release(&s.newc);
+	kb__imap_release(&s.contrib);
+	kb__imap_release(&s.newc);
+	kb__smap_release(&s.equipment);
 	*out = s.act;
 	return 0;
 }

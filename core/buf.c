@@ -2,6 +2,7 @@
  * buf.c - growable NUL-terminated byte buffers and abort-on-OOM allocators
  * (kb/buf.h).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,4 +165,89 @@ void kb_buf_set(kb_buf *b, const void *data, size_t len)
 {
 	kb_buf_clear(b);
 	kb_buf_put(b, data, len);
+}
+
+/* ---- arena --------------------------------------------------------------- */
+
+#define ARENA_BLOCK 65536
+#define ARENA_ALIGN (_Alignof(max_align_t))
+
+struct kb_arena_block {
+	kb_arena_block *next;
+	size_t cap;
+	max_align_t data[];
+};
+
+void *kb_arena_alloc(kb_arena *a, size_t n)
+{
+	kb_arena_block *b;
+	size_t need = (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN, cap;
+	void *p;
+
+	if (need < n)
+		abort();   /* overflow */
+	if (!need)
+		need = ARENA_ALIGN;
+	if (!a->head || a->head->cap - a->used < need) {
+		cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+		b = kb_xmalloc(offsetof(kb_arena_block, data) + cap);
+		b->cap = cap;
+		if (a->head && need > ARENA_BLOCK && a->head->cap - a->used >= ARENA_BLOCK / 4) {
+			/* a big one behind the head: keep filling the head */
+			b->next = a->head->next;
+			a->head->next = b;
+			return b->data;
+		}
+		b->next = a->head;
+		a->head = b;
+		a->used = 0;
+	}
+	p = (char *)a->head->data + a->used;
+	a->used += need;
+	return p;
+}
+
+char *kb_arena_strndup(kb_arena *a, const char *s, size_t n)
+{
+	char *p = kb_arena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *kb_arena_strdup(kb_arena *a, const char *s)
+{
+	return kb_arena_strndup(a, s, strlen(s));
+}
+
+void kb_arena_take(kb_arena *to, kb_arena *from)
+{
+	kb_arena_block *tail;
+
+	if (!from->head)
+		return;
+	if (!to->head) {
+		*to = *from;
+	} else {
+		/* behind the head, which keeps filling */
+		for (tail = from->head; tail->next; tail = tail->next)
+			;
+		tail->next = to->head->next;
+		to->head->next = from->head;
+	}
+	from->head = NULL;
+	from->used = 0;
+}
+
+void kb_arena_release(kb_arena *a)
+{
+	kb_arena_block *b, *next;
+
+	for (b = a->head; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+	a->used = 0;
 }

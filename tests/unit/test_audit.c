@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_internal.h"
 #include "kb/audit.h"
 #include "kb/error.h"
 #include "kb/store.h"
@@ -551,6 +552,101 @@ static void test_case_cache(void **state)
 	close_fixture(NULL, s, dir);
 }
 
+/* The cache file's bytes. */
+static char *cases_cache(kb_store *s)
+{
+	kb_buf path = KB_BUF_INIT;
+	char *text;
+
+	assert_int_equal(kb_store_cachedir(&path, s), 0);
+	kb_buf_puts(&path, "audit-cases");
+	text = tu_read_file(path.ptr, NULL);
+	assert_non_null(text);
+	kb_buf_release(&path);
+	return text;
+}
+
+static void remove_cases_cache(kb_store *s)
+{
+	kb_buf path = KB_BUF_INIT;
+
+	assert_int_equal(kb_store_cachedir(&path, s), 0);
+	kb_buf_puts(&path, "audit-cases");
+	remove(path.ptr);
+	kb_buf_release(&path);
+}
+
+/*
+ * Loading on two threads (forced for the small fixture) gives what one
+ * thread gives: the same figures and warnings in the same order, the same
+ * cache file, cold, warm, and with files added and removed in either half.
+ */
+static void test_case_cache_split(void **state)
+{
+	kb_store *s;
+	char *dir, *one, *two, *c1, *c2, *text;
+	kb_audit *a = open_fixture(&s, &dir);
+	kb_buf out = KB_BUF_INIT, file = KB_BUF_INIT;
+	size_t parsed, all, saved = kb__audit_split_files, i;
+
+	(void)state;
+	kb_audit_free(a);
+	assert_int_equal(tu_sh(&out, "find '%scases' -name '*.md' -exec touch -d 2024-01-01 {} +",
+			       kb_store_workdir(s)), 0);
+	for (i = 0; i < 3; i++) {
+		if (i == 1) {
+			/* a file removed from the first half, one added at the end */
+			kb_buf_printf(&file, "%scases/AHU-0001.md", kb_store_workdir(s));
+			remove(file.ptr);
+			kb_buf_clear(&file);
+			kb_buf_printf(&file, "%scases/ZZZ-0001.md", kb_store_workdir(s));
+			text = case_text("ZZZ-0001", "title: Zone valve sticks open\nstatus: draft\n",
+					 "");
+			tu_write_str(file.ptr, text);
+			free(text);
+			kb_buf_clear(&file);
+		} else if (i == 2) {
+			/* one added at the start, one edited in the second half */
+			kb_buf_printf(&file, "%scases/AAA-0001.md", kb_store_workdir(s));
+			text = case_text("AAA-0001", "title: Air dryer alarm\nstatus: validated\n",
+					 "");
+			tu_write_str(file.ptr, text);
+			free(text);
+			kb_buf_clear(&file);
+			kb_buf_printf(&file, "%scases/PMP-0001.md", kb_store_workdir(s));
+			text = case_text("PMP-0001", "title: Pump trips\nstatus: bogus\n", "");
+			tu_write_str(file.ptr, text);
+			free(text);
+			kb_buf_clear(&file);
+		}
+		/* cold on one thread, then on two */
+		kb__audit_split_files = (size_t)-1;
+		remove_cases_cache(s);
+		one = audit_fp(s, &all);
+		c1 = cases_cache(s);
+		kb__audit_split_files = 2;
+		remove_cases_cache(s);
+		two = audit_fp(s, &parsed);
+		assert_int_equal(parsed, all);
+		assert_string_equal(two, one);
+		c2 = cases_cache(s);
+		assert_string_equal(c2, c1);
+		free(two);
+		free(c2);
+		/* warm on two threads: nothing parsed, same again */
+		two = audit_fp(s, &parsed);
+		assert_int_equal(parsed, 0);
+		assert_string_equal(two, one);
+		free(two);
+		free(one);
+		free(c1);
+	}
+	kb__audit_split_files = saved;
+	kb_buf_release(&out);
+	kb_buf_release(&file);
+	close_fixture(NULL, s, dir);
+}
+
 /* Move or rename a case file in one commit (text NULL: unchanged). */
 static void rename_at(kb_store *s, const char *date, const kb_author *who, const char *from,
 		      const char *to, const char *text)
@@ -820,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_activity_per_month),
 		cmocka_unit_test(test_history_cache),
 		cmocka_unit_test(test_case_cache),
+		cmocka_unit_test(test_case_cache_split),
 		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_split_walk),
 		cmocka_unit_test(test_empty_kb),

@@ -1,4 +1,6 @@
-/* test_buf.c - kb/buf.h: growth, printf, detach, truncate. */
+/* test_buf.c - kb/buf.h: growth, printf, detach, truncate; the arena. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +92,57 @@ static void test_xstrndup(void **state)
 	free(s);
 }
 
+/* Many small and a few huge allocations: aligned, distinct, never moved
+ * (contents intact at the end), zero-size allowed; release twice is safe. */
+static void test_arena(void **state)
+{
+	kb_arena a = KB_ARENA_INIT;
+	enum { N = 20000 };
+	char **p = calloc(N, sizeof(*p));
+	size_t i, n;
+
+	(void)state;
+	assert_non_null(p);
+	for (i = 0; i < N; i++) {
+		n = i % 97 == 0 ? 200000 + i : i % 13;
+		p[i] = kb_arena_alloc(&a, n);
+		assert_int_equal((uintptr_t)p[i] % _Alignof(max_align_t), 0);
+		memset(p[i], (int)(i & 0x7f), n);
+		if (i)
+			assert_ptr_not_equal(p[i], p[i - 1]);
+	}
+	for (i = 0; i < N; i++) {
+		n = i % 97 == 0 ? 200000 + i : i % 13;
+		if (n)
+			assert_int_equal((unsigned char)p[i][n - 1], i & 0x7f);
+		if (n > 1)
+			assert_int_equal((unsigned char)p[i][0], i & 0x7f);
+	}
+	assert_string_equal(kb_arena_strdup(&a, "pump"), "pump");
+	assert_string_equal(kb_arena_strndup(&a, "pump seal", 4), "pump");
+	assert_string_equal(kb_arena_strdup(&a, ""), "");
+	{
+		kb_arena b = KB_ARENA_INIT, c = KB_ARENA_INIT;
+		char *x = kb_arena_strdup(&b, "taken"), *y;
+
+		kb_arena_take(&a, &b);       /* into a non-empty arena */
+		assert_null(b.head);
+		assert_string_equal(x, "taken");
+		y = kb_arena_strdup(&a, "after");
+		assert_string_equal(x, "taken");
+		assert_string_equal(y, "after");
+		kb_arena_take(&c, &a);       /* into an empty one */
+		assert_null(a.head);
+		assert_memory_equal(p[5], "\005\005\005\005\005", 5);
+		kb_arena_take(&c, &b);       /* an empty one: nothing */
+		kb_arena_release(&c);
+	}
+	kb_arena_release(&a);
+	assert_null(a.head);
+	kb_arena_release(&a);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_truncate_clear_set_detach),
 		cmocka_unit_test(test_large_printf),
 		cmocka_unit_test(test_xstrndup),
+		cmocka_unit_test(test_arena),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
