@@ -367,6 +367,8 @@ typedef struct {
 	kb_arena arena;            /* the summaries */
 	kb_diags warn;
 	size_t hits, parsed;
+	int dfd;                   /* the directory of the current file, -1 none */
+	kb_buf dir;                /* its path ("cases/.../") */
 	int rc;                    /* < 0: failed, with err */
 	char *err;
 } load_part;
@@ -569,6 +571,47 @@ static void put_warning(kb_buf *out, int line, const char *path, const char *mes
 }
 
 /*
+ * The descriptor of the directory of file `rel` (a path below cases/ whose
+ * directories the listing walked), opened component by component from
+ * cases/ without following symlinks, and kept while the next files are in
+ * the same directory (they are, in walk order): one fstatat() and one
+ * openat() of a name per file.  -1 with errno set when it cannot be opened.
+ */
+static int part_dir(load_part *lp, const char *rel, const char **base)
+{
+	const char *slash = strrchr(rel, '/'), *p, *q;
+	size_t len = (size_t)(slash - rel) + 1;
+	char part[NAME_MAX + 1];
+	int fd, next;
+
+	*base = slash + 1;
+	if (lp->dfd >= 0 && lp->dir.len == len && !memcmp(lp->dir.ptr, rel, len))
+		return lp->dfd;
+	if (lp->dfd >= 0)
+		close(lp->dfd);
+	kb_buf_clear(&lp->dir);
+	if ((lp->dfd = fd = dup(lp->ls->cfd)) < 0)
+		return -1;
+	for (p = rel + sizeof(KB_CASES_DIR); p < slash; p = q + 1) {
+		q = strchr(p, '/');
+		if ((size_t)(q - p) > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			next = -1;
+		} else {
+			memcpy(part, p, (size_t)(q - p));
+			part[q - p] = '\0';
+			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		close(fd);
+		lp->dfd = fd = next;
+		if (fd < 0)
+			return -1;
+	}
+	kb_buf_set(&lp->dir, rel, len);
+	return fd;
+}
+
+/*
  * One case file: from the cache when its stat data matches, else read and
  * parsed.  Runs on a part's thread: touches only the part, and reads the
  * load state, the store's paths and configuration.
@@ -582,11 +625,15 @@ static int load_one(load_part *lp, const char *rel, lfile *f)
 	const kb_error *e;
 	const sum_rec *r;
 	size_t rec = lp->out.len, body, w0 = lp->warn.count;
-	int rc;
+	const char *base;
+	int rc, dfd;
 
 	f->state = LF_GONE;
-	if (fstatat(ls->cfd, rel + sizeof(KB_CASES_DIR), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
+	if ((dfd = part_dir(lp, rel, &base)) < 0 ||
+	    fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* vanished, or a directory replaced by a symlink meanwhile:
+		 * skipped as the store's walk does */
+		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
 			f->state = LF_ERR, f->err = errno;
 		return 0;
 	}
@@ -610,7 +657,7 @@ static int load_one(load_part *lp, const char *rel, lfile *f)
 		goto done;
 	}
 	lp->parsed++;
-	if ((rc = kb_store_read_file(&lp->text, store, rel, KB_CASE_MAX_BYTES)) < 0) {
+	if ((rc = kb__read_file_at(&lp->text, dfd, base, rel, KB_CASE_MAX_BYTES)) < 0) {
 		kb_buf_truncate(&lp->out, rec);
 		return rc == KB_ENOTFOUND ? 0 : rc;
 	}
@@ -671,6 +718,9 @@ static void part_release(load_part *lp)
 	kb__smap_release(&lp->by_path);
 	kb_arena_release(&lp->arena);
 	kb_diags_release(&lp->warn);
+	kb_buf_release(&lp->dir);
+	if (lp->dfd >= 0)
+		close(lp->dfd);
 	free(lp->lf);
 	free(lp->err);
 }
@@ -710,6 +760,7 @@ static int load_files(load_state *ls, int *fresh)
 		parts[k].to = ls->nfiles * (k + 1) / np;
 		parts[k].lf = kb_xcalloc(parts[k].to - parts[k].from + 1, sizeof(*parts[k].lf));
 		parts[k].dc.arena = &parts[k].arena;
+		parts[k].dfd = -1;
 	}
 	if (np == 2)
 		threaded = pthread_create(&th, NULL, load_part_run, &parts[1]) == 0;

@@ -652,6 +652,20 @@ done:
 	return rc;
 }
 
+int kb__read_file_at(kb_buf *out, int dfd, const char *name, const char *relpath, size_t max)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd >= 0)
+		return read_fd(out, fd, relpath, max);
+	if (errno == ENOENT)
+		return kb_error_set(KB_ENOTFOUND, relpath, 0, "'%s' does not exist", relpath);
+	if (errno == ELOOP)
+		return kb_error_set(KB_EINPUT, relpath, 0,
+				    "'%s' is a symbolic link; refusing to follow it", relpath);
+	return kb_error_set(KB_EIO, relpath, 0, "cannot open '%s': %s", relpath, strerror(errno));
+}
+
 int kb_store_read_file(kb_buf *out, kb_store *s, const char *relpath, size_t max)
 {
 	int fd, rc;

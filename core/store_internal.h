@@ -51,6 +51,9 @@ int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *r
  * returned (store.c). */
 typedef int (*kb__case_file_fn)(void *ctx, int dfd, const char *name, const char *relpath);
 int kb__walk_case_dir(int dfd, kb_buf *rel, kb__case_file_fn file, void *ctx);
+/* Read the regular file `name` of directory dfd (not following a symlink;
+ * at most max bytes) as kb_store_read_file does; errors name relpath. */
+int kb__read_file_at(kb_buf *out, int dfd, const char *name, const char *relpath, size_t max);
 
 /* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
  * writes; 0, or -1 with errno set (txn.c). */

@@ -605,6 +605,12 @@ static void test_case_cache_split(void **state)
 			tu_write_str(file.ptr, text);
 			free(text);
 			kb_buf_clear(&file);
+			/* symlinks (to a folder of cases, to a case) are not followed */
+			assert_int_equal(tu_sh(&out, "cd '%s' && mkdir -p ../outside && "
+					       "cp cases/FAN-0001.md ../outside/OUT-0001.md && "
+					       "ln -s ../../outside cases/LNK && "
+					       "ln -s FAN-0001.md cases/SYM-0001.md",
+					       kb_store_workdir(s)), 0);
 		} else if (i == 2) {
 			/* one added at the start, one edited in the second half */
 			kb_buf_printf(&file, "%scases/AAA-0001.md", kb_store_workdir(s));
@@ -629,6 +635,8 @@ static void test_case_cache_split(void **state)
 		two = audit_fp(s, &parsed);
 		assert_int_equal(parsed, all);
 		assert_string_equal(two, one);
+		assert_null(strstr(two, "OUT-0001"));
+		assert_null(strstr(two, "SYM-0001"));
 		c2 = cases_cache(s);
 		assert_string_equal(c2, c1);
 		free(two);
