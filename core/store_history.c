@@ -360,8 +360,9 @@ static void wt_add(wt_scan *w, const char *path, int in_head)
 }
 
 /* 1 when the file at `relpath` (stat `st`) differs from index entry e: its
- * size does, or its time or inode moved and its content hash differs, or
- * the entry is racily clean and the content hash differs. */
+ * size does, or its mtime, ctime (as git's core.trustctime, on by default)
+ * or inode moved and its content hash differs, or the entry is racily
+ * clean and the content hash differs. */
 static int wt_differs(wt_scan *w, const git_index_entry *e, const struct stat *st,
 		      const char *relpath)
 {
@@ -371,6 +372,8 @@ static int wt_differs(wt_scan *w, const git_index_entry *e, const struct stat *s
 		return 1;
 	if (st->st_mtim.tv_sec == (time_t)e->mtime.seconds &&
 	    (!e->mtime.nanoseconds || (unsigned)st->st_mtim.tv_nsec == e->mtime.nanoseconds) &&
+	    st->st_ctim.tv_sec == (time_t)e->ctime.seconds &&
+	    (!e->ctime.nanoseconds || (unsigned)st->st_ctim.tv_nsec == e->ctime.nanoseconds) &&
 	    (!e->ino || (uint32_t)st->st_ino == e->ino) &&
 	    (time_t)e->mtime.seconds < w->index_st.st_mtim.tv_sec)
 		return 0;
