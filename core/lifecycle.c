@@ -25,7 +25,7 @@ int kb__lc_commit_case(kb_store *s, const kb_case *c, const kb_author *who,
 	kb_txn *t = NULL;
 	int rc;
 
-	if ((rc = kb_store_case_relpath(&rel, kb_case_id(c))) < 0)
+	if ((rc = kb_store_case_write_path(&rel, s, kb_case_id(c))) < 0)
 		goto done;
 	kb_case_serialize(c, &text);
 	if ((rc = kb_txn_begin(&t, s)) < 0)

@@ -1,7 +1,8 @@
 /*
  * store_internal.h - private: the kb_store object and helpers shared by
- * store.c (open, init, reads), store_history.c (log, changes) and txn.c
- * (writes), and by core/sync*.c (kb sync).  Not installed; nothing else uses it.
+ * store.c (open, init, reads), store_history.c (log, changes), txn.c
+ * (writes) and store_layout.c (finding a case by id), and by core/sync*.c
+ * (kb sync) and core/migrate.c (kb migrate-layout).  Not installed; nothing else uses it.
  */
 #ifndef KB_STORE_INTERNAL_H
 #define KB_STORE_INTERNAL_H
@@ -15,7 +16,11 @@ struct kb_store {
 	char *workdir;       /* absolute, ends with '/' */
 	char *gitdir;        /* absolute, ends with '/' */
 	kb_config *config;
+	struct kb__case_map *case_map;  /* case ids in git's index (store_layout.c), or NULL */
 };
+
+/* Free the map behind kb_store_case_locate()'s last step (store_layout.c). */
+void kb__case_map_free(struct kb__case_map *m);
 
 /* libgit2's last message, or `fallback` when it has none. */
 const char *kb__git_msg(const char *fallback);

@@ -22,10 +22,10 @@ merge_kb() {
 	write_case c.md PMP-0100
 	kbrun --kb kb add c.md
 	git -C kb checkout -q -b other
-	sed -i 's/worn bearing/bent shaft/' kb/cases/PMP-0100.md
+	sed -i 's/worn bearing/bent shaft/' kb/$(case_path PMP-0100)
 	git -C kb commit -qam "other side"
 	git -C kb checkout -q main
-	sed -i 's/worn bearing/broken impeller/' kb/cases/PMP-0100.md
+	sed -i 's/worn bearing/broken impeller/' kb/$(case_path PMP-0100)
 	git -C kb commit -qam "this side"
 	if git -C kb merge other >/dev/null 2>&1; then fail "merge did not conflict"; fi
 	[ -f kb/.git/MERGE_HEAD ] || fail "no merge in progress"
