@@ -57,6 +57,11 @@ int kb__list_case_dir(kb__dir_entry **out, size_t *count, int dfd, const char *r
 typedef int (*kb__case_file_fn)(void *ctx, int dfd, const char *name, const char *relpath);
 int kb__walk_case_dir(int dfd, kb_buf *rel, kb__case_file_fn file, void *ctx);
 
+/* Stage `blob`, already in the repository, as the new contents of relpath
+ * (kb_txn_put without reading or hashing the contents again; a move).
+ * KB_ENOTFOUND when the repository has no such object (txn.c). */
+int kb__txn_put_blob(kb_txn *t, const char *relpath, const git_oid *blob);
+
 /* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
  * writes; 0, or -1 with errno set (txn.c). */
 int kb__write_all(int fd, const char *data, size_t len);
