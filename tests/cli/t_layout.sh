@@ -194,3 +194,72 @@ $(diff <(echo "$before") <(echo "$after"))"
 	git -C kb -c user.name="Mia Ops" -c user.email=mia@example.com commit -qam "Mia edits"
 	[ "$(audit_figures)" != "$before" ] || fail "an edit after the move changes nothing"
 }
+
+# layout_team: a server, clone a (made with kb init) and clone b, both with
+# the flat cases P-0001 and P-0002 (helpers of t_sync.sh, written again).
+layout_team() {
+	local id
+	make_kb a
+	git init -q --bare srv.git
+	for id in PMP-0001 PMP-0002; do
+		write_case a/cases/$id.md $id "Pump $id trips"
+	done
+	git -C a add -A && git -C a commit -qm "flat cases"
+	(cd a && "$KB" remote add origin ../srv.git && "$KB" sync >/dev/null) || fail "first sync"
+	git clone -q srv.git b
+}
+
+# The edit of a clone that still has the flat file lands in the file the
+# other clone moved, whichever side syncs first; nothing is left at the old
+# path, and no conflict is reported when the two did not edit the same part.
+test_sync_edit_of_a_flat_file_follows_the_move() {
+	layout_team
+	(cd a && "$KB" migrate-layout >/dev/null 2>&1) || fail "migrate"
+	sync_layout a
+	sed -i 's/worn bearing/worn bearing and seal/' b/cases/PMP-0001.md
+	git -C b commit -qam "b edits the flat file"
+	sync_layout b
+	expect_no_out "conflict"
+	sync_layout a
+	for c in a b; do
+		[ -z "$(find $c/cases -maxdepth 1 -name '*.md')" ] || fail "$c: a flat file is back: $(find $c/cases)"
+		grep -q 'worn bearing and seal' $c/cases/PMP/000/PMP-0001.md || fail "$c: the edit is lost"
+		[ -z "$(git -C $c status --porcelain)" ] || fail "$c not clean"
+	done
+	# the other way round: b edits first and pushes, a moves without having it
+	sed -i 's/Motor overload/Motor overload (again)/' b/cases/PMP/000/PMP-0002.md
+	git -C b mv cases/PMP/000/PMP-0002.md cases/PMP-0002.md
+	git -C b commit -qam "b moves PMP-0002 back and edits it"
+	sync_layout b
+	sed -i 's/reset the relay/reset the relay twice/' a/cases/PMP/000/PMP-0002.md
+	git -C a commit -qam "a edits PMP-0002"
+	sync_layout a
+	expect_no_out "conflict"
+	grep -q 'Motor overload (again)' a/cases/PMP-0002.md && grep -q 'relay twice' a/cases/PMP-0002.md ||
+		fail "edits not merged into the moved file: $(find a/cases; cat a/cases/PMP-0002.md)"
+	[ ! -e a/cases/PMP/000/PMP-0002.md ] || fail "PMP-0002 twice"
+}
+
+# Both sides changed the same section: one file, the conflict kept in it.
+test_sync_conflict_across_the_move_keeps_both() {
+	layout_team
+	(cd a && "$KB" migrate-layout >/dev/null 2>&1) || fail "migrate"
+	sed -i 's/worn bearing/cracked bearing/' a/cases/PMP/000/PMP-0001.md
+	git -C a commit -qam "a edits after the move"
+	sync_layout a
+	sed -i 's/worn bearing/dry bearing/' b/cases/PMP-0001.md
+	git -C b commit -qam "b edits the flat file"
+	sync_layout b
+	expect_out "conflicts kept for review: PMP-0001"
+	[ ! -e b/cases/PMP-0001.md ] || fail "the flat file is still there"
+	grep -q 'cracked bearing' b/cases/PMP/000/PMP-0001.md || fail "a's side lost"
+	grep -q 'dry bearing' b/cases/PMP/000/PMP-0001.md || fail "b's side lost"
+	(cd b && kbrun conflicts && expect_out "PMP-0001")
+}
+
+sync_layout() {
+	pushd "$1" >/dev/null
+	kbrun sync
+	popd >/dev/null
+	expect_rc 0
+}
