@@ -3,7 +3,7 @@
 
 test_add_samples_one_commit() {
 	make_kb kb
-	n=$(ls "$(sample_cases)"/*.md | wc -l)
+	n=$(find "$(sample_cases)" -name '*.md' | wc -l)
 	kbrun --kb kb add "$(sample_cases)"
 	expect_rc 0
 	expect_out "Add $n cases"

@@ -93,7 +93,7 @@ test_read_only_kb() {
 # Reading still works on a read-only KB: the index is built in memory.
 test_search_read_only_kb() {
 	make_kb kb
-	kbrun --kb kb add "$KB_SRCDIR/kb/cases/CHL-0001.md" "$KB_SRCDIR/kb/cases/PMP-0005.md"
+	kbrun --kb kb add "$KB_SRCDIR/kb/cases/CHL/000/CHL-0001.md" "$KB_SRCDIR/kb/cases/PMP/000/PMP-0005.md"
 	expect_rc 0
 	rm -rf kb/.git/kb
 	before=$(kb_state kb)
