@@ -2,10 +2,10 @@
  * gen.c - kb-gen: a synthetic knowledge base for the benchmark.  Reads the
  * sample KB's case files, pools their sentences by language, section and
  * equipment, and writes N cases recombined from them (about 1.5 KB each,
- * half Chinese, half English, numbers and equipment ids varied) plus the
- * query lists the benchmark uses, all from one fixed seed.
+ * half Chinese, half English, numbers and equipment ids varied) at their
+ * canonical paths cases/PREFIX/NNN/ID.md, plus the query lists the
+ * benchmark uses, all from one fixed seed.
  */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include "kb/buf.h"
+#include "kb/files.h"
+#include "kb/store.h"
 #include "proc.h"
 
 enum { K_TITLE, K_SYMPTOM, K_ENV, K_CAUSE, K_RESOLUTION, K_NOTES, K__COUNT };
@@ -248,40 +250,47 @@ static void load_case(corpus *c, const char *text)
 	free(title);
 }
 
-static int cmp_name(const void *a, const void *b)
+typedef struct {
+	char **v;
+	size_t n;
+} name_list;
+
+static int add_name(const char *path, void *payload)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	name_list *l = payload;
+
+	l->v = kb_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = kb_xstrdup(path);
+	return 0;
 }
 
-/* Load every *.md of `dir`, in name order (the output depends on it). */
+/* File names order: the output depends on it, whatever the folders. */
+static int cmp_base(const void *a, const void *b)
+{
+	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
+
+	return strcmp(x ? x + 1 : *(char *const *)a, y ? y + 1 : *(char *const *)b);
+}
+
+/* Load every *.md below `dir` (flat or in folders), in file name order. */
 static int load_sample(corpus *c, const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL, *text;
-	size_t n = 0, i, len;
-	kb_buf path = KB_BUF_INIT;
+	static const char *const exts[] = { ".md", NULL };
+	name_list l = { NULL, 0 };
+	char *text;
+	size_t i, len;
 
-	if (!d)
+	if (kb_files_walk(dir, exts, add_name, &l) < 0)
 		return -1;
-	while ((e = readdir(d)))
-		if (strlen(e->d_name) > 3 && !strcmp(e->d_name + strlen(e->d_name) - 3, ".md")) {
-			names = kb_xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = kb_xstrdup(e->d_name);
-		}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
-	for (i = 0; i < n; i++) {
-		kb_buf_clear(&path);
-		kb_buf_printf(&path, "%s/%s", dir, names[i]);
-		if ((text = bench_read_file(path.ptr, &len))) {
+	qsort(l.v, l.n, sizeof(*l.v), cmp_base);
+	for (i = 0; i < l.n; i++) {
+		if ((text = bench_read_file(l.v[i], &len))) {
 			load_case(c, text);
 			free(text);
 		}
-		free(names[i]);
+		free(l.v[i]);
 	}
-	free(names);
-	kb_buf_release(&path);
+	free(l.v);
 	return c->ncases ? 0 : -1;
 }
 
@@ -429,9 +438,22 @@ static int write_file(const char *path, const char *data, size_t len)
 	return fclose(f) || rc ? -1 : 0;
 }
 
+/* Create the missing directories of `path` after its first `from` bytes. */
+static void mkdir_parents(char *path, size_t from)
+{
+	char *p;
+
+	for (p = path + from; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0777);
+		*p = '/';
+	}
+}
+
+/* Each case at its canonical path (cases/PREFIX/NNN/ID.md: kb_store_case_relpath). */
 static int write_cases(const corpus *c, const char *out, size_t n, uint64_t seed, size_t *bytes)
 {
-	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT, path = KB_BUF_INIT;
+	kb_buf text = KB_BUF_INIT, id = KB_BUF_INIT, path = KB_BUF_INIT, rel = KB_BUF_INIT;
 	bench_rng r;
 	size_t i;
 	int rc = 0;
@@ -442,11 +464,17 @@ static int write_cases(const corpus *c, const char *out, size_t n, uint64_t seed
 	mkdir(path.ptr, 0777);
 	for (i = 0; i < n && !rc; i++) {
 		make_case(&text, &id, c, &r, i);
+		if (kb_store_case_relpath(&rel, id.ptr) < 0) {
+			rc = -1;
+			break;
+		}
 		kb_buf_clear(&path);
-		kb_buf_printf(&path, "%s/cases/%s.md", out, id.ptr);
+		kb_buf_printf(&path, "%s/%s", out, rel.ptr);
+		mkdir_parents(path.ptr, strlen(out) + 1);
 		rc = write_file(path.ptr, text.ptr, text.len);
 		*bytes += text.len;
 	}
+	kb_buf_release(&rel);
 	kb_buf_release(&text);
 	kb_buf_release(&id);
 	kb_buf_release(&path);

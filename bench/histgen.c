@@ -15,7 +15,6 @@
  * folder sets what a commit costs to write and to walk, for any git tool:
  * about 41 bytes per case (4 MB per commit for a flat 100,000-case KB).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,38 +81,6 @@ static void make_people(kb_buf *mailmap)
 		kb_buf_printf(mailmap, "%s <%s> %s <%s>\n", p->name, p->email, p->alt_name,
 			      p->alt_email);
 	}
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.md names of `dir`, sorted. */
-static char **list_cases(const char *dir, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL;
-	size_t a = 0, len;
-
-	*n = 0;
-	if (!d)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len < 4 || strcmp(de->d_name + len - 3, ".md"))
-			continue;
-		if (*n == a) {
-			a = a ? 2 * a : 1024;
-			v = realloc(v, a * sizeof(*v));
-		}
-		v[(*n)++] = strdup(de->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_str);
-	return v;
 }
 
 /* Replace the front-matter line starting with `key` by `line` (added
@@ -216,7 +183,7 @@ int main(int argc, char **argv)
 	dir = argv[ai];
 	ncommits = (size_t)strtoull(argv[ai + 1], NULL, 10);
 	bench_rng_seed(&r, strtoull(argv[ai + 2], NULL, 10));
-	names = list_cases(dir, &n);
+	names = bench_list_md(dir, &n);    /* flat or in folders, by file name */
 	if (!n || ncommits < n + 1) {
 		fprintf(stderr, "kb-histgen: no cases in '%s' or fewer commits than cases\n", dir);
 		return 2;
@@ -224,8 +191,9 @@ int main(int argc, char **argv)
 	cases = calloc(n, sizeof(*cases));
 	order = malloc(n * sizeof(*order));
 	for (i = 0; i < n; i++) {
-		const char *dash = strchr(names[i], '-');
-		size_t pl = dash ? (size_t)(dash - names[i]) : 1;
+		char *base = strrchr(names[i], '/') ? strrchr(names[i], '/') + 1 : names[i];
+		const char *dash = strchr(base, '-');
+		size_t pl = dash ? (size_t)(dash - base) : 1;
 
 		kb_buf_clear(&b);
 		kb_buf_printf(&b, "%s/%s", dir, names[i]);
@@ -235,9 +203,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		snprintf(cases[i].prefix, sizeof(cases[i].prefix), "%.*s",
-			 (int)(pl < 15 ? pl : 15), names[i]);
-		names[i][strlen(names[i]) - 3] = '\0';
-		case_path(&path, &cases[i], names[i], layout);
+			 (int)(pl < 15 ? pl : 15), base);
+		base[strlen(base) - 3] = '\0';
+		case_path(&path, &cases[i], base, layout);
 		cases[i].path = kb_buf_detach(&path);
 		order[i] = i;
 	}

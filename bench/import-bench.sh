@@ -18,7 +18,8 @@ notes=$dir/import-notes-$n.txt
 # faults built from word pools, English and Chinese; fixed seed.
 if [ ! -f "$notes" ]; then
 	echo "bench: generating $n notes into $notes"
-	ls "$repo/cases" | awk -v n="$n" -v cases="$repo/cases" '
+	(cd "$repo/cases" && find . -name '*.md' | sed 's|^\./||' | LC_ALL=C sort) |
+	awk -v n="$n" -v cases="$repo/cases" '
 	BEGIN {
 		srand(42)
 		ne = split("pump fan chiller boiler compressor valve conveyor motor gearbox " \
@@ -77,9 +78,9 @@ else
 	git -C "$repo" reset -q --hard bench-base
 	git -C "$repo" clean -qfd
 	ls "$repo/.git/objects/pack" > "$dir/import-packs-before.txt"
-	echo "bench: building the search index of $(ls "$repo/cases" | wc -l) cases (not timed)"
+	echo "bench: building the search index of $(find "$repo/cases" -name '*.md' | wc -l) cases (not timed)"
 	"$kb" --kb "$repo" search pump > /dev/null
-	what="the KB of $(ls "$repo/cases" | wc -l) cases"
+	what="the KB of $(find "$repo/cases" -name '*.md' | wc -l) cases"
 fi
 head=$(git -C "$target" rev-parse HEAD)
 echo "bench: objects before: $(objects)"

@@ -5,7 +5,6 @@
  * `kb search` against `rg -i -l`; then the table comparing them with the
  * raw FTS5 baseline of the same run and with kb's targets (docs/bench.md).
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,33 +211,21 @@ static void query_latency(kb_index *idx, const char *qdir, const char *file, int
 	kb_buf_release(&k);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Relative paths of the case files, sorted. */
 static char **case_files(const char *kbdir, size_t *n)
 {
 	kb_buf p = KB_BUF_INIT;
-	char **v = NULL;
-	struct dirent *e;
-	DIR *d;
+	char **v;
+	size_t i;
 
-	*n = 0;
 	kb_buf_printf(&p, "%s/cases", kbdir);
-	if ((d = opendir(p.ptr))) {
-		while ((e = readdir(d)))
-			if (strstr(e->d_name, ".md")) {
-				v = kb_xrealloc(v, (*n + 1) * sizeof(*v));
-				kb_buf_clear(&p);
-				kb_buf_printf(&p, "cases/%s", e->d_name);
-				v[(*n)++] = kb_xstrdup(p.ptr);
-			}
-		closedir(d);
+	v = bench_list_md(p.ptr, n);    /* flat or cases/PREFIX/NNN/, by file name */
+	for (i = 0; i < *n; i++) {
+		kb_buf_clear(&p);
+		kb_buf_printf(&p, "cases/%s", v[i]);
+		free(v[i]);
+		v[i] = kb_buf_detach(&p);
 	}
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_name);
 	kb_buf_release(&p);
 	return v;
 }

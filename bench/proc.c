@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "kb/buf.h"
+#include "kb/error.h"
+#include "kb/files.h"
 #include "proc.h"
 
 double bench_now(void)
@@ -173,4 +175,42 @@ long long bench_file_size(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+typedef struct {
+	char **v;
+	size_t n;
+	size_t skip;    /* length of "dir/" */
+} md_list;
+
+static int md_add(const char *path, void *payload)
+{
+	md_list *l = payload;
+
+	l->v = kb_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = kb_xstrdup(path + l->skip);
+	return 0;
+}
+
+static int md_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+	int c = strcmp(bx ? bx + 1 : x, by ? by + 1 : y);
+
+	return c ? c : strcmp(x, y);
+}
+
+char **bench_list_md(const char *dir, size_t *n)
+{
+	static const char *const exts[] = { ".md", NULL };
+	size_t len = strlen(dir);
+	md_list l = { NULL, 0, len + (len && dir[len - 1] == '/' ? 0 : 1) };
+
+	if (kb_files_walk(dir, exts, md_add, &l) < 0)
+		kb_error_clear();
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), md_cmp);
+	*n = l.n;
+	return l.v;
 }

@@ -39,5 +39,9 @@ char **bench_read_lines(const char *path, size_t *n);
 void bench_free_lines(char **lines, size_t n);
 /* Bytes used by a file, 0 when absent. */
 long long bench_file_size(const char *path);
+/* The *.md files below `dir` (flat, or in folders such as cases/PREFIX/NNN/),
+ * as paths relative to `dir`, sorted by file name, then path; *n of them.
+ * Free with bench_free_lines().  NULL with *n = 0 when there is none. */
+char **bench_list_md(const char *dir, size_t *n);
 
 #endif

@@ -5,7 +5,6 @@
  * own work), and the latency of the same search queries on those tables.
  * Prints "key value" lines.  usage: raw-fts5 KB-DIR QUERIES-DIR TMP-DIR
  */
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +19,6 @@ typedef struct {
 	char **title, **body;
 	size_t n;
 } docs;
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Split a case file into title (from the front matter) and the body after it. */
 static void add_doc(docs *d, const char *text)
@@ -48,21 +42,13 @@ static void add_doc(docs *d, const char *text)
 static int load_docs(docs *d, const char *kbdir)
 {
 	kb_buf path = KB_BUF_INIT;
-	char **names = NULL, *text;
+	char **names, *text;
 	size_t n = 0, i;
-	struct dirent *e;
-	DIR *dir;
 
 	kb_buf_printf(&path, "%s/cases", kbdir);
-	if (!(dir = opendir(path.ptr)))
+	names = bench_list_md(path.ptr, &n);    /* flat or cases/PREFIX/NNN/ */
+	if (!n)
 		return -1;
-	while ((e = readdir(dir)))
-		if (strstr(e->d_name, ".md")) {
-			names = kb_xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = kb_xstrdup(e->d_name);
-		}
-	closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_name);
 	for (i = 0; i < n; i++) {
 		kb_buf_clear(&path);
 		kb_buf_printf(&path, "%s/cases/%s", kbdir, names[i]);

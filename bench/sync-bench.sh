@@ -45,20 +45,22 @@ if [ ! -f "$d/.done" ] || [ "$(cat "$d/.done")" != "$base $nb" ]; then
 	for i in $(seq 1 "$nb"); do
 		b="$d/batch$i"
 		"$gen" "$sample" 1000 $((seed * 1000 + i)) "$b" "$b.queries" >/dev/null
-		# New ids: CHL-000123 becomes CHL-000123-b3, in the file name and the front matter.
+		# New ids: CHL-000123 becomes CHL-000123-b3, in the file name and the front matter;
+		# such an id has no number at its end, so its file is cases/<ID>.md (flat).
 		python3 - "$b/cases" "b$i" <<-'EOF'
 		import os, sys
 		d, tag = sys.argv[1], sys.argv[2]
-		for f in os.listdir(d):
-		    if not f.endswith(".md"):
-		        continue
-		    old = f[:-3]
-		    with open(os.path.join(d, f), encoding="utf-8") as fh:
-		        text = fh.read()
-		    text = text.replace("\nid: %s\n" % old, "\nid: %s-%s\n" % (old, tag), 1)
-		    with open(os.path.join(d, "%s-%s.md" % (old, tag)), "w", encoding="utf-8") as fh:
-		        fh.write(text)
-		    os.remove(os.path.join(d, f))
+		for top, dirs, files in os.walk(d):
+		    for f in files:
+		        if not f.endswith(".md"):
+		            continue
+		        old = f[:-3]
+		        with open(os.path.join(top, f), encoding="utf-8") as fh:
+		            text = fh.read()
+		        text = text.replace("\nid: %s\n" % old, "\nid: %s-%s\n" % (old, tag), 1)
+		        with open(os.path.join(d, "%s-%s.md" % (old, tag)), "w", encoding="utf-8") as fh:
+		            fh.write(text)
+		        os.remove(os.path.join(top, f))
 		EOF
 		export GIT_INDEX_FILE="$d/batch.index"
 		git -C "$d/remote.git" read-tree "$base"

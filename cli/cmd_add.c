@@ -1,7 +1,8 @@
 /*
  * cmd_add.c - `kb add FILE|DIR...`: parse and validate every case file
  * given (directories: every *.md below them), all or nothing, and commit
- * them as cases/<id>.md in one commit.
+ * them in one commit, each at its canonical path (kb_store_case_relpath) or
+ * where the case of that id already is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +20,9 @@
 static const char usage_text[] =
 	"usage: kb add [--update] FILE|DIR...\n\n"
 	"Parse and validate every file given and every *.md file below each DIR, then\n"
-	"commit them in ONE commit \"Add N cases\", each as cases/<id>.md (contents\n"
-	"kept byte for byte).  All or nothing: if any file fails, every problem is\n"
+	"commit them in ONE commit \"Add N cases\", each as cases/PREFIX/NNN/ID.md\n"
+	"(docs/format.md; a case that exists stays where it is; contents kept byte\n"
+	"for byte).  All or nothing: if any file fails, every problem is\n"
 	"printed as path:line: error: message and nothing is written.\n\n"
 	"  --update   replace cases whose id already exists (else that is an error);\n"
 	"             a changed status must be an allowed lifecycle transition\n\n"
@@ -31,7 +33,7 @@ typedef struct {
 	char *path;     /* as given or found */
 	kb_buf text;
 	char *id;       /* NULL until parsed */
-	char *relpath;  /* cases/<id>.md */
+	char *relpath;  /* where it goes: kb_store_case_write_path() */
 	int exists;
 } add_file;
 
@@ -95,8 +97,9 @@ static int collect(add_batch *b, int argc, char **argv)
 	return 0;
 }
 
-/* Read, parse and validate one file; problems go to diags. */
-static void check_file(add_file *f, const kb_aliases *al, kb_diags *diags)
+/* Read, parse and validate one file; problems go to diags.  The case goes
+ * where the case of that id already is, else to its canonical path. */
+static void check_file(add_file *f, kb_store *s, const kb_aliases *al, kb_diags *diags)
 {
 	const kb_error *e;
 	kb_buf rel = KB_BUF_INIT;
@@ -108,12 +111,12 @@ static void check_file(add_file *f, const kb_aliases *al, kb_diags *diags)
 		return;
 	}
 	if (cli_parse_validate(&c, f->text.ptr, f->text.len, f->path, al, diags) == 0) {
-		if (kb_store_case_relpath(&rel, kb_case_id(c)) == 0) {
+		if (kb_store_case_write_path(&rel, s, kb_case_id(c)) == 0) {
 			f->id = kb_xstrdup(kb_case_id(c));
 			f->relpath = kb_buf_detach(&rel);
 		} else {
 			kb_diags_add(diags, KB_DIAG_ERROR, f->path, kb_case_key_line(c, "id"),
-				     "invalid case id '%s'", kb_case_id(c));
+				     "%s", kb_error_last()->message);
 		}
 	}
 	kb_case_free(c);
@@ -190,7 +193,7 @@ static int check_ids(add_batch *b, kb_store *s, kb_diags *diags)
 	return rc;
 }
 
-/* Stage every checked file at cases/<id>.md and commit them as one commit
+/* Stage every checked file at its relpath and commit them as one commit
  * by the resolved author; prints the summary.  Returns an exit code. */
 static int commit_batch(add_batch *b, kb_store *s)
 {
@@ -240,7 +243,7 @@ static int add(add_batch *b, kb_store *s)
 	int rc;
 
 	for (i = 0; i < b->count; i++)
-		check_file(&b->items[i], al, &diags);
+		check_file(&b->items[i], s, al, &diags);
 	rc = check_ids(b, s, &diags);
 	cli_print_diags(stderr, &diags, NULL);
 	if (kb_diags_errors(&diags))

@@ -138,7 +138,7 @@ static int edit(kb_store *s, const char *id)
 
 	/* kb_store_read_file refuses symlinks and paths outside the KB; a
 	 * case that does not parse can still be edited (to fix it). */
-	if (kb_store_case_relpath(&rel, id) < 0 ||
+	if (kb_store_case_locate(&rel, s, id) < 0 ||
 	    kb_store_read_file(&orig, s, rel.ptr, KB_CASE_MAX_BYTES) < 0) {
 		rc = cli_fail();
 		goto done;

@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"id is generated (equipment.<name>.prefix from kb.conf, else kb.idPrefix, else\n"
 	"KB, then the next free number: CHL-0010); missing author and created are set\n"
 	"to the commit author and today.  The case is validated and committed as\n"
-	"cases/ID.md in one commit.  Prints the id.\n\n"
+	"cases/PREFIX/NNN/ID.md (docs/format.md) in one commit.  Prints the id.\n\n"
 	"  --from FILE|-      read the case instead of opening the editor\n"
 	"  --id ID            case id (default: generated)\n"
 	"  --tag T            add a tag (repeatable)\n\n"
@@ -156,12 +156,13 @@ static int commit_case(kb_case *c, kb_store *s, const kb_author *a, const char *
 		goto done;
 	}
 	cli_print_diags(stderr, &diags, display);
-	if (kb_store_case_relpath(&rel, kb_case_id(c)) < 0) {
-		rc = cli_fail();
+	if (kb_store_case_locate(&rel, s, kb_case_id(c)) == 0) {
+		rc = cli_usage_error("%s: case '%s' already exists (%s)", display, kb_case_id(c),
+				     rel.ptr);
 		goto done;
 	}
-	if (cli_case_exists(s, rel.ptr)) {
-		rc = cli_usage_error("%s: case '%s' already exists", display, kb_case_id(c));
+	if (kb_store_case_relpath(&rel, kb_case_id(c)) < 0) {
+		rc = cli_fail();
 		goto done;
 	}
 	kb_case_serialize(c, &text);

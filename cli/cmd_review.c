@@ -130,7 +130,7 @@ static int show_draft(kb_store *s, const char *id)
 	int rc = 0;
 
 	so.limit = 5;
-	if (kb_store_case_relpath(&rel, id) < 0 ||
+	if (kb_store_case_locate(&rel, s, id) < 0 ||
 	    kb_store_read_file(&text, s, rel.ptr, KB_CASE_MAX_BYTES) < 0) {
 		rc = cli_fail_at(rel.len ? rel.ptr : id);
 		goto done;

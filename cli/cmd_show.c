@@ -234,7 +234,7 @@ int cmd_show(int argc, char **argv)
 		return cli_usage_error("--html and --json exclude each other");
 	if ((rc = cli_open_store(&s)))
 		return rc;
-	if (kb_store_case_relpath(&rel, id) < 0 || kb_store_read_case(&c, s, id) < 0) {
+	if (kb_store_case_locate(&rel, s, id) < 0 || kb_store_read_case(&c, s, id) < 0) {
 		rc = cli_fail();
 		goto done;
 	}
@@ -325,7 +325,7 @@ int cmd_log(int argc, char **argv)
 		return rc;
 	if (st.json)
 		st.arr = json_array();
-	if (kb_store_case_relpath(&rel, id) < 0 || kb_store_log(s, rel.ptr, log_one, &st) < 0) {
+	if (kb_store_case_write_path(&rel, s, id) < 0 || kb_store_log(s, rel.ptr, log_one, &st) < 0) {
 		rc = cli_fail();
 		goto done;
 	}

@@ -87,6 +87,9 @@ static void print_text(const kb_summary *sum)
 	for (i = 0; i < sum->nedited; i++)
 		printf("  %s\n", sum->edited[i]);
 	printf("head: %s\n", sum->head[0] ? sum->head : "(none)");
+	if (sum->misplaced)
+		printf("layout: %zu case file%s outside cases/PREFIX/NNN/; run 'kb migrate-layout'\n",
+		       sum->misplaced, sum->misplaced == 1 ? "" : "s");
 }
 
 /* "sync: ..." line: the default remote, ahead/behind as of the last fetch. */
@@ -151,6 +154,7 @@ static int print_json(const kb_summary *sum, const kb_sync_state *sync)
 	json_object_set_new(o, "uncommitted", edited);
 	json_object_set_new(o, "head", sum->head[0] ? json_string(sum->head) : json_null());
 	json_object_set_new(o, "sync", sync_json(sync));
+	json_object_set_new(o, "outside_layout", json_integer((json_int_t)sum->misplaced));
 	return cli_json_print(o);
 }
 

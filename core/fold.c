@@ -101,7 +101,7 @@ int kb__fold_commit(kb_store *s, kb_case *const *cases, size_t n, const kb_autho
 		kb_buf_clear(&rel);
 		kb_buf_clear(&text);
 		kb_case_serialize(cases[i], &text);
-		if ((rc = kb_store_case_relpath(&rel, kb_case_id(cases[i]))) == 0)
+		if ((rc = kb_store_case_write_path(&rel, s, kb_case_id(cases[i]))) == 0)
 			rc = kb_txn_put(t, rel.ptr, text.ptr, text.len);
 	}
 	if (rc == 0)

@@ -25,7 +25,7 @@ int kb__lc_commit_case(kb_store *s, const kb_case *c, const kb_author *who,
 	kb_txn *t = NULL;
 	int rc;
 
-	if ((rc = kb_store_case_relpath(&rel, kb_case_id(c))) < 0)
+	if ((rc = kb_store_case_write_path(&rel, s, kb_case_id(c))) < 0)
 		goto done;
 	kb_case_serialize(c, &text);
 	if ((rc = kb_txn_begin(&t, s)) < 0)
@@ -145,6 +145,26 @@ static char *dup_or_empty(const char *s)
 	return kb_xstrdup(s ? s : "");
 }
 
+/* 1 when kb migrate-layout would move the file: its name is a valid id
+ * whose canonical path is elsewhere, and the front matter (`c`, NULL when
+ * it does not parse) does not give another id. */
+static int misplaced(const char *relpath, const kb_case *c)
+{
+	const char *base = strrchr(relpath, '/');
+	kb_buf canon = KB_BUF_INIT;
+	char *id;
+	int out;
+
+	base = base ? base + 1 : relpath;
+	id = kb_xstrndup(base, strlen(base) > 3 ? strlen(base) - 3 : 0);
+	out = kb_store_case_relpath(&canon, id) == 0 && strcmp(canon.ptr, relpath) &&
+	      (!c || !kb_case_id(c) || !strcmp(kb_case_id(c), id));
+	kb_error_clear();
+	kb_buf_release(&canon);
+	free(id);
+	return out;
+}
+
 /* kb_store_foreach_case_file() callback: count the status, keep drafts. */
 static int count_one(const char *relpath, const char *text, size_t len, void *payload)
 {
@@ -155,8 +175,10 @@ static int count_one(const char *relpath, const char *text, size_t len, void *pa
 	sum->total++;
 	if (kb_case_parse(&c, text, len, relpath, NULL) < 0) {
 		sum->counts[KB_STATUS_UNKNOWN]++;
+		sum->misplaced += misplaced(relpath, NULL);
 		return 0;
 	}
+	sum->misplaced += misplaced(relpath, c);
 	sum->counts[kb_case_status(c)]++;
 	if (kb_case_status(c) == KB_STATUS_DRAFT) {
 		sum->drafts = kb_xrealloc(sum->drafts, (sum->ndrafts + 1) * sizeof(*sum->drafts));

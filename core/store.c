@@ -363,6 +363,7 @@ void kb_store_free(kb_store *s)
 {
 	if (!s)
 		return;
+	kb__case_map_free(s->case_map);
 	git_repository_free(s->repo);
 	kb_config_free(s->config);
 	free(s->workdir);
@@ -396,12 +397,39 @@ int kb_store_cachedir(kb_buf *out, kb_store *s)
 	return 0;
 }
 
+/*
+ * The canonical path of case `id` (docs/format.md, "Layout"): an id
+ * <PREFIX>-<digits> goes to cases/<PREFIX>/<NNN>/<id>.md with NNN the number
+ * divided by 1000, at least three digits wide ("%03lu", as bench/histgen.c
+ * writes), so a folder holds at most 1000 cases.  The division is done on
+ * the decimal string (drop the last three digits and leading zeros), which
+ * gives the same result for every number that fits a long and a defined one
+ * for the longer digit strings an id of 64 characters allows.  Any other
+ * id stays flat, cases/<id>.md.
+ */
 int kb_store_case_relpath(kb_buf *out, const char *id)
 {
+	const char *dash, *digits;
+	size_t nd, q, lead;
+
 	if (!id || !kb_case_id_valid(id))
 		return kb_error_set(KB_EINPUT, NULL, 0, "invalid case id '%s'", id ? id : "");
 	kb_buf_clear(out);
-	kb_buf_printf(out, "%s/%s.md", KB_CASES_DIR, id);
+	dash = strrchr(id, '-');
+	digits = dash ? dash + 1 : "";
+	nd = strlen(digits);
+	if (!dash || dash == id || nd == 0 || strspn(digits, "0123456789") != nd) {
+		kb_buf_printf(out, "%s/%s.md", KB_CASES_DIR, id);
+		return 0;
+	}
+	q = nd > 3 ? nd - 3 : 0;      /* digits of number / 1000 */
+	for (lead = 0; lead < q && digits[lead] == '0'; lead++)
+		;
+	kb_buf_printf(out, "%s/%.*s/", KB_CASES_DIR, (int)(dash - id), id);
+	for (nd = q - lead; nd < 3; nd++)
+		kb_buf_putc(out, '0');
+	kb_buf_put(out, digits + lead, q - lead);
+	kb_buf_printf(out, "/%s.md", id);
 	return 0;
 }
 
@@ -684,7 +712,7 @@ int kb_store_read_case(kb_case **out, kb_store *s, const char *id)
 	int rc;
 
 	*out = NULL;
-	if ((rc = kb_store_case_relpath(&rel, id)) < 0)
+	if ((rc = kb_store_case_locate(&rel, s, id)) < 0)
 		goto done;
 	if ((rc = kb_store_read_file(&text, s, rel.ptr, KB_CASE_MAX_BYTES)) < 0)
 		goto done;

@@ -1,7 +1,8 @@
 /*
  * store_internal.h - private: the kb_store object and helpers shared by
- * store.c (open, init, reads), store_history.c (log, changes) and txn.c
- * (writes), and by core/sync*.c (kb sync).  Not installed; nothing else uses it.
+ * store.c (open, init, reads), store_history.c (log, changes), txn.c
+ * (writes) and store_layout.c (finding a case by id), and by core/sync*.c
+ * (kb sync) and core/migrate.c (kb migrate-layout).  Not installed; nothing else uses it.
  */
 #ifndef KB_STORE_INTERNAL_H
 #define KB_STORE_INTERNAL_H
@@ -15,7 +16,11 @@ struct kb_store {
 	char *workdir;       /* absolute, ends with '/' */
 	char *gitdir;        /* absolute, ends with '/' */
 	kb_config *config;
+	struct kb__case_map *case_map;  /* case ids in git's index (store_layout.c), or NULL */
 };
+
+/* Free the map behind kb_store_case_locate()'s last step (store_layout.c). */
+void kb__case_map_free(struct kb__case_map *m);
 
 /* libgit2's last message, or `fallback` when it has none. */
 const char *kb__git_msg(const char *fallback);
@@ -54,6 +59,11 @@ int kb__walk_case_dir(int dfd, kb_buf *rel, kb__case_file_fn file, void *ctx);
 /* Read the regular file `name` of directory dfd (not following a symlink;
  * at most max bytes) as kb_store_read_file does; errors name relpath. */
 int kb__read_file_at(kb_buf *out, int dfd, const char *name, const char *relpath, size_t max);
+
+/* Stage `blob`, already in the repository, as the new contents of relpath
+ * (kb_txn_put without reading or hashing the contents again; a move).
+ * KB_ENOTFOUND when the repository has no such object (txn.c). */
+int kb__txn_put_blob(kb_txn *t, const char *relpath, const git_oid *blob);
 
 /* write(2) all `len` bytes of `data` to `fd`, retrying on EINTR and short
  * writes; 0, or -1 with errno set (txn.c). */

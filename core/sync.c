@@ -3,7 +3,9 @@
  * retries when the remote moves, the checks that refuse unsafe syncs
  * (uncommitted edits, unrelated or rewritten history), the merge of two
  * histories where case files changed on both sides go through
- * kb_case_merge3, and the sync state shown by `kb status`.
+ * kb_case_merge3 (also when one side moved the file to another folder and
+ * the other edited it at the old path), and the sync state shown by
+ * `kb status`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,26 +211,38 @@ static void add_conflict(kb_sync_result *res, const char *path)
 #define BLOB_ARGS(b) ((b) ? (const char *)git_blob_rawcontent(b) : NULL), \
 		     ((b) ? (size_t)git_blob_rawsize(b) : 0)
 
+/* Where one case is in the base, ours and theirs, where the merge puts it,
+ * and the old path a move on one side leaves behind (NULL: none). */
+typedef struct {
+	const char *base, *ours, *theirs, *dest, *drop;
+} case_paths;
+
 /* Merge one case file changed on both sides into the merge index. */
-static int merge_case(git_index *idx, kb_store *s, const char *path, git_tree *base,
+static int merge_case(git_index *idx, kb_store *s, const case_paths *p, git_tree *base,
 		      git_tree *ours, git_tree *theirs, const char *remote, kb_sync_result *res)
 {
-	git_blob *b = blob_at(base, path), *o = blob_at(ours, path), *t = blob_at(theirs, path);
+	git_blob *b = blob_at(base, p->base), *o = blob_at(ours, p->ours),
+		 *t = blob_at(theirs, p->theirs);
 	kb_buf out = KB_BUF_INIT;
 	size_t nconf = 0;
 	int rc = 0;
 
-	if ((!o && !t) || (o && t && git_oid_equal(git_blob_id(o), git_blob_id(t))))
+	if (!p->drop && ((!o && !t) || (o && t && git_oid_equal(git_blob_id(o), git_blob_id(t)))))
 		goto done;  /* both sides agree: git's result stands */
 	rc = kb_case_merge3(&out, BLOB_ARGS(b), BLOB_ARGS(o), BLOB_ARGS(t), "local", remote,
-			    path, &nconf);
+			    p->dest, &nconf);
 	if (rc < 0)
 		goto done;
-	if ((rc = index_put(idx, s, path, out.ptr ? out.ptr : "", out.len)) < 0)
+	if ((rc = index_put(idx, s, p->dest, out.ptr ? out.ptr : "", out.len)) < 0)
 		goto done;
+	if (p->drop) {
+		git_index_conflict_remove(idx, p->drop);
+		git_index_remove(idx, p->drop, 0);
+		git_error_clear();
+	}
 	res->cases_merged++;
 	if (nconf)
-		add_conflict(res, path);
+		add_conflict(res, p->dest);
 done:
 	kb_buf_release(&out);
 	git_blob_free(b);
@@ -237,27 +251,207 @@ done:
 	return rc;
 }
 
+/* ---- moved cases ----------------------------------------------------------------
+ * A case is its id, the file name: a case file deleted at P and added at Q
+ * with the same name on one side was moved there (kb migrate-layout, or a
+ * person's git mv).  git's merge, without rename detection, would leave an
+ * edit the other side made at P as a modify/delete conflict beside the moved
+ * copy at Q: two files of one id.  So the edit is merged into Q instead.
+ */
+
+typedef struct {
+	char *from, *to;
+} case_move;
+
+typedef struct {
+	case_move *items;
+	size_t count;
+	path_set gone;      /* case files deleted on this side (scratch) */
+	path_set added;     /* and added */
+} move_list;
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int c = strcmp(base_name(x), base_name(y));
+
+	return c ? c : strcmp(x, y);
+}
+
+static int cmp_name_only(const void *a, const void *b)
+{
+	return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
+}
+
+static int cmp_move_to(const void *a, const void *b)
+{
+	return strcmp(((const case_move *)a)->to, ((const case_move *)b)->to);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int moved_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	move_list *m = payload;
+	path_set *p = d->status == GIT_DELTA_DELETED ? &m->gone :
+		      d->status == GIT_DELTA_ADDED ? &m->added : NULL;
+	const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+
+	if (p && has_suffix(path, ".md"))
+		set_add_cb(&(git_diff_delta){ .new_file.path = path }, progress, p);
+	return 0;
+}
+
+/* The case files moved between trees a and b (same file name, another
+ * folder; the first addition of that name when there are several), in the
+ * order of their old path. */
+static int moved_cases(move_list *m, kb_store *s, git_tree *a, git_tree *b)
+{
+	git_diff_options o = GIT_DIFF_OPTIONS_INIT;
+	char *spec[1] = { KB_CASES_DIR "/" }, **hit;
+	git_diff *diff = NULL;
+	size_t i;
+	int rc = 0;
+
+	o.pathspec.strings = spec;
+	o.pathspec.count = 1;
+	if (git_diff_tree_to_tree(&diff, s->repo, a, b, &o) < 0 ||
+	    git_diff_foreach(diff, moved_cb, NULL, NULL, NULL, m) < 0) {
+		rc = kb_error_set(KB_ERROR, NULL, 0, "cannot compare trees: %s",
+				  kb__git_msg("unknown error"));
+		goto done;
+	}
+	if (m->added.count > 1)
+		qsort(m->added.items, m->added.count, sizeof(char *), cmp_by_name);
+	m->items = kb_xcalloc(m->gone.count + 1, sizeof(*m->items));
+	for (i = 0; i < m->gone.count; i++) {
+		hit = bsearch(&m->gone.items[i], m->added.items, m->added.count, sizeof(char *),
+			      cmp_name_only);
+		while (hit && hit > m->added.items &&
+		       !strcmp(base_name(hit[-1]), base_name(m->gone.items[i])))
+			hit--;
+		if (!hit)
+			continue;
+		m->items[m->count].from = kb_xstrdup(m->gone.items[i]);
+		m->items[m->count++].to = kb_xstrdup(*hit);
+	}
+done:
+	git_diff_free(diff);
+	return rc;
+}
+
+static void moves_release(move_list *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++) {
+		free(m->items[i].from);
+		free(m->items[i].to);
+	}
+	free(m->items);
+	set_release(&m->gone);
+	set_release(&m->added);
+	memset(m, 0, sizeof(*m));
+}
+
+static int in_set(const path_set *p, const char *path)
+{
+	return bsearch(&path, p->items, p->count, sizeof(char *), cmp_str) != NULL;
+}
+
+/* The move in m (sorted by `to`) that put a case at `to`, or NULL. */
+static const case_move *move_to(const move_list *m, const char *to)
+{
+	case_move key = { NULL, (char *)to };
+
+	return m->count ? bsearch(&key, m->items, m->count, sizeof(*m->items), cmp_move_to) : NULL;
+}
+
+/* Cases one side moved and the other side changed at the old path: merged
+ * at the new path, the old one dropped (it is then skipped below). */
+static int merge_moves(git_index *idx, kb_store *s, git_tree *base, git_tree *ours,
+		       git_tree *theirs, const move_list *mo, const move_list *mt,
+		       const path_set *a, const path_set *b, path_set *done_paths,
+		       const char *remote, kb_sync_result *res)
+{
+	case_paths p;
+	git_blob *still;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < mo->count + mt->count && rc == 0; i++) {
+		const case_move *m = i < mo->count ? &mo->items[i] : &mt->items[i - mo->count];
+		int ours_moved = i < mo->count;
+
+		if (!in_set(ours_moved ? b : a, m->from))
+			continue;  /* the other side did not touch the old path */
+		still = blob_at(ours_moved ? theirs : ours, m->from);
+		if (!still)
+			continue;  /* deleted or moved there too: git's result stands */
+		git_blob_free(still);
+		p.base = m->from;
+		p.ours = ours_moved ? m->to : m->from;
+		p.theirs = ours_moved ? m->from : m->to;
+		p.dest = m->to;
+		p.drop = m->from;
+		rc = merge_case(idx, s, &p, base, ours, theirs, remote, res);
+		set_add_cb(&(git_diff_delta){ .new_file.path = m->from }, 0, done_paths);
+	}
+	return rc;
+}
+
 /* Every case file changed on both sides since the merge base. */
 static int merge_cases(git_index *idx, kb_store *s, git_tree *base, git_tree *ours,
 		       git_tree *theirs, const char *remote, kb_sync_result *res)
 {
-	path_set a = { NULL, 0 }, b = { NULL, 0 };
+	path_set a = { NULL, 0 }, b = { NULL, 0 }, handled = { NULL, 0 };
+	move_list mo = { 0 }, mt = { 0 };
+	const case_move *from;
+	case_paths p;
 	size_t i = 0, j = 0;
 	int c, rc;
 
 	if ((rc = changed_cases(&a, s, base, ours)) < 0 ||
-	    (rc = changed_cases(&b, s, base, theirs)) < 0)
+	    (rc = changed_cases(&b, s, base, theirs)) < 0 ||
+	    (rc = moved_cases(&mo, s, base, ours)) < 0 ||
+	    (rc = moved_cases(&mt, s, base, theirs)) < 0)
 		goto done;
+	if ((rc = merge_moves(idx, s, base, ours, theirs, &mo, &mt, &a, &b, &handled, remote,
+			      res)) < 0)
+		goto done;
+	if (handled.count > 1)
+		qsort(handled.items, handled.count, sizeof(char *), cmp_str);
+	qsort(mo.items, mo.count, sizeof(*mo.items), cmp_move_to);
+	qsort(mt.items, mt.count, sizeof(*mt.items), cmp_move_to);
 	while (i < a.count && j < b.count && rc == 0) {
 		c = strcmp(a.items[i], b.items[j]);
-		if (c == 0 && has_suffix(a.items[i], ".md"))
-			rc = merge_case(idx, s, a.items[i], base, ours, theirs, remote, res);
+		if (c == 0 && has_suffix(a.items[i], ".md") && !in_set(&handled, a.items[i])) {
+			/* moved to the same place on both sides: the base is the old path */
+			p.base = p.ours = p.theirs = p.dest = a.items[i];
+			p.drop = NULL;
+			if ((from = move_to(&mo, a.items[i])) || (from = move_to(&mt, a.items[i])))
+				p.base = from->from;
+			rc = merge_case(idx, s, &p, base, ours, theirs, remote, res);
+		}
 		i += c <= 0;
 		j += c >= 0;
 	}
 done:
 	set_release(&a);
 	set_release(&b);
+	set_release(&handled);
+	moves_release(&mo);
+	moves_release(&mt);
 	return rc;
 }
 

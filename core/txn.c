@@ -283,6 +283,27 @@ int kb_txn_put(kb_txn *t, const char *relpath, const void *data, size_t len)
 	return 0;
 }
 
+int kb__txn_put_blob(kb_txn *t, const char *relpath, const git_oid *blob)
+{
+	git_odb *odb = NULL;
+	txn_change *c;
+	int rc, found;
+
+	if ((rc = kb__check_relpath(relpath)) < 0)
+		return rc;
+	found = git_repository_odb(&odb, t->s->repo) == 0 && git_odb_exists(odb, blob);
+	git_odb_free(odb);
+	git_error_clear();
+	if (!found)
+		return kb_error_set(KB_ENOTFOUND, relpath, 0, "cannot stage '%s': no such blob",
+				    relpath);
+	c = slot(t, relpath);
+	c->put = 1;
+	c->stored = 1;
+	git_oid_cpy(&c->blob, blob);
+	return 0;
+}
+
 int kb_txn_remove(kb_txn *t, const char *relpath)
 {
 	int rc;

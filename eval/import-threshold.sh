@@ -23,7 +23,7 @@ cp "$sample/kb.conf" "$sample/abbreviations.txt" "$sample/synonyms.txt" "$work/k
 "$kb" --kb "$work/kb" add "$sample/cases" > /dev/null 2>&1
 
 # near-duplicates: one note per case, "ID<TAB>note" in ids.txt
-for f in "$sample"/cases/*.md; do
+for f in $(find "$sample/cases" -name '*.md' | LC_ALL=C sort); do
 	awk '
 	function first(s) { sub(/(\. |。|！|；|!|;).*/, "", s); sub(/\.$/, "", s); return s }
 	/^id: / { id = $2 }

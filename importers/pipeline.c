@@ -554,7 +554,7 @@ static int stage_merged(import_run *run)
 		kb_buf_clear(&rel);
 		kb_buf_clear(&file);
 		kb_case_serialize(run->merged[i].c, &file);
-		if ((rc = kb_store_case_relpath(&rel, run->merged[i].id)) == 0 && run->txn)
+		if ((rc = kb_store_case_write_path(&rel, run->s, run->merged[i].id)) == 0 && run->txn)
 			rc = kb_txn_put(run->txn, rel.ptr, file.ptr, file.len);
 	}
 	kb_buf_release(&rel);

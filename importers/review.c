@@ -54,7 +54,7 @@ int kb_review_accept(kb_store *s, const char *id, const kb_author *reviewer,
 	decide(c, "validated", reviewer);
 	kb_case_validate(c, diags);
 	if (kb_diags_errors(diags) > errors) {
-		kb_store_case_relpath(&rel, id);
+		kb_store_case_write_path(&rel, s, id);
 		for (i = first; i < diags->count; i++)
 			if (!diags->items[i].path)
 				diags->items[i].path = kb_xstrdup(rel.ptr);

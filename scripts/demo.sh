@@ -17,7 +17,7 @@ fi
 
 echo "== kb init $demo"
 "$KB" init "$demo"
-echo "== kb add: $(ls "$src/kb/cases" | wc -l) sample cases from kb/cases"
+echo "== kb add: $(find "$src/kb/cases" -name '*.md' | wc -l) sample cases from kb/cases"
 "$KB" --kb "$demo" add "$src/kb/cases"
 "$KB" --kb "$demo" reindex
 

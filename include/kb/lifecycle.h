@@ -129,6 +129,7 @@ typedef struct {
 	char **edited;          /* case files with uncommitted changes, sorted, unique */
 	size_t nedited;
 	char head[41];          /* HEAD's commit, "" on an unborn branch */
+	size_t misplaced;       /* case files kb migrate-layout would move (kb/migrate.h) */
 } kb_summary;
 
 /* Fill *out for the KB (files that do not parse count as unknown).  Free

@@ -6,7 +6,10 @@
  *   synonyms.txt          search synonyms (kb/synonyms.h)
  *   abbreviations.txt     abbreviations for importers
  *   templates/case.md     template for `kb new`
- *   cases/<ID>.md         one file per case
+ *   cases/<P>/<NNN>/<ID>.md  one file per case; an id <P>-<number> goes to
+ *                         folder NNN = number / 1000, any other id to
+ *                         cases/<ID>.md (kb_store_case_relpath).  Cases are
+ *                         read anywhere under cases/ (older KBs are flat).
  * Caches (the search index) live under <gitdir>/kb/, never tracked.
  *
  * Every write goes through a kb_txn: changes are staged in memory, and
@@ -90,11 +93,38 @@ int kb_store_author(kb_author *out, kb_store *s, const char *override);
  */
 int kb_author_default(kb_author *out, const char *dir, const char *override);
 
-/* "cases/<id>.md" for a valid id; KB_EINPUT for an invalid one. */
+/*
+ * The canonical path of case `id`, where a new case is written: for an id
+ * <PREFIX>-<digits> (PREFIX everything before the last '-'),
+ * "cases/<PREFIX>/<NNN>/<id>.md" with NNN = the number / 1000 printed at
+ * least three digits wide (CHL-0042 -> cases/CHL/000/CHL-0042.md,
+ * KB-123456 -> cases/KB/123/KB-123456.md); any other valid id
+ * "cases/<id>.md".  `out` is replaced.  KB_EINPUT for an invalid id (`out`
+ * unchanged).  A pure function of the id: it does not look at the disk.
+ */
 int kb_store_case_relpath(kb_buf *out, const char *id);
 
-/* Read and parse the case `id` from the work tree.  KB_ENOTFOUND when
- * there is no such file; KB_EINPUT when it does not parse, or when the file
+/*
+ * Where the existing case `id` is, into `out` (replaced): its canonical path
+ * when that file exists in the work tree, else the flat "cases/<id>.md" of
+ * older KBs when that exists, else a path under cases/ tracked in git's index
+ * whose file name is "<id>.md" (the first in path order).  KB_ENOTFOUND when
+ * there is none, KB_EINPUT for an invalid id; `out` is then unchanged.  The
+ * last step reads git's index once into a map kept by the store (rebuilt
+ * when the index changes), so looking up many ids costs one pass.
+ */
+int kb_store_case_locate(kb_buf *out, kb_store *s, const char *id);
+
+/*
+ * The path to write case `id` to: kb_store_case_locate()'s answer when the
+ * case exists (an existing case is edited where it is), else the canonical
+ * kb_store_case_relpath().  KB_EINPUT for an invalid id; other failures of
+ * kb_store_case_locate() are returned as they are.
+ */
+int kb_store_case_write_path(kb_buf *out, kb_store *s, const char *id);
+
+/* Read and parse the case `id` from the work tree, wherever it is
+ * (kb_store_case_locate).  KB_ENOTFOUND when there is no such file; KB_EINPUT when it does not parse, or when the file
  * is a symlink or otherwise resolves outside the KB. */
 int kb_store_read_case(kb_case **out, kb_store *s, const char *id);
 

@@ -93,6 +93,17 @@ write_case() {
 	} >"$f"
 }
 
+# case_path ID: where kb writes a new case ID (kb_store_case_relpath):
+# cases/PREFIX/NNN/ID.md for PREFIX-NUMBER (NNN = NUMBER / 1000), else cases/ID.md
+case_path() {
+	local id="$1" num="${1##*-}"
+	case "$id" in
+	?*-*[0-9]) case "$num" in *[!0-9]*) echo "cases/$id.md"; return;; esac
+		printf 'cases/%s/%03d/%s.md\n' "${id%-*}" $((10#$num / 1000)) "$id";;
+	*) echo "cases/$id.md";;
+	esac
+}
+
 commits() { git -C "$1" log --format='%an <%ae>|%s'; }
 ncommits() { git -C "$1" rev-list --count HEAD; }
 

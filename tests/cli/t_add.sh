@@ -3,13 +3,13 @@
 
 test_add_samples_one_commit() {
 	make_kb kb
-	n=$(ls "$(sample_cases)"/*.md | wc -l)
+	n=$(find "$(sample_cases)" -name '*.md' | wc -l)
 	kbrun --kb kb add "$(sample_cases)"
 	expect_rc 0
 	expect_out "Add $n cases"
 	[ "$(ncommits kb)" -eq 2 ] || fail "expected exactly one new commit"
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Add $n cases" ] || fail "$(commits kb)"
-	[ "$(ls kb/cases/*.md | wc -l)" -eq "$n" ] || fail "files not placed"
+	[ "$(find kb/cases -name "*.md" | wc -l)" -eq "$n" ] || fail "files not placed"
 	git -C kb status --porcelain | grep -q . && fail "work tree not clean" || true
 }
 
@@ -18,7 +18,7 @@ test_add_places_file_by_id_byte_for_byte() {
 	write_case notes.md PMP-0100
 	kbrun --kb kb --author "Ana Silva <ana@example.com>" add notes.md
 	expect_rc 0
-	cmp notes.md kb/cases/PMP-0100.md || fail "content changed"
+	cmp notes.md kb/$(case_path PMP-0100) || fail "content changed"
 	[ "$(commits kb | head -1)" = "Ana Silva <ana@example.com>|Add 1 case" ] || fail "$(commits kb)"
 }
 
@@ -35,7 +35,7 @@ test_add_existing_id_is_refused_then_update() {
 	same_state kb "$before"
 	kbrun --kb kb add --update b.md
 	expect_rc 0
-	grep -q "Pump trips again" kb/cases/PMP-0100.md || fail "not updated"
+	grep -q "Pump trips again" kb/$(case_path PMP-0100) || fail "not updated"
 	commits kb | head -1 | grep -q "|Update 1 case$" || fail "$(commits kb)"
 }
 

@@ -38,7 +38,7 @@ test_duplicates_options() {
 	kbrun --kb kb duplicates --status obsolete
 	expect_rc 1
 	[ -z "$OUT" ] || fail "output without pairs: $OUT"
-	drafts=$(grep -l '^status: draft' "$(sample_cases)"/*.md | xargs -n1 basename | sed 's/\.md$//' | tr '\n' ' ')
+	drafts=$(grep -rl --include='*.md' '^status: draft' "$(sample_cases)" | sort | xargs -n1 basename | sed 's/\.md$//' | tr '\n' ' ')
 	kbrun --kb kb duplicates --status draft --threshold 0.1 --json
 	expect_rc 0
 	json_check "len(d) > 0 and all(p['a'] in '$drafts'.split() or p['b'] in '$drafts'.split() for p in d)"

@@ -14,8 +14,8 @@ test_edit_commits_change() {
 	chmod +x ed.sh
 	EDITOR="$PWD/ed.sh" kbrun --kb kb --author "Ana Silva <ana@example.com>" edit PMP-0100
 	expect_rc 0
-	grep -q 'worn bearing and seal' kb/cases/PMP-0100.md || fail "edit lost"
-	grep -q "^updated: $(date +%Y-%m-%d)" kb/cases/PMP-0100.md || fail "updated not set"
+	grep -q 'worn bearing and seal' kb/$(case_path PMP-0100) || fail "edit lost"
+	grep -q "^updated: $(date +%Y-%m-%d)" kb/$(case_path PMP-0100) || fail "updated not set"
 	[ "$(commits kb | head -1)" = "Ana Silva <ana@example.com>|Edit case PMP-0100: Pump trips on overload" ] ||
 		fail "$(commits kb)"
 	[ "$(ncommits kb)" -eq 3 ] || fail "not one commit"
@@ -27,7 +27,7 @@ test_edit_visual_wins_over_editor() {
 	chmod +x ed.sh
 	VISUAL="$PWD/ed.sh" EDITOR=false kbrun --kb kb edit PMP-0100
 	expect_rc 0
-	grep -q 'bent shaft' kb/cases/PMP-0100.md || fail "VISUAL not used"
+	grep -q 'bent shaft' kb/$(case_path PMP-0100) || fail "VISUAL not used"
 }
 
 test_edit_unchanged_no_commit() {
@@ -46,7 +46,7 @@ test_edit_invalid_keeps_copy() {
 	chmod +x ed.sh
 	EDITOR="$PWD/ed.sh" kbrun --kb kb edit PMP-0100
 	expect_rc 1
-	expect_err "cases/PMP-0100.md:7: error: invalid date '2024-02-30'"
+	expect_err "$(case_path PMP-0100):7: error: invalid date '2024-02-30'"
 	kept=$(printf '%s\n' "$ERR" | sed -n "s/.*your edit is in '\(.*\)'.*/\1/p")
 	[ -f "$kept" ] && grep -q '2024-02-30' "$kept" || fail "edit not kept: $ERR"
 	same_state kb "$before"
@@ -59,7 +59,7 @@ test_edit_broken_yaml_keeps_copy() {
 	chmod +x ed.sh
 	EDITOR="$PWD/ed.sh" kbrun --kb kb edit PMP-0100
 	expect_rc 1
-	expect_err "cases/PMP-0100.md:3:"
+	expect_err "$(case_path PMP-0100):3:"
 	expect_err "your edit is in"
 	same_state kb "$before"
 }
@@ -83,7 +83,7 @@ test_edit_unknown_case() {
 
 test_edit_repairs_a_broken_case() {
 	edit_kb
-	sed -i 's/^title:.*/title: [broken/' kb/cases/PMP-0100.md
+	sed -i 's/^title:.*/title: [broken/' kb/$(case_path PMP-0100)
 	git -C kb commit -qam "break it"
 	printf '#!/bin/sh\nsed -i "s/^title:.*/title: Pump trips on overload/" "$1"\n' >ed.sh
 	chmod +x ed.sh

@@ -17,8 +17,8 @@ test_import_notes_one_commit() {
 	[ "$(ncommits kb)" -eq 2 ] || fail "expected exactly one new commit"
 	[ "$(commits kb | head -1)" = "Ana Silva <ana@example.com>|Import 3 notes from notes.txt" ] ||
 		fail "$(commits kb)"
-	grep -q '^status: draft' kb/cases/CHL-0001.md || fail "not a draft"
-	grep -q '^source: notes.txt' kb/cases/CHL-0001.md || fail "no provenance"
+	grep -q '^status: draft' kb/$(case_path CHL-0001) || fail "not a draft"
+	grep -q '^source: notes.txt' kb/$(case_path CHL-0001) || fail "no provenance"
 	git -C kb status --porcelain | grep -q . && fail "work tree not clean" || true
 }
 
@@ -43,7 +43,7 @@ test_import_links_duplicate() {
 	expect_rc 0
 	expect_out "duplicate of CHL-0001 again.txt:1"
 	expect_out "created BLR-0001 again.txt:3"
-	grep -q '^duplicate_of: CHL-0001' kb/cases/CHL-0003.md || fail "not linked"
+	grep -q '^duplicate_of: CHL-0001' kb/$(case_path CHL-0003) || fail "not linked"
 	[ "$(ncommits kb)" -eq 3 ] || fail "expected one commit per run"
 }
 
@@ -94,7 +94,7 @@ test_import_redacts() {
 	expect_rc 0
 	git -C kb log -p -1 | grep -E '13812345678|li.ming@example.com|11010519491231002X|Acme Foods' &&
 		fail "personal data reached the commit" || true
-	grep -qF '[customer]' kb/cases/PMP-0001.md || fail "customer not masked"
+	grep -qF '[customer]' kb/$(case_path PMP-0001) || fail "customer not masked"
 	kbrun --kb kb import notes --no-redact --split whole "$(fixture personal.txt)"
 	expect_rc 0
 }
@@ -140,8 +140,8 @@ test_import_csv_rows_one_commit() {
 	expect_out "created CHL-0001 wo.csv:2"
 	expect_out "created PMP-0001 wo.csv:3"
 	expect_out "skipped wo.csv:4: ragged row: 2 fields, the header has 5"
-	grep -q '^second line' kb/cases/CHL-0001.md || fail "embedded newline lost"
-	grep -q '13812345678' kb/cases/PMP-0001.md && fail "phone not masked" || true
+	grep -q '^second line' kb/$(case_path CHL-0001) || fail "embedded newline lost"
+	grep -q '13812345678' kb/$(case_path PMP-0001) && fail "phone not masked" || true
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 records from wo.csv" ] ||
 		fail "$(commits kb)"
 	before=$(kb_state kb)
@@ -156,8 +156,8 @@ test_import_csv_bom_semicolon_gbk() {
 	printf '\xEF\xBB\xBFSummary;Problem;Asset\nPump noise;"Bearing noise; vibration";Pump\n' >bom.csv
 	kbrun --kb kb import csv --map title=Summary,symptom=Problem,equipment=Asset bom.csv
 	expect_rc 0
-	grep -q '^title: Pump noise' kb/cases/PMP-0001.md || fail "BOM or ';' not handled"
-	grep -q 'Bearing noise; vibration' kb/cases/PMP-0001.md || fail "quoted ';' split"
+	grep -q '^title: Pump noise' kb/$(case_path PMP-0001) || fail "BOM or ';' not handled"
+	grep -q 'Bearing noise; vibration' kb/$(case_path PMP-0001) || fail "quoted ';' split"
 	printf '标题\t现象\n冷机跳闸\t高压报警，冷凝风机停转\n' | iconv -f UTF-8 -t GBK >gbk.csv
 	kbrun --kb kb import csv --map title=标题,symptom=现象 gbk.csv
 	expect_rc 0
@@ -248,8 +248,8 @@ test_import_mail_truncated_invalid_utf8_huge() {
 	printf 'From a@x Mon Mar  4 08:00:00 2024\nFrom: a@x\nSubject: pump caf\351\nDate: Mon, 04 Mar 2024 08:00:00 +0800\nMessage-ID: <u1@x>\nContent-Type: text/plain; charset=utf-8\n\nPump bad \377\376 bytes, replaced seal.\n' > badutf8.mbox
 	kbrun --kb kb import mail badutf8.mbox
 	expect_rc 0
-	iconv -f UTF-8 -t UTF-8 kb/cases/*.md >/dev/null || fail "a draft is not UTF-8"
-	grep -q 'replaced seal' kb/cases/*.md || fail "text lost"
+	find kb/cases -name '*.md' -exec iconv -f UTF-8 -t UTF-8 {} + >/dev/null || fail "a draft is not UTF-8"
+	grep -rq 'replaced seal' kb/cases || fail "text lost"
 	kbrun --kb kb validate
 	expect_rc 0
 	{ printf '%s\n\n' "$MBOX_HEAD" | sed 's/m1@x/h1@x/; s/pump seal/boiler log/'; head -c 2000000 /dev/zero | tr '\0' x; printf '\n'; } > huge.mbox
@@ -277,7 +277,7 @@ test_import_mail_threads_one_commit() {
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 5 threads from 5 files" ] ||
 		fail "$(commits kb)"
 	# the 3-message thread: one case, oldest first, quotes and HTML copy dropped
-	f=kb/cases/CHL-0001.md
+	f=kb/$(case_path CHL-0001)
 	grep -q '^status: draft' $f || fail "not a draft"
 	grep -q '^source: mail/thread/b-start.eml' $f || fail "no provenance"
 	[ "$(grep -n 'tripped on HP again' $f | cut -d: -f1)" -lt \
@@ -287,8 +287,8 @@ test_import_mail_threads_one_commit() {
 	grep -q 'HTML copy' $f && fail "text/html used beside text/plain"
 	grep -q 'zhang@plant3' $f && fail "address not redacted"
 	# GB2312 base64 body and RFC 2047 subject
-	grep -q '2号风机电机烧毁，更换后正常' kb/cases/CHL-0002.md || fail "GB2312 body not converted"
-	grep -q '^3号楼2号冷机高压跳闸' kb/cases/CHL-0002.md || fail "encoded subject lost"
+	grep -q '2号风机电机烧毁，更换后正常' kb/$(case_path CHL-0002) || fail "GB2312 body not converted"
+	grep -q '^3号楼2号冷机高压跳闸' kb/$(case_path CHL-0002) || fail "encoded subject lost"
 	# mbox: GBK quoted-printable, 回复: joins by subject, HTML stripped
 	grep -rq '轴承异响' kb/cases || fail "GBK quoted-printable not converted"
 	grep -rq '复查：振动值正常' kb/cases || fail "回复: reply not in its thread"
@@ -360,8 +360,8 @@ test_import_http_pages_token_one_commit() {
 	expect_out "created AHU-0001 $url:3"
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 3 records from $url" ] ||
 		fail "$(commits kb)"
-	grep -q '^title: Chiller 2 high pressure trip' kb/cases/CHL-0001.md || fail "title not mapped"
-	grep -q '更换轴承' kb/cases/PMP-0001.md || fail "UTF-8 lost"
+	grep -q '^title: Chiller 2 high pressure trip' kb/$(case_path CHL-0001) || fail "title not mapped"
+	grep -q '更换轴承' kb/$(case_path PMP-0001) || fail "UTF-8 lost"
 	grep -rq 'zhang@plant3' kb/cases && fail "address not redacted"
 	before=$(kb_state kb)
 	kbrun --kb kb import http --map "$HTTP_MAP" --token-env KB_TEST_TOKEN --page-param page "$url"

@@ -71,7 +71,7 @@ test_import_sigkill_half_way_then_rerun() {
 	expect_rc 0
 	expect_err "400 created, 0 duplicates linked, 0 skipped"
 	[ "$(ncommits kb)" -eq 2 ] || fail "expected one import commit: $(commits kb)"
-	[ "$(ls kb/cases | grep -c '^PMP-')" -eq 400 ] || fail "not 400 drafts: $(ls kb/cases | head)"
+	[ "$(find kb/cases -name 'PMP-*' | wc -l)" -eq 400 ] || fail "not 400 drafts: $(ls kb/cases | head)"
 	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree or index not clean"
 	kbrun --kb kb import notes notes.txt
 	expect_rc 0
@@ -89,13 +89,13 @@ test_import_sigkill_after_ref_update_then_rerun() {
 	[ "$(ncommits kb)" -eq 2 ] || fail "the branch did not move: $(commits kb)"
 	[ -n "$(ls kb/.git | grep '^kb-txn-')" ] || fail "no marker of the interrupted commit"
 	# the state the kill leaves: committed files missing from the work tree
-	[ "$(git -C kb ls-tree --name-only HEAD:cases | grep -c "^PMP-")" -eq 50 ] || fail "not 50 files committed"
+	[ "$(git -C kb ls-tree -r --name-only HEAD:cases | grep -c "PMP-")" -eq 50 ] || fail "not 50 files committed"
 	[ -n "$(git -C kb status --porcelain)" ] || fail "the kill left nothing to recover"
 	kbrun --kb kb import notes notes.txt
 	expect_rc 0
 	expect_err "0 created, 0 duplicates linked, 50 skipped"
 	[ "$(ncommits kb)" -eq 2 ] || fail "a second import commit: $(commits kb)"
-	[ "$(ls kb/cases | grep -c '^PMP-')" -eq 50 ] || fail "not 50 drafts: $(ls -a kb/cases | head)"
+	[ "$(find kb/cases -name 'PMP-*' | wc -l)" -eq 50 ] || fail "not 50 drafts: $(ls -a kb/cases | head)"
 	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "not clean: $(git -C kb status --porcelain --ignored | head)"
 	[ -z "$(ls kb/.git | grep '^kb-txn-')" ] || fail "marker left"
 	git -C kb diff --quiet HEAD || fail "work tree differs from HEAD"
@@ -136,12 +136,12 @@ test_import_merge_folds_duplicate() {
 	expect_err "1 created, 0 duplicates linked, 1 merged, 0 skipped"
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Import 2 notes from again.txt" ] ||
 		fail "$(commits kb)"
-	[ -e kb/cases/CHL-0003.md ] && fail "a draft was created for the merged note" || true
-	grep -q '^merged_sources: \["again.txt:1"\]' kb/cases/CHL-0001.md || fail "no provenance"
-	grep -q '^merged_hashes: \[[0-9a-f]\{16\}\]' kb/cases/CHL-0001.md || fail "no hash"
-	grep -q '^## .* (imported from again.txt:1)' kb/cases/CHL-0001.md || fail "no section"
-	grep -q '05/06 plt3 ch#2 tripped HP' kb/cases/CHL-0001.md || fail "original text dropped"
-	grep -q 'tripped HP again' kb/cases/CHL-0001.md || fail "the case lost its own text"
+	[ -e kb/$(case_path CHL-0003) ] && fail "a draft was created for the merged note" || true
+	grep -q '^merged_sources: \["again.txt:1"\]' kb/$(case_path CHL-0001) || fail "no provenance"
+	grep -q '^merged_hashes: \[[0-9a-f]\{16\}\]' kb/$(case_path CHL-0001) || fail "no hash"
+	grep -q '^## .* (imported from again.txt:1)' kb/$(case_path CHL-0001) || fail "no section"
+	grep -q '05/06 plt3 ch#2 tripped HP' kb/$(case_path CHL-0001) || fail "original text dropped"
+	grep -q 'tripped HP again' kb/$(case_path CHL-0001) || fail "the case lost its own text"
 	[ -z "$(git -C kb status --porcelain)" ] || fail "work tree or index not clean"
 	kbrun --kb kb validate
 	expect_rc 0

@@ -4,7 +4,7 @@ test_list_table() {
 	sample_kb kb
 	kbrun --kb kb list
 	expect_rc 0
-	[ "$(printf '%s\n' "$OUT" | wc -l)" -eq "$(ls kb/cases/*.md | wc -l)" ] || fail "row count"
+	[ "$(printf '%s\n' "$OUT" | wc -l)" -eq "$(find kb/cases -name "*.md" | wc -l)" ] || fail "row count"
 	printf '%s\n' "$OUT" | grep -qE '^CHL-0001 +validated +chiller +Chiller trips on high head pressure after restart$' ||
 		fail "row: $OUT"
 }

@@ -14,8 +14,8 @@ test_new_from_file_generates_id_author_created() {
 	kbrun --kb kb new --from in.md
 	expect_rc 0
 	[ "$OUT" = "CHL-0001" ] || fail "id: $OUT"
-	grep -q '^author: Test User <test@example.com>' kb/cases/CHL-0001.md || fail "author not filled"
-	grep -q "^created: $(date +%Y-%m-%d)" kb/cases/CHL-0001.md || fail "created not filled"
+	grep -q '^author: Test User <test@example.com>' kb/$(case_path CHL-0001) || fail "author not filled"
+	grep -q "^created: $(date +%Y-%m-%d)" kb/$(case_path CHL-0001) || fail "created not filled"
 	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Add case CHL-0001: Condenser fan contactor welded" ] ||
 		fail "$(commits kb)"
 	[ "$(ncommits kb)" -eq 2 ] || fail "not one commit"
@@ -23,7 +23,7 @@ test_new_from_file_generates_id_author_created() {
 
 test_new_id_follows_highest_number() {
 	sample_kb kb
-	high=$(ls kb/cases | grep '^CHL-' | sed 's/CHL-0*\([0-9]*\)\.md/\1/' | sort -n | tail -1)
+	high=$(find kb/cases -name 'CHL-*' -printf '%f\n' | sed 's/CHL-0*\([0-9]*\)\.md/\1/' | sort -n | tail -1)
 	new_case_text >in.md
 	KB_AUTHOR="Wang Hai <wang.hai@example.com>" kbrun_in in.md --kb kb new --from -
 	expect_rc 0
@@ -45,8 +45,8 @@ test_new_options_set_fields() {
 	kbrun --kb kb new --from in.md --id PMP-0042 --title "Seal leak" --equipment pump --tag seal --tag leak
 	expect_rc 0
 	[ "$OUT" = "PMP-0042" ] || fail "id: $OUT"
-	grep -q '^title: Seal leak' kb/cases/PMP-0042.md || fail "title"
-	grep -q '^tags: \[seal, leak\]' kb/cases/PMP-0042.md || fail "tags: $(cat kb/cases/PMP-0042.md)"
+	grep -q '^title: Seal leak' kb/$(case_path PMP-0042) || fail "title"
+	grep -q '^tags: \[seal, leak\]' kb/$(case_path PMP-0042) || fail "tags: $(cat kb/$(case_path PMP-0042))"
 }
 
 test_new_existing_id_refused() {
@@ -87,7 +87,7 @@ SH
 	EDITOR="$PWD/ed.sh" kbrun --kb kb new
 	expect_rc 0
 	[ "$OUT" = "CHL-0001" ] || fail "id: $OUT"
-	grep -q 'Oil pressure alarm on start.' kb/cases/CHL-0001.md || fail "edit lost"
+	grep -q 'Oil pressure alarm on start.' kb/$(case_path CHL-0001) || fail "edit lost"
 	commits kb | head -1 | grep -q '|Add case CHL-0001: Chiller low oil pressure$' || fail "$(commits kb)"
 	[ -z "$(ls kb/.git/kb/new-* 2>/dev/null)" ] || fail "temporary file left"
 }

@@ -54,8 +54,8 @@ test_review_accept() {
 	kbrun --kb kb review CHL-0001 --accept --reviewer "Rita Reviewer <rita@example.com>"
 	expect_rc 0
 	expect_out "accepted CHL-0001"
-	grep -q '^status: validated' kb/cases/CHL-0001.md || fail "not validated"
-	grep -q '^reviewer: Rita Reviewer <rita@example.com>' kb/cases/CHL-0001.md || fail "no reviewer"
+	grep -q '^status: validated' kb/$(case_path CHL-0001) || fail "not validated"
+	grep -q '^reviewer: Rita Reviewer <rita@example.com>' kb/$(case_path CHL-0001) || fail "no reviewer"
 	[ "$(ncommits kb)" -eq $((n + 1)) ] || fail "expected one commit"
 	[ "$(commits kb | head -1)" = "Rita Reviewer <rita@example.com>|Accept CHL-0001" ] || fail "$(commits kb)"
 	kbrun --kb kb review CHL-0001 --accept
@@ -67,7 +67,7 @@ test_review_accept_default_reviewer_is_author() {
 	imported_kb
 	kbrun --kb kb --author "Ana Silva <ana@example.com>" review CHL-0001 --accept
 	expect_rc 0
-	grep -q '^reviewer: Ana Silva <ana@example.com>' kb/cases/CHL-0001.md || fail "no reviewer"
+	grep -q '^reviewer: Ana Silva <ana@example.com>' kb/$(case_path CHL-0001) || fail "no reviewer"
 	[ "$(commits kb | head -1)" = "Ana Silva <ana@example.com>|Accept CHL-0001" ] || fail "$(commits kb)"
 }
 
@@ -88,8 +88,8 @@ test_review_reject() {
 	same_state kb "$before"
 	kbrun --kb kb review BLR-0001 --reject --reason "not a fault"
 	expect_rc 0
-	grep -q '^status: archived' kb/cases/BLR-0001.md || fail "not archived"
-	grep -q '^rejected_reason: not a fault' kb/cases/BLR-0001.md || fail "no reason"
+	grep -q '^status: archived' kb/$(case_path BLR-0001) || fail "not archived"
+	grep -q '^rejected_reason: not a fault' kb/$(case_path BLR-0001) || fail "no reason"
 	commits kb | head -1 | grep -q "|Reject BLR-0001$" || fail "$(commits kb)"
 }
 
@@ -98,11 +98,11 @@ test_review_merge_keeps_text() {
 	n=$(ncommits kb)
 	kbrun --kb kb review CHL-0003 --merge CHL-0001
 	expect_rc 0
-	grep -q '^## Original text (from CHL-0003)' kb/cases/CHL-0001.md || fail "sections not appended"
-	grep -q '05/06 plt3 ch#2 tripped HP.' kb/cases/CHL-0001.md || fail "text dropped"
-	grep -q '^links: \[CHL-0003\]' kb/cases/CHL-0001.md || fail "no link"
-	grep -q '^status: archived' kb/cases/CHL-0003.md || fail "draft not archived"
-	grep -q '^duplicate_of: CHL-0001' kb/cases/CHL-0003.md || fail "no duplicate_of"
+	grep -q '^## Original text (from CHL-0003)' kb/$(case_path CHL-0001) || fail "sections not appended"
+	grep -q '05/06 plt3 ch#2 tripped HP.' kb/$(case_path CHL-0001) || fail "text dropped"
+	grep -q '^links: \[CHL-0003\]' kb/$(case_path CHL-0001) || fail "no link"
+	grep -q '^status: archived' kb/$(case_path CHL-0003) || fail "draft not archived"
+	grep -q '^duplicate_of: CHL-0001' kb/$(case_path CHL-0003) || fail "no duplicate_of"
 	[ "$(ncommits kb)" -eq $((n + 1)) ] || fail "expected one commit"
 	commits kb | head -1 | grep -q "|Merge CHL-0003 into CHL-0001$" || fail "$(commits kb)"
 	before=$(kb_state kb)

@@ -17,7 +17,7 @@ test_search_json() {
 	kbrun --kb kb search --json --limit 5 chiller high head pressure trip
 	expect_rc 0
 	json_check "$hits_shape"
-	json_check 'd[0]["id"] == "CHL-0001" and d[0]["path"] == "cases/CHL-0001.md" and d[0]["equipment"] == "chiller"'
+	json_check 'd[0]["id"] == "CHL-0001" and d[0]["path"] == "cases/CHL/000/CHL-0001.md" and d[0]["equipment"] == "chiller"'
 	json_check 'len(d) <= 5'
 }
 
@@ -113,7 +113,7 @@ test_similar_from_file_stdin_and_case() {
 
 test_reindex() {
 	sample_kb kb
-	n=$(ls kb/cases/*.md | wc -l)
+	n=$(find kb/cases -name "*.md" | wc -l)
 	kbrun --kb kb reindex
 	expect_rc 0
 	expect_out "$n cases indexed"

@@ -30,7 +30,7 @@ test_show_json() {
 	show_kb
 	kbrun --kb kb show --json PMP-0100
 	expect_rc 0
-	json_check 'd["schema_version"] == 1 and d["id"] == "PMP-0100" and d["path"] == "cases/PMP-0100.md"'
+	json_check 'd["schema_version"] == 1 and d["id"] == "PMP-0100" and d["path"] == "cases/PMP/000/PMP-0100.md"'
 	json_check 'd["fields"]["tags"] == ["bearing", "过载"] and d["fields"]["equipment"] == "pump"'
 	json_check '[s["kind"] for s in d["sections"]] == ["symptom", "resolution"]'
 	json_check 'd["status"] == "draft"'
@@ -95,7 +95,7 @@ test_log_lists_commits() {
 	kbrun --kb kb log --json PMP-0100
 	expect_rc 0
 	json_check 'len(d) == 2 and d[0]["author"] == "Ana Silva" and d[0]["email"] == "ana@example.com"'
-	json_check 'd[1]["summary"] == "Add 1 case" and len(d[0]["commit"]) == 40 and d[0]["path"] == "cases/PMP-0100.md"'
+	json_check 'd[1]["summary"] == "Add 1 case" and len(d[0]["commit"]) == 40 and d[0]["path"] == "cases/PMP/000/PMP-0100.md"'
 }
 
 test_log_unknown_case() {

@@ -22,10 +22,10 @@ merge_kb() {
 	write_case c.md PMP-0100
 	kbrun --kb kb add c.md
 	git -C kb checkout -q -b other
-	sed -i 's/worn bearing/bent shaft/' kb/cases/PMP-0100.md
+	sed -i 's/worn bearing/bent shaft/' kb/$(case_path PMP-0100)
 	git -C kb commit -qam "other side"
 	git -C kb checkout -q main
-	sed -i 's/worn bearing/broken impeller/' kb/cases/PMP-0100.md
+	sed -i 's/worn bearing/broken impeller/' kb/$(case_path PMP-0100)
 	git -C kb commit -qam "this side"
 	if git -C kb merge other >/dev/null 2>&1; then fail "merge did not conflict"; fi
 	[ -f kb/.git/MERGE_HEAD ] || fail "no merge in progress"
@@ -93,7 +93,7 @@ test_read_only_kb() {
 # Reading still works on a read-only KB: the index is built in memory.
 test_search_read_only_kb() {
 	make_kb kb
-	kbrun --kb kb add "$KB_SRCDIR/kb/cases/CHL-0001.md" "$KB_SRCDIR/kb/cases/PMP-0005.md"
+	kbrun --kb kb add "$KB_SRCDIR/kb/cases/CHL/000/CHL-0001.md" "$KB_SRCDIR/kb/cases/PMP/000/PMP-0005.md"
 	expect_rc 0
 	rm -rf kb/.git/kb
 	before=$(kb_state kb)

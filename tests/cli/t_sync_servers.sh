@@ -84,7 +84,7 @@ same_trees() {
 
 # has_text CLONE ID TEXT: the case file of CLONE contains TEXT.
 has_text() {
-	grep -qF -- "$3" "$1/cases/$2.md" || fail "$1/cases/$2.md lacks '$3'"
+	grep -qF -- "$3" $(find "$1/cases" -name "$2.md") /dev/null || fail "$1's $2.md lacks '$3'"
 }
 
 test_sync_file_url_two_clones() {
@@ -95,7 +95,7 @@ test_sync_file_url_two_clones() {
 	sync_ok b
 	sync_ok a
 	for c in a b; do
-		[ -f "$c/cases/PMP-0101.md" ] && [ -f "$c/cases/PMP-0102.md" ] || fail "$c lacks a case"
+		[ -f "$c/$(case_path PMP-0101)" ] && [ -f "$c/$(case_path PMP-0102)" ] || fail "$c lacks a case"
 	done
 	same_trees a b
 	kbc b log PMP-0101
@@ -174,7 +174,7 @@ test_sync_push_race_three_clones() {
 	for c in a b c a b c; do sync_ok "$c"; done
 	for c in a b c; do
 		for id in PMP-0101 PMP-0102 PMP-0103; do
-			[ -f "$c/cases/$id.md" ] || fail "$c lacks $id"
+			[ -f "$c/$(case_path $id)" ] || fail "$c lacks $id"
 		done
 		has_text "$c" PMP-0001 "Bearing worn, a."
 		has_text "$c" PMP-0001 "Outdoor, b."
@@ -195,7 +195,7 @@ test_sync_server_down_then_retry() {
 	start_git_daemon srv "$GIT_DAEMON_PORT"
 	sync_ok a
 	sync_ok b
-	[ -f b/cases/PMP-0101.md ] || fail "b lacks PMP-0101 after the retry"
+	[ -f "b/$(case_path PMP-0101)" ] || fail "b lacks PMP-0101 after the retry"
 	same_trees a b
 }
 
@@ -222,7 +222,7 @@ test_sync_wrong_url() {
 	expect_rc 0
 	kbc a remote list
 	expect_no_out nowhere
-	[ -z "$(git -C srv/kb.git log --all --format=%H -- cases/PMP-0101.md)" ] || fail "pushed anyway"
+	[ -z "$(git -C srv/kb.git log --all --format=%H -- "$(case_path PMP-0101)")" ] || fail "pushed anyway"
 }
 
 auth_refused_message() {
@@ -316,5 +316,5 @@ test_sync_remote_removed_and_added_again() {
 	kbrun --kb a sync
 	expect_rc 0
 	[ -f a/cases/PMP-0001.md ] || fail "not synced with the new origin"
-	[ -f a/cases/PMP-0002.md ] || fail "lost a's own case"
+	[ -f "a/$(case_path PMP-0002)" ] || fail "lost a's own case"
 }

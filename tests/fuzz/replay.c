@@ -3,8 +3,8 @@
  * seed corpus and every input that once crashed are replayed by `make test`
  * (and under ASan by `make check-asan`).
  *
- *   fuzz_X-replay FILE|DIR...   each regular file (directories: their
- *                               files, not recursive) is one input
+ *   fuzz_X-replay FILE|DIR...   each regular file (directories: every
+ *                               file below them, recursively) is one input
  *
  * Exit 0 when every input passed; a violated property aborts.
  */
@@ -78,8 +78,12 @@ static int run_path(const char *path)
 				rc = -1;
 			} else {
 				snprintf(full, len, "%s/%s", path, names[i]->d_name);
-				if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && run_file(full) != 0)
+				if (stat(full, &st) != 0)
+					;  /* vanished */
+				else if (S_ISREG(st.st_mode) && run_file(full) != 0)
 					rc = -1;
+				else if (S_ISDIR(st.st_mode) && run_path(full) != 0)
+					rc = -1;  /* folders too: kb/cases/PREFIX/NNN/ */
 				free(full);
 			}
 		}

@@ -146,10 +146,9 @@ sync_time=0
 ids_of() { # ids_of CLONE: IDS = the case ids in CLONE's work tree
 	IDS=()
 	local f
-	for f in "$WORK/$1"/cases/*.md; do
-		[ -e "$f" ] || continue
+	while IFS= read -r f; do
 		f=${f##*/}; IDS+=("${f%.md}")
-	done
+	done < <(find "$WORK/$1/cases" -name '*.md' | LC_ALL=C sort)
 }
 
 # conflicts_of CLONE OP: record what `kb conflicts --json` lists in CLONE, as
@@ -161,8 +160,8 @@ conflicts_of() {
 		kbx "$c" conflicts --json
 		[ "$RC" -eq 0 ] || die "kb conflicts in $c exited $RC: $ERR"
 	else
-		OUT=$(cd "$WORK/$c/cases" && for f in $(grep -l '^conflicts:' -- *.md); do
-			printf '{"id": "%s", "conflicts": [%s]}\n' "${f%.md}" \
+		OUT=$(cd "$WORK/$c/cases" && for f in $(grep -rl --include='*.md' '^conflicts:' .); do
+			printf '{"id": "%s", "conflicts": [%s]}\n' "$(basename "$f" .md)" \
 				"$(sed -n 's/^conflicts: *\[\(.*\)\]$/\1/p' "$f" | sed 's/\([^,]*\)/"\1"/g; s/" */"/g')"
 		done | paste -sd, | sed 's/^/[/; s/$/]/')
 	fi
@@ -281,7 +280,7 @@ check() { say "FAIL: $*"; bad=$((bad + 1)); }
 [ "$f_sync" -eq 0 ] || check "$f_sync syncs failed (see 'sync ->' in $LOG)"
 for c in "${CLONES[@]}"; do
 	for id in "${CREATED[@]}"; do
-		[ -f "$c/cases/$id.md" ] || check "$c lacks case $id"
+		[ -n "$(find "$c/cases" -name "$id.md")" ] || check "$c lacks case $id"
 	done
 done
 
@@ -322,8 +321,8 @@ for ((i = 0; i < ${#ev[@]}; i++)); do
 			fi
 		fi
 	done
-	[ -n "$replaced" ] || grep -qF -- "$text" "c1/cases/$id.md" ||
-		check "lost: op $n ($c) wrote '$text' into $id $sect, no longer in c1/cases/$id.md"
+	[ -n "$replaced" ] || grep -qF -- "$text" $(find c1/cases -name "$id.md") ||
+		check "lost: op $n ($c) wrote '$text' into $id $sect, no longer in c1's $id.md"
 done
 [ "$missed" -eq 0 ] || check "$missed expected conflicts were not surfaced by kb conflicts"
 # Nobody resolves a conflict here, so at the end every clone still lists each.

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "kb/case.h"
+#include "kb/files.h"
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -139,43 +140,42 @@ static const char sample[] =
 
 /* ---- round trips -------------------------------------------------------- */
 
+typedef struct {
+	int want_valid;
+	int n;
+} roundtrip_walk;
+
+/* kb_files_walk() callback: round-trip (and validate) one file. */
+static int roundtrip_one(const char *path, void *payload)
+{
+	roundtrip_walk *w = payload;
+	size_t len;
+	char *text = tu_read_file(path, &len);
+
+	assert_roundtrip(text, len, path);
+	if (w->want_valid) {
+		kb_case *c = NULL;
+		kb_diags d = KB_DIAGS_INIT;
+
+		assert_int_equal(kb_case_parse(&c, text, len, path, NULL), 0);
+		if (kb_case_validate(c, &d) != 0)
+			fail_msg("%s: %s", path, d.items[0].message);
+		kb_diags_release(&d);
+		kb_case_free(c);
+	}
+	free(text);
+	w->n++;
+	return 0;
+}
+
+/* Every *.md below a source directory (folders too); returns how many. */
 static int roundtrip_dir(const char *rel, int want_valid)
 {
-	char dirpath[4096];
-	kb_buf path = KB_BUF_INIT;
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
+	static const char *const exts[] = { ".md", NULL };
+	roundtrip_walk w = { want_valid, 0 };
 
-	snprintf(dirpath, sizeof(dirpath), "%s", tu_srcpath(rel));
-	dir = opendir(dirpath);
-	assert_non_null(dir);
-	while ((de = readdir(dir)) != NULL) {
-		size_t len, nl = strlen(de->d_name);
-		char *text;
-
-		if (nl < 4 || strcmp(de->d_name + nl - 3, ".md") != 0)
-			continue;
-		kb_buf_clear(&path);
-		kb_buf_printf(&path, "%s/%s", dirpath, de->d_name);
-		text = tu_read_file(path.ptr, &len);
-		assert_roundtrip(text, len, path.ptr);
-		if (want_valid) {
-			kb_case *c = NULL;
-			kb_diags d = KB_DIAGS_INIT;
-
-			assert_int_equal(kb_case_parse(&c, text, len, path.ptr, NULL), 0);
-			if (kb_case_validate(c, &d) != 0)
-				fail_msg("%s: %s", path.ptr, d.items[0].message);
-			kb_diags_release(&d);
-			kb_case_free(c);
-		}
-		free(text);
-		n++;
-	}
-	closedir(dir);
-	kb_buf_release(&path);
-	return n;
+	assert_int_equal(kb_files_walk(tu_srcpath(rel), exts, roundtrip_one, &w), 0);
+	return w.n;
 }
 
 static void test_roundtrip_sample_kb(void **state)

@@ -82,7 +82,7 @@ static void test_import_creates_one_commit(void **state)
 	log = tu_sh_in(k.dir, "git log -1 --format='%an|%s'");
 	assert_string_equal(log, "Alice Wong|Import 3 notes from notebook.txt");
 	free(log);
-	log = tu_sh_in(k.dir, "grep -c '^source_hash: ' cases/CHL-0001.md; grep '^status' cases/AHU-0001.md");
+	log = tu_sh_in(k.dir, "grep -c '^source_hash: ' cases/CHL/000/CHL-0001.md; grep '^status' cases/AHU/000/AHU-0001.md");
 	assert_string_equal(log, "1\nstatus: draft");
 	free(log);
 	kb_import_result_release(&r);
@@ -143,7 +143,7 @@ static void test_import_links_similar_case(void **state)
 	assert_string_equal(r.items[0].duplicate_of, "CHL-0001");
 	assert_string_equal(r.items[0].id, "CHL-0003");
 	assert_true(r.items[0].score >= KB_IMPORT_DEFAULT_THRESHOLD);
-	got = tu_sh_in(k.dir, "grep -E '^(links|duplicate_of|status):' cases/CHL-0003.md");
+	got = tu_sh_in(k.dir, "grep -E '^(links|duplicate_of|status):' cases/CHL/000/CHL-0003.md");
 	assert_string_equal(got, "status: draft\nlinks: [CHL-0001]\nduplicate_of: CHL-0001");
 	free(got);
 	assert_int_equal(ncommits(&k), 3);
@@ -188,7 +188,7 @@ static void test_import_redacts_before_commit(void **state)
 		    "11010519491231002X|Acme Foods' || true");
 	assert_string_equal(log, "0");
 	free(log);
-	log = tu_sh_in(k.dir, "grep -c -F '[phone]' cases/PMP-0001.md");
+	log = tu_sh_in(k.dir, "grep -c -F '[phone]' cases/PMP/000/PMP-0001.md");
 	assert_string_equal(log, "1");
 	free(log);
 	kb_buf_release(&cmd);
@@ -275,15 +275,15 @@ static void test_review_decisions(void **state)
 	assert_int_equal(kb_review_merge(k.s, "AHU-0001", "CHL-0001", &alice, NULL), 0);
 	assert_int_equal(ncommits(&k), 5);
 	got = tu_sh_in(k.dir, "grep -E '^(status|rejected_reason|duplicate_of|links):' "
-		    "cases/CHL-0001.md cases/CHL-0002.md cases/AHU-0001.md");
-	assert_string_equal(got, "cases/CHL-0001.md:status: validated\n"
-			    "cases/CHL-0001.md:links: [AHU-0001]\n"
-			    "cases/CHL-0002.md:status: archived\n"
-			    "cases/CHL-0002.md:rejected_reason: not ours\n"
-			    "cases/AHU-0001.md:status: archived\n"
-			    "cases/AHU-0001.md:duplicate_of: CHL-0001");
+		    "cases/CHL/000/CHL-0001.md cases/CHL/000/CHL-0002.md cases/AHU/000/AHU-0001.md");
+	assert_string_equal(got, "cases/CHL/000/CHL-0001.md:status: validated\n"
+			    "cases/CHL/000/CHL-0001.md:links: [AHU-0001]\n"
+			    "cases/CHL/000/CHL-0002.md:status: archived\n"
+			    "cases/CHL/000/CHL-0002.md:rejected_reason: not ours\n"
+			    "cases/AHU/000/AHU-0001.md:status: archived\n"
+			    "cases/AHU/000/AHU-0001.md:duplicate_of: CHL-0001");
 	free(got);
-	got = tu_sh_in(k.dir, "grep -c 'AHU-3 belt slipping' cases/CHL-0001.md");
+	got = tu_sh_in(k.dir, "grep -c 'AHU-3 belt slipping' cases/CHL/000/CHL-0001.md");
 	assert_string_equal(got, "1");
 	free(got);
 	free(before);
@@ -398,8 +398,8 @@ static void test_import_merge(void **state)
 	assert_string_equal(r.items[0].duplicate_of, "CHL-0001");
 	assert_string_equal(kb_import_action_name(KB_IMPORT_MERGED), "merged");
 	assert_int_equal(ncommits(&k), 3);
-	s = tu_sh_in(k.dir, "grep -c 'imported from .*again.txt:1' cases/CHL-0001.md; "
-		  "ls cases | grep -c CHL-");
+	s = tu_sh_in(k.dir, "grep -c 'imported from .*again.txt:1' cases/CHL/000/CHL-0001.md; "
+		  "find cases -name 'CHL-*' | grep -c CHL-");
 	assert_string_equal(s, "4\n2");
 	free(s);
 	/* again: skipped through merged_hashes, nothing written */

@@ -351,7 +351,7 @@ static void test_read_file_and_case(void **state)
 	assert_int_equal(kb_store_read_case(&c, s, "../etc"), KB_EINPUT);
 	assert_null(c);
 	assert_int_equal(kb_store_case_relpath(&rel, "ELV-7"), 0);
-	assert_string_equal(rel.ptr, "cases/ELV-7.md");
+	assert_string_equal(rel.ptr, "cases/ELV/000/ELV-7.md");
 	assert_int_equal(kb_store_case_relpath(&rel, "a/b"), KB_EINPUT);
 	kb_buf_release(&b);
 	kb_buf_release(&rel);

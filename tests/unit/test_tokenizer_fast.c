@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb/files.h"
 #include "kb/tokenizer.h"
 #include "tokenizer_priv.h"
 #include "testutil.h"
@@ -94,32 +95,32 @@ static void same_tokens(fixture *f, const char *what, const char *text, int len)
 	f->texts++;
 }
 
-/* Every regular file of a source directory; returns how many. */
+typedef struct {
+	fixture *f;
+	int n;
+} tokens_walk;
+
+/* kb_files_walk() callback: compare the tokens of one file. */
+static int same_tokens_file(const char *path, void *payload)
+{
+	tokens_walk *w = payload;
+	size_t len;
+	char *text = tu_read_file(path, &len);
+
+	same_tokens(w->f, path, text, (int)len);
+	free(text);
+	w->n++;
+	return 0;
+}
+
+/* Every regular file below a source directory (folders too); returns how many. */
 static int same_tokens_dir(fixture *f, const char *rel)
 {
-	char path[4096];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	static const char *const any[] = { "", NULL };
+	tokens_walk w = { f, 0 };
 
-	snprintf(path, sizeof(path), "%s", tu_srcpath(rel));
-	d = opendir(path);
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		char file[8192];
-		size_t len;
-		char *text;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		text = tu_read_file(file, &len);
-		same_tokens(f, file, text, (int)len);
-		free(text);
-		n++;
-	}
-	closedir(d);
-	return n;
+	assert_int_equal(kb_files_walk(tu_srcpath(rel), any, same_tokens_file, &w), 0);
+	return w.n;
 }
 
 static void test_sample_cases(void **state)
