@@ -155,7 +155,15 @@ typedef struct {
 	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
 	size_t max_postings;       /* most postings (sum of the terms' df) a query may walk;
 				      0 = 0.3 per case, at least 20,000 */
+	long rerank;               /* two stages: the budgeted query picks this many
+				      candidates, then every term of the description
+				      re-scores them (docs/internals/index.md); 0 = default
+				      (KB_SIMILAR_RERANK for a description, off for a case),
+				      -1 = off */
 } kb_search_options;
+
+/* Candidates re-scored by kb_index_similar() unless opts->rerank says. */
+#define KB_SIMILAR_RERANK 1000
 
 #define KB_SEARCH_OPTIONS_VERSION 1
 #define KB_SEARCH_OPTIONS_INIT { KB_SEARCH_OPTIONS_VERSION, 10 }
