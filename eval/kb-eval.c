@@ -55,6 +55,7 @@ static const variant all_variants[] = {
 	{ "kb similar rerank=100", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 100 },
 	{ "kb similar rerank=250", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 250 },
 	{ "kb similar rerank=500", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 500 },
+	{ "kb similar rerank=1000", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 1000 },
 	{ "kb similar rerank=2000", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 2000 },
 	{ "unicode61 similar", "unicode61", 1, MODE_SIMILAR, 0, 0, 1 },
 	{ "porter similar", "porter", 1, MODE_SIMILAR, 0, 0, 0 },

@@ -163,7 +163,7 @@ typedef struct {
 } kb_search_options;
 
 /* Candidates re-scored by kb_index_similar() unless opts->rerank says. */
-#define KB_SIMILAR_RERANK 1000
+#define KB_SIMILAR_RERANK 500
 
 #define KB_SEARCH_OPTIONS_VERSION 1
 #define KB_SEARCH_OPTIONS_INIT { KB_SEARCH_OPTIONS_VERSION, 10 }
