@@ -3,8 +3,10 @@
  * description with the index's own FTS5 tokenizer, weigh each distinct
  * term by tf·idf using document frequencies read from the index
  * (fts5vocab), keep the most informative terms within a postings budget,
- * and rank their OR with the shared BM25 runner; scores are normalised so
- * that a near-duplicate scores about 1.  See docs/internals/index.md.
+ * and rank their OR with the shared BM25 runner; for a description the best
+ * candidates are then re-scored with every term (similar_rerank.c).  Scores
+ * are normalised so that a near-duplicate scores about 1.  See
+ * docs/internals/index.md.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -411,13 +413,14 @@ static double self_score(kb_index *idx, const char *match, const char *weights,
 	return s;
 }
 
-/* The first `rerank` rows of the ranked query re-scored with every term
- * (kb_sim__rerank), the best o->limit as hits. */
-static int two_stages(kb_index *idx, kb_sim_terms *t, size_t k, sqlite3_int64 n, size_t rerank,
-		      const char *match, const char *weights, sqlite3_int64 self_rowid,
-		      double self, const kb_search_options *o, const char **names, kb_hits *out)
+/* The first `rerank` rows of the ranked query re-scored with the m extra
+ * terms t->v[k .. k + m) (kb_sim__rerank), the best o->limit as hits. */
+static int two_stages(kb_index *idx, kb_sim_terms *t, size_t k, size_t m, sqlite3_int64 n,
+		      size_t rerank, const char *match, const char *weights,
+		      sqlite3_int64 self_rowid, double self, const kb_search_options *o,
+		      const char **names, kb_hits *out)
 {
-	size_t limit = o->limit ? o->limit : 10, nc = 0, m = kb_sim__extras(t, k);
+	size_t limit = o->limit ? o->limit : 10, nc = 0;
 	kb_rank_cand *c = NULL;
 	kb_sim_tokenizer tk;
 	int rc;
@@ -445,7 +448,7 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	const char **names = NULL;
 	sqlite3_int64 n = kb_index_count(idx);
 	double self;
-	size_t k, i, rerank;
+	size_t k, i, rerank, m;
 	int rc = 0;
 
 	if (n == 0 || (rc = kb_sim__prepare(idx, NULL, text, len, n, o, lookup_df, idx, &t, &k)) ||
@@ -457,9 +460,9 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	names = kb_xcalloc(k, sizeof(*names));
 	for (i = 0; i < k; i++)
 		names[i] = t.v[i].tok;
-	if ((rerank = kb_sim__rerank_k(o, self_rowid > 0)) && kb_sim__extras(&t, k)) {
-		rc = two_stages(idx, &t, k, n, rerank, match.ptr, weights.ptr, self_rowid, self, o,
-				names, out);
+	if ((rerank = kb_sim__rerank_k(o, self_rowid > 0)) && (m = kb_sim__extras(&t, k))) {
+		rc = two_stages(idx, &t, k, m, n, rerank, match.ptr, weights.ptr, self_rowid, self,
+				o, names, out);
 		goto done;
 	}
 	if (self <= 0)

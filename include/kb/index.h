@@ -175,10 +175,12 @@ int kb_index_search(kb_index *idx, const char *query, const kb_search_options *o
 
 /* More-like-this: select the description's most informative terms by the
  * index's own statistics (bounded by max_terms), OR them with their weights,
- * apply filters and boosts.  `text` is free text in any language. */
+ * apply filters and boosts; then re-score the best opts->rerank candidates
+ * with every term of the description.  `text` is free text in any language. */
 int kb_index_similar(kb_index *idx, const char *text, const kb_search_options *opts,
 		     kb_hits *out);
-/* Same, from an indexed case (its own text; the case itself is excluded). */
+/* Same, from an indexed case (its own text; the case itself is excluded);
+ * one stage unless opts->rerank > 0. */
 int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
 			  kb_hits *out);
 

@@ -25,8 +25,8 @@
 static const char *const cases_md[] = {
 	"---\nid: V-1\ntitle: Fan vibration\nequipment: fan\n---\n## Symptom\nvibration alarm on the fan.\n",
 	"---\nid: V-2\ntitle: Pump vibration\n---\n## Symptom\nvibration alarm on the pump.\n",
-	"---\nid: V-3\ntitle: Tower vibration\n---\n## Symptom\nvibration alarm with pump noise"
-	" reported by operators on the night shift near the old cooling tower basin.\n",
+	("---\nid: V-3\ntitle: Tower vibration\n---\n## Symptom\nvibration alarm with pump noise"
+	 " reported by operators on the night shift near the old cooling tower basin.\n"),
 	"---\nid: V-4\ntitle: Pump vibration\n---\n## Symptom\nvibration alarm on the pump.\n",
 	"---\nid: F-1\ntitle: Pump noise\n---\n## Symptom\nnoise from the pump.\n",
 	"---\nid: F-2\ntitle: Noisy pump\n---\n## Symptom\npump makes a noise at start.\n",
