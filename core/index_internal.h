@@ -43,6 +43,8 @@ enum {
 	ST_SEARCH_PLAIN, /* the same without filters or boosts */
 	ST_SIMILAR,      /* the ranked query with kb_rank() instead of bm25() */
 	ST_SIMILAR_PLAIN,
+	ST_CAND,         /* the candidates of similar's two stages (search.c) */
+	ST_CAND_DOCS,    /* the same with filters or boosts */
 	ST_SNIPPET,      /* snippet and explanation of one hit */
 	ST_DOCSIZE,      /* FTS5's column sizes of one row (index_lens.c) */
 	ST_LENS_READ,    /* one chunk of the lens table */
@@ -68,6 +70,7 @@ struct kb_index {
 	kb_token_tapes tapes;            /* tokens recorded for the row being inserted */
 	struct kb_lens_chunk **lens_dirty; /* lens chunks written, not yet stored; by number */
 	size_t lens_ndirty, lens_alloc;
+	double rank_avg[KB_COL__COUNT];  /* column averages kb_rank() last used */
 };
 
 /* Prepare (once) and reset the cached statement `which` with SQL `sql`. */
@@ -93,6 +96,30 @@ double kb_index__default_weight(kb_column col);
 int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weights,
 		     const kb_search_options *opts, double score_scale,
 		     const char *const *terms, size_t nterms, kb_hits *out);
+
+/* A candidate of the ranked query: its rowid, r (-kb_rank times the boosts,
+ * the sort key, ascending) and whether each boost applied. */
+typedef struct {
+	sqlite3_int64 rowid;
+	double r;
+	unsigned char beq, bmo;
+} kb_rank_cand;
+
+/*
+ * The first `k` rows kb_index__ranked() would return for `match` ranked by
+ * kb_rank() with `phrase_weights` (opts->limit ignored), as candidates in
+ * that order.  *out is a kb_xmalloc'ed array of *n (free() it); NULL and 0
+ * on failure (message set) or when nothing matches.
+ */
+int kb_index__candidates(kb_index *idx, const char *match, const char *phrase_weights,
+			 const kb_search_options *opts, size_t k, kb_rank_cand **out,
+			 size_t *n);
+
+/* Hits for candidates c[0 .. n) in that order, score -r × score_scale, with
+ * the snippets (and explanations) of kb_index__ranked() for `match`. */
+int kb_index__hits_of(kb_index *idx, const kb_rank_cand *c, size_t n, double score_scale,
+		      const char *match, const kb_search_options *opts,
+		      const char *const *terms, size_t nterms, kb_hits *out);
 
 /* kb_index_similar_case; with `expand` the case's text is widened with
  * kb_synonyms_expand() over the index's synonyms first. */

@@ -196,6 +196,10 @@ static rank_data *rank_setup(const Fts5ExtensionApi *api, Fts5Context *fc, const
 		api->xColumnTotalSize(fc, c, &ntok);
 		rd->avg[c] = nrow > 0 && ntok > 0 ? (double)ntok / (double)nrow : 1.0;
 	}
+	/* for similar.c's second stage, which scores the same way */
+	if (rd->ncol == KB_COL__COUNT)
+		memcpy(((kb_index *)api->xUserData(fc))->rank_avg, rd->avg,
+		       sizeof(double) * KB_COL__COUNT);
 	if (api->xSetAuxdata(fc, rd, rank_free) != SQLITE_OK)
 		return NULL;          /* rank_free was called */
 	return rd;
@@ -640,9 +644,11 @@ static char *render_explain(const char *raw, const char *const *terms, size_t nt
 	" SELECT fts.rowid AS rid, " rank
 #define BM25 "kb_bm25(fts, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 #define KB_RANK "kb_rank(fts, ?15, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
-#define RANKED_DOCS \
+#define RANKED_BOOSTS \
 	"  * (CASE WHEN ?8 IS NOT NULL AND d.equipment = ?8 COLLATE NOCASE THEN ?14 ELSE 1.0 END)" \
-	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r" \
+	"  * (CASE WHEN ?9 IS NOT NULL AND d.model = ?9 COLLATE NOCASE THEN ?14 ELSE 1.0 END) AS r"
+#define RANKED_DOCS RANKED_BOOSTS RANKED_DOCS_FROM
+#define RANKED_DOCS_FROM \
 	" FROM fts CROSS JOIN docs AS d ON d.rowid = fts.rowid" \
 	" WHERE fts MATCH ?1" \
 	"  AND (?2 IS NULL OR d.equipment = ?2 COLLATE NOCASE)" \
@@ -809,6 +815,90 @@ int kb_index__ranked(kb_index *idx, const char *match, const char *phrase_weight
 	rc = rc == SQLITE_DONE ? 0 : kb_index__sqlerr(idx, "cannot search the index");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	for (i = first; rc == 0 && !idx->no_snippets && i < out->count &&
+	     i - first < KB_SNIPPET_HITS; i++)
+		rc = add_snippet(idx, &out->items[i], rids[i - first], match, opts, terms, nterms);
+	free(rids);
+	return rc;
+}
+
+/* The inner SELECT of the ranked query alone (rid, r, equipment, model): the
+ * candidates need no other column of docs. */
+static const char *const cand_sql[2] = {
+	"SELECT fts.rowid AS rid, " KB_RANK " AS r, NULL, NULL FROM fts WHERE fts MATCH ?1"
+	" AND (?7 IS NULL OR fts.rowid <> ?7) ORDER BY r, rid LIMIT ?10",
+	"SELECT fts.rowid AS rid, " KB_RANK RANKED_BOOSTS ", d.equipment, d.model"
+	RANKED_DOCS_FROM " ORDER BY r, rid LIMIT ?10",
+};
+
+int kb_index__candidates(kb_index *idx, const char *match, const char *phrase_weights,
+			 const kb_search_options *opts, size_t k, kb_rank_cand **out,
+			 size_t *n)
+{
+	kb_search_options o = *opts;
+	size_t alloc = 0;
+	kb_rank_cand *c;
+	sqlite3_stmt *st;
+	int rc, nd;
+
+	*out = NULL;
+	*n = 0;
+	o.limit = k ? k : 1;
+	nd = needs_docs(&o);
+	if ((rc = kb_index__stmt(idx, nd ? ST_CAND_DOCS : ST_CAND, cand_sql[nd], &st)))
+		return rc;
+	bind_ranked(idx, st, match, &o, exclude_rowid(idx, o.exclude_id));
+	sqlite3_bind_text(st, 15, phrase_weights, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *eq = (const char *)sqlite3_column_text(st, 2);
+		const char *mo = (const char *)sqlite3_column_text(st, 3);
+		if (*n == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			*out = kb_xrealloc(*out, alloc * sizeof(**out));
+		}
+		c = &(*out)[(*n)++];
+		c->rowid = sqlite3_column_int64(st, 0);
+		c->r = sqlite3_column_double(st, 1);
+		/* RANKED_DOCS's `d.equipment = ?8 COLLATE NOCASE` */
+		c->beq = has(o.boost_equipment) && eq && !sqlite3_stricmp(eq, o.boost_equipment);
+		c->bmo = has(o.boost_model) && mo && !sqlite3_stricmp(mo, o.boost_model);
+	}
+	rc = rc == SQLITE_DONE ? 0 : kb_index__sqlerr(idx, "cannot search the index");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int kb_index__hits_of(kb_index *idx, const kb_rank_cand *c, size_t n, double score_scale,
+		      const char *match, const kb_search_options *opts,
+		      const char *const *terms, size_t nterms, kb_hits *out)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 *rids = kb_xcalloc(n + 1, sizeof(*rids));
+	size_t first = out->count, i;
+	int rc = 0;
+
+	/* column 7 is r, as in the ranked query (add_hit negates it) */
+	if (n && sqlite3_prepare_v2(idx->db, "SELECT rowid, id, title, path, equipment, model,"
+				    " status, ?2 FROM docs WHERE rowid = ?1", -1, &st, NULL))
+		rc = kb_index__sqlerr(idx, "cannot read the index");
+	for (i = 0; rc == 0 && i < n; i++) {
+		sqlite3_bind_int64(st, 1, c[i].rowid);
+		sqlite3_bind_double(st, 2, c[i].r);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			rids[out->count - first] = c[i].rowid;
+			add_hit(out, st, score_scale);
+		}
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+		     kb_index__sqlerr(idx, "cannot read the index");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
 	for (i = first; rc == 0 && !idx->no_snippets && i < out->count &&
 	     i - first < KB_SNIPPET_HITS; i++)
 		rc = add_snippet(idx, &out->items[i], rids[i - first], match, opts, terms, nterms);

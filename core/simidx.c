@@ -907,14 +907,9 @@ static void score_list(kb_simidx *s, const plist *l, double w)
 	}
 }
 
-typedef struct {
-	double r;            /* the ranked query's r: -score times boosts */
-	sqlite3_int64 rowid;
-} ranked;
-
 static int cmp_ranked(const void *a, const void *b)
 {
-	const ranked *x = a, *y = b;
+	const kb_rank_cand *x = a, *y = b;
 
 	if (x->r != y->r)
 		return x->r < y->r ? -1 : 1;
@@ -974,13 +969,31 @@ static sqlite3_int64 exclude_rowid(kb_simidx *s, const char *id)
 	return r;
 }
 
-/* The touched cases ranked as the SQL query ranks them, best `limit` as hits. */
-static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_hits *out)
+/* The second stage of similar.c's two_stages(): the best `rerank` of the
+ * n ranked cases v[] re-scored with the m extra terms of t; *n cut to them. */
+static int rerank_cases(kb_simidx *s, kb_rank_cand *v, size_t *n, size_t rerank,
+			size_t limit, const kb_sim_terms *t, size_t k, size_t m,
+			sqlite3_int64 self_rowid, double *self)
+{
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_ranked);
+	if (*n > rerank)
+		*n = rerank;
+	return kb_sim__rerank(s->idx, &s->tk, t, k, m, s->ndocs, s->avg, self_rowid, self, v, n,
+			      limit);
+}
+
+/* The touched cases ranked as the SQL query ranks them, best `limit` as hits,
+ * after the second stage when rerank > 0 (then *self is updated first). */
+static int emit_hits(kb_simidx *s, const kb_search_options *o, const kb_sim_terms *t, size_t k,
+		     size_t m, size_t rerank, sqlite3_int64 self_rowid, double *self,
+		     kb_hits *out)
 {
 	size_t limit = o->limit ? o->limit : 10, i, n = 0;
 	sqlite3_int64 ex = exclude_rowid(s, o->exclude_id);
 	uint32_t beq = name_lookup(s, o->boost_equipment), bmo = name_lookup(s, o->boost_model);
-	ranked *v = kb_xcalloc(s->ntouched + 1, sizeof(*v));
+	kb_rank_cand *v = kb_xcalloc(s->ntouched + 1, sizeof(*v));
+	double scale;
 	int rc = 0;
 
 	for (i = 0; i < s->ntouched; i++) {
@@ -988,19 +1001,24 @@ static int emit_hits(kb_simidx *s, const kb_search_options *o, double scale, kb_
 		double r = -s->cs[d].score;
 		if (ex && s->rowid[d] == ex)
 			continue;
+		v[n].beq = beq != NONE && s->equipment[d] == beq;
+		v[n].bmo = bmo != NONE && s->model[d] == bmo;
 		/* kb_rank(...) * (CASE equipment) * (CASE model), search.c */
-		r = r * (beq != NONE && s->equipment[d] == beq ? KB_BOOST : 1.0);
-		r = r * (bmo != NONE && s->model[d] == bmo ? KB_BOOST : 1.0);
+		r = r * (v[n].beq ? KB_BOOST : 1.0);
+		r = r * (v[n].bmo ? KB_BOOST : 1.0);
 		v[n].r = r;
 		v[n++].rowid = s->rowid[d];
 	}
-	if (limit == 1) {
+	if (rerank) {
+		rc = rerank_cases(s, v, &n, rerank, limit, t, k, m, self_rowid, self);
+	} else if (limit == 1) {
 		for (i = 1; i < n; i++)
 			if (cmp_ranked(&v[i], &v[0]) < 0)
 				v[0] = v[i];
 	} else if (n) {
 		qsort(v, n, sizeof(*v), cmp_ranked);
 	}
+	scale = 1.0 / (*self * kb_sim__boost_factor(o));
 	for (i = 0; rc == 0 && i < n && i < limit; i++)
 		rc = add_hit(s, out, v[i].rowid, -v[i].r * scale);
 	free(v);
@@ -1036,7 +1054,7 @@ static int lookup(kb_simidx *s, const char *text, size_t len, sqlite3_int64 self
 	kb_sim_terms t = { 0 };
 	plist *lists = NULL;
 	sqlite3_int64 n = s->ndocs;
-	size_t k = 0, i;
+	size_t k = 0, i, rerank, m = 0;
 	uint32_t self_case;
 	double self = 0;
 	int rc = 0;
@@ -1064,9 +1082,12 @@ static int lookup(kb_simidx *s, const char *text, size_t len, sqlite3_int64 self
 	self_case = self_rowid > 0 ? case_of(s, self_rowid) : NONE;
 	if (self_case != NONE && s->cs[self_case].stamp == s->gen)
 		self = s->cs[self_case].score;
-	if (self <= 0)
+	/* similar.c's similar(): the second stage when it has terms to add */
+	if ((rerank = kb_sim__rerank_k(o, self_rowid > 0)) && !(m = kb_sim__extras(&t, k)))
+		rerank = 0;
+	if (!rerank && self <= 0)
 		self = kb_sim__self_estimate(s->idx, &t, k, n);
-	rc = emit_hits(s, o, 1.0 / (self * kb_sim__boost_factor(o)), out);
+	rc = emit_hits(s, o, &t, k, m, rerank, self_rowid, &self, out);
 done:
 	free(lists);
 	kb_sim__terms_release(&t);

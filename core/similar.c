@@ -3,8 +3,10 @@
  * description with the index's own FTS5 tokenizer, weigh each distinct
  * term by tf·idf using document frequencies read from the index
  * (fts5vocab), keep the most informative terms within a postings budget,
- * and rank their OR with the shared BM25 runner; scores are normalised so
- * that a near-duplicate scores about 1.  See docs/internals/index.md.
+ * and rank their OR with the shared BM25 runner; for a description the best
+ * candidates are then re-scored with every term (similar_rerank.c).  Scores
+ * are normalised so that a near-duplicate scores about 1.  See
+ * docs/internals/index.md.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -411,6 +413,31 @@ static double self_score(kb_index *idx, const char *match, const char *weights,
 	return s;
 }
 
+/* The first `rerank` rows of the ranked query re-scored with the m extra
+ * terms t->v[k .. k + m) (kb_sim__rerank), the best o->limit as hits. */
+static int two_stages(kb_index *idx, kb_sim_terms *t, size_t k, size_t m, sqlite3_int64 n,
+		      size_t rerank, const char *match, const char *weights,
+		      sqlite3_int64 self_rowid, double self, const kb_search_options *o,
+		      const char **names, kb_hits *out)
+{
+	size_t limit = o->limit ? o->limit : 10, nc = 0;
+	kb_rank_cand *c = NULL;
+	kb_sim_tokenizer tk;
+	int rc;
+
+	if ((rc = kb_sim__tokenizer_open(&tk, idx)))
+		return rc;
+	if ((rc = kb_index__candidates(idx, match, weights, o, rerank, &c, &nc)) == 0 && nc &&
+	    (rc = kb_sim__rerank(idx, &tk, t, k, m, n, idx->rank_avg, self_rowid, &self, c, &nc,
+				 limit)) == 0)
+		rc = kb_index__hits_of(idx, c, nc < limit ? nc : limit,
+				       1.0 / (self * kb_sim__boost_factor(o)), match, o, names, k,
+				       out);
+	free(c);
+	kb_sim__tokenizer_close(&tk);
+	return rc;
+}
+
 /* The more-like-this query for `text`; self_rowid > 0 names the indexed
  * case the text came from (its own score is the normaliser). */
 static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 self_rowid,
@@ -421,7 +448,7 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	const char **names = NULL;
 	sqlite3_int64 n = kb_index_count(idx);
 	double self;
-	size_t k, i;
+	size_t k, i, rerank, m;
 	int rc = 0;
 
 	if (n == 0 || (rc = kb_sim__prepare(idx, NULL, text, len, n, o, lookup_df, idx, &t, &k)) ||
@@ -430,11 +457,16 @@ static int similar(kb_index *idx, const char *text, size_t len, sqlite3_int64 se
 	build_match(&match, &t, k);
 	build_weights(&weights, &t, k, n);
 	self = self_rowid > 0 ? self_score(idx, match.ptr, weights.ptr, self_rowid) : 0;
-	if (self <= 0)
-		self = kb_sim__self_estimate(idx, &t, k, n);
 	names = kb_xcalloc(k, sizeof(*names));
 	for (i = 0; i < k; i++)
 		names[i] = t.v[i].tok;
+	if ((rerank = kb_sim__rerank_k(o, self_rowid > 0)) && (m = kb_sim__extras(&t, k))) {
+		rc = two_stages(idx, &t, k, m, n, rerank, match.ptr, weights.ptr, self_rowid, self,
+				o, names, out);
+		goto done;
+	}
+	if (self <= 0)
+		self = kb_sim__self_estimate(idx, &t, k, n);
 	rc = kb_index__ranked(idx, match.ptr, weights.ptr, o, 1.0 / (self * kb_sim__boost_factor(o)),
 			      names, k, out);
 done:

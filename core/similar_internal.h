@@ -73,6 +73,36 @@ double kb_sim__self_estimate(kb_index *idx, const kb_sim_terms *t, size_t k,
  * boost given), divided out so a duplicate still scores about 1. */
 double kb_sim__boost_factor(const kb_search_options *o);
 
+/*
+ * The second stage (docs/internals/index.md, "Two stages").  The budgeted
+ * OR query of the selected terms picks candidates; then every other term of
+ * the description that some case has (the common grams the budget or the df
+ * cap left out) adds its BM25F score to each candidate, read by tokenizing
+ * the candidate's indexed text, and the candidates are re-ordered by the sum.
+ *
+ * kb_sim__rerank_k: how many candidates options `o` ask for (0: no second
+ * stage) for a description (is_case 0) or a case, at least o's limit.
+ * kb_sim__extras: moves the terms with df > 0 beyond the first k to
+ * t->v[k ..) and returns their number m.
+ */
+size_t kb_sim__rerank_k(const kb_search_options *o, int is_case);
+size_t kb_sim__extras(kb_sim_terms *t, size_t k);
+
+/*
+ * Add the score of the extra terms t->v[k .. k + m) to each candidate of
+ * c[0 .. *n) in order (r, the ranked query's key, goes down by it times the
+ * candidate's boosts) until at least min_n are done and the text read passes
+ * a byte budget; *n is cut to those, sorted by r, then rowid.  Column
+ * averages `avg` are kb_rank's.  *self is the first stage's own score of case self_rowid
+ * (0: none or free text) on entry, the normaliser for all k + m terms on
+ * return.  `tk` is the index's tokenizer.  0 or a negative error (message
+ * set); c is left in some order on failure.
+ */
+int kb_sim__rerank(kb_index *idx, kb_sim_tokenizer *tk, const kb_sim_terms *t, size_t k,
+		   size_t m, sqlite3_int64 ndocs, const double avg[KB_COL__COUNT],
+		   sqlite3_int64 self_rowid, double *self, kb_rank_cand *c, size_t *n,
+		   size_t min_n);
+
 /* The query of kb_index__similar_case() for case `id`: its indexed text
  * (widened with synonyms when `expand`), its rowid (self), and `opts`
  * with the case excluded and its equipment and model as default boosts

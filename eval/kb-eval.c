@@ -33,6 +33,7 @@ typedef struct {
 	int large;            /* also run on large corpora when no --variants is given */
 	double max_df_ratio;  /* 0 = library default */
 	double postings_per_doc; /* postings budget per indexed case; 0 = library default */
+	long rerank;          /* kb_search_options.rerank: 0 = library default, -1 = off */
 } variant;
 
 /* Corpora above this many documents run only the variants marked `large`. */
@@ -50,6 +51,12 @@ static const variant all_variants[] = {
 	{ "kb similar df<=50%", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0.5, 0 },
 	{ "kb similar df<=50% postings=1.0N", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0.5, 1.0 },
 	{ "kb similar every term", "kb", 1, MODE_SIMILAR, 200, 0, 0, 1.0, 100.0 },
+	{ "kb similar one stage", "kb", 1, MODE_SIMILAR, 0, 0, 1, 0, 0, -1 },
+	{ "kb similar rerank=100", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 100 },
+	{ "kb similar rerank=250", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 250 },
+	{ "kb similar rerank=500", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 500 },
+	{ "kb similar rerank=1000", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 1000 },
+	{ "kb similar rerank=2000", "kb", 1, MODE_SIMILAR, 0, 0, 0, 0, 0, 2000 },
 	{ "unicode61 similar", "unicode61", 1, MODE_SIMILAR, 0, 0, 1 },
 	{ "porter similar", "porter", 1, MODE_SIMILAR, 0, 0, 0 },
 	{ "trigram similar", "trigram", 1, MODE_SIMILAR, 0, 0, 1 },
@@ -196,6 +203,7 @@ static size_t run_query(engine *e, const variant *v, const ev_set *set, const ev
 	so.limit = limit + 1;
 	so.max_terms = v->max_terms;
 	so.max_df_ratio = v->max_df_ratio;
+	so.rerank = v->rerank;
 	if (v->postings_per_doc > 0)
 		so.max_postings = (size_t)(v->postings_per_doc * (double)set->ndocs) + 1;
 	rc = v->mode == MODE_SIMILAR ? kb_index_similar(idx, q->text, &so, &hits)

@@ -155,7 +155,15 @@ typedef struct {
 	double max_df_ratio;       /* drop terms in more than this share of cases (0.2) */
 	size_t max_postings;       /* most postings (sum of the terms' df) a query may walk;
 				      0 = 0.3 per case, at least 20,000 */
+	long rerank;               /* two stages: the budgeted query picks this many
+				      candidates, then every term of the description
+				      re-scores them (docs/internals/index.md); 0 = default
+				      (KB_SIMILAR_RERANK for a description, off for a case),
+				      -1 = off */
 } kb_search_options;
+
+/* Candidates re-scored by kb_index_similar() unless opts->rerank says. */
+#define KB_SIMILAR_RERANK 500
 
 #define KB_SEARCH_OPTIONS_VERSION 1
 #define KB_SEARCH_OPTIONS_INIT { KB_SEARCH_OPTIONS_VERSION, 10 }
@@ -167,10 +175,12 @@ int kb_index_search(kb_index *idx, const char *query, const kb_search_options *o
 
 /* More-like-this: select the description's most informative terms by the
  * index's own statistics (bounded by max_terms), OR them with their weights,
- * apply filters and boosts.  `text` is free text in any language. */
+ * apply filters and boosts; then re-score the best opts->rerank candidates
+ * with every term of the description.  `text` is free text in any language. */
 int kb_index_similar(kb_index *idx, const char *text, const kb_search_options *opts,
 		     kb_hits *out);
-/* Same, from an indexed case (its own text; the case itself is excluded). */
+/* Same, from an indexed case (its own text; the case itself is excluded);
+ * one stage unless opts->rerank > 0. */
 int kb_index_similar_case(kb_index *idx, const char *id, const kb_search_options *opts,
 			  kb_hits *out);
 

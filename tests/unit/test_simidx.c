@@ -2,8 +2,9 @@
  * test_simidx.c - the in-memory similar-case index (core/simidx.h) gives
  * what kb_index_similar() gives: the same hits in the same order with the
  * same scores, on the sample KB (English and Chinese) plus cases with
- * codes, over fixed and random descriptions and several option sets, with
- * no lookup left to the SQL path; and the lookups it does leave to it.
+ * codes, over fixed and random descriptions and several option sets (one
+ * and two stages), with no lookup left to the SQL path; and the lookups it
+ * does leave to it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -191,14 +192,14 @@ static void test_same_as_sql(void **state)
 		"Compressor trips on high head pressure a few minutes after restart; alarm E04.",
 		"空调启动时主断路器跳闸，复位后又跳。压缩机绕组绝缘下降",
 	};
-	kb_search_options o[5];
+	kb_search_options o[6];
 	kb_simidx *s = NULL;
 	kb_buf text = KB_BUF_INIT;
 	unsigned seed = 42;
 	size_t i, j, q = 0;
 
 	(void)state;
-	for (j = 0; j < 5; j++)
+	for (j = 0; j < 6; j++)
 		o[j] = (kb_search_options)KB_SEARCH_OPTIONS_INIT;
 	o[1].limit = 1;
 	o[1].boost_equipment = "chiller";
@@ -207,9 +208,11 @@ static void test_same_as_sql(void **state)
 	o[3].max_terms = 5;
 	o[3].limit = 3;
 	o[4].exclude_id = "CHL-0901";
+	o[3].rerank = 4;           /* the second stage cut at 4 candidates */
 	o[4].max_postings = 40;
+	o[5].rerank = -1;          /* one stage */
 	assert_int_equal(kb__simidx_build(&s, fx.idx), 0);
-	for (j = 0; j < 5; j++) {
+	for (j = 0; j < 6; j++) {
 		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++, q++)
 			same_hits(s, fixed[i], &o[j]);
 		for (i = 0; i < fx.nbodies; i++, q++)
@@ -219,7 +222,7 @@ static void test_same_as_sql(void **state)
 			same_hits(s, text.ptr, &o[j]);
 		}
 	}
-	assert_true(q > 2000);
+	assert_true(q > 2400);
 	assert_int_equal(kb__simidx_fallbacks(s), 0);
 	assert_true(kb__simidx_bytes(s) > 0);
 	kb__simidx_free(s);
@@ -230,7 +233,8 @@ static void test_same_as_sql(void **state)
  * (synonym expansion, many terms, a small postings budget). */
 static void test_case_same_as_sql(void **state)
 {
-	kb_search_options o[2] = { KB_SEARCH_OPTIONS_INIT, KB_SEARCH_OPTIONS_INIT };
+	kb_search_options o[3] = { KB_SEARCH_OPTIONS_INIT, KB_SEARCH_OPTIONS_INIT,
+				   KB_SEARCH_OPTIONS_INIT };
 	kb_hits none = KB_HITS_INIT;
 	sqlite3_stmt *st = NULL;
 	kb_simidx *s = NULL;
@@ -240,12 +244,16 @@ static void test_case_same_as_sql(void **state)
 	o[1].limit = 10;
 	o[1].max_terms = 1000;
 	o[1].max_postings = 2000;
+	o[2].max_terms = 8;        /* a case with the second stage */
+	o[2].rerank = 30;
+	o[2].limit = 5;
 	assert_int_equal(kb__simidx_build(&s, fx.idx), 0);
 	assert_int_equal(sqlite3_prepare_v2(fx.idx->db, "SELECT id FROM docs", -1, &st, NULL), 0);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		same_case_hits(s, id, &o[0], 0);
 		same_case_hits(s, id, &o[1], 1);
+		same_case_hits(s, id, &o[2], 0);
 		n++;
 	}
 	sqlite3_finalize(st);
