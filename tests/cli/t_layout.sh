@@ -67,6 +67,10 @@ test_flat_cases_are_found_and_edited_in_place() {
 	kbrun --kb kb add c.md
 	expect_rc 2
 	expect_err "already exists"
+	kbrun --kb kb add --update c.md
+	expect_rc 0
+	grep -q '^title: Again' kb/cases/site3/PMP-1002.md || fail "not updated in place"
+	[ -z "$(find kb/cases -name PMP-1002.md ! -path '*/site3/*')" ] || fail "PMP-1002 twice"
 	# the next id counts the cases in every folder
 	printf -- '---\ntitle: Odd noise\nequipment: pump\nstatus: draft\n---\n\n## Symptom\n\nnoise\n' >d.md
 	printf '[equipment "pump"]\n\tprefix = PMP\n' >>kb/kb.conf
