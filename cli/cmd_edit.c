@@ -1,5 +1,5 @@
 /*
- * cmd_edit.c - `kb edit ID`: open a temporary copy of cases/ID.md in the
+ * cmd_edit.c - `kb edit ID`: open a temporary copy of the case file in the
  * editor; when it changed and is valid, set `updated` to today and commit
  * it as "Edit case ID: TITLE".  A status changed in the editor must be an
  * allowed lifecycle transition.  An invalid edit is kept, never lost.
@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
 	"usage: kb edit ID\n\n"
-	"Open a copy of cases/ID.md in $VISUAL / $EDITOR (default vi).  When the text\n"
+	"Open a copy of the case file of ID (cases/PREFIX/NNN/ID.md, or wherever it\n"
+	"is) in $VISUAL / $EDITOR (default vi).  When the text\n"
 	"is unchanged nothing happens.  Otherwise the case is parsed and validated;\n"
 	"if valid, `updated` is set to today and the case is committed in one commit\n"
 	"\"Edit case ID: TITLE\".  A status changed in the editor must be an allowed\n"

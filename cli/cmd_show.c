@@ -14,7 +14,8 @@
 
 static const char show_usage[] =
 	"usage: kb show [--html | --json] ID\n\n"
-	"Print the case cases/ID.md of the work tree: the front matter as aligned\n"
+	"Print the case ID of the work tree (wherever its file is under cases/): the\n"
+	"front matter as aligned\n"
 	"\"key: value\" lines, its links both ways (\"-> B (type)\" outgoing,\n"
 	"\"<- C (type)\" incoming) and \"used N times (last DATE)\" when recorded,\n"
 	"then the sections as Markdown.\n\n"
@@ -24,7 +25,8 @@ static const char show_usage[] =
 
 static const char log_usage[] =
 	"usage: kb log [--json] ID\n\n"
-	"List the commits that changed cases/ID.md, newest first (renames followed):\n"
+	"List the commits that changed the case file of ID, newest first (moves and\n"
+	"renames followed):\n"
 	"commit, date (YYYY-MM-DD HH:MM, the author's time zone), author, summary.\n\n"
 	"  --json   print one JSON array (docs/json.md)\n\n"
 	"exit: 0 ok, 1 no such case or no history, 2 usage error\n";

@@ -335,7 +335,8 @@ static int moved_cases(move_list *m, kb_store *s, git_tree *a, git_tree *b)
 		qsort(m->added.items, m->added.count, sizeof(char *), cmp_by_name);
 	m->items = kb_xcalloc(m->gone.count + 1, sizeof(*m->items));
 	for (i = 0; i < m->gone.count; i++) {
-		hit = bsearch(&m->gone.items[i], m->added.items, m->added.count, sizeof(char *),
+		hit = !m->added.count ? NULL :
+		      bsearch(&m->gone.items[i], m->added.items, m->added.count, sizeof(char *),
 			      cmp_name_only);
 		while (hit && hit > m->added.items &&
 		       !strcmp(base_name(hit[-1]), base_name(m->gone.items[i])))
@@ -366,7 +367,7 @@ static void moves_release(move_list *m)
 
 static int in_set(const path_set *p, const char *path)
 {
-	return bsearch(&path, p->items, p->count, sizeof(char *), cmp_str) != NULL;
+	return p->count && bsearch(&path, p->items, p->count, sizeof(char *), cmp_str) != NULL;
 }
 
 /* The move in m (sorted by `to`) that put a case at `to`, or NULL. */

@@ -67,6 +67,10 @@ test_flat_cases_are_found_and_edited_in_place() {
 	kbrun --kb kb add c.md
 	expect_rc 2
 	expect_err "already exists"
+	kbrun --kb kb add --update c.md
+	expect_rc 0
+	grep -q '^title: Again' kb/cases/site3/PMP-1002.md || fail "not updated in place"
+	[ -z "$(find kb/cases -name PMP-1002.md ! -path '*/site3/*')" ] || fail "PMP-1002 twice"
 	# the next id counts the cases in every folder
 	printf -- '---\ntitle: Odd noise\nequipment: pump\nstatus: draft\n---\n\n## Symptom\n\nnoise\n' >d.md
 	printf '[equipment "pump"]\n\tprefix = PMP\n' >>kb/kb.conf
@@ -152,6 +156,25 @@ test_migrate_layout_refusals() {
 	[ -f kb/cases/PMP/000/PMP-0001.md ] || fail "PMP-0001 not moved"
 	kbrun --kb kb migrate-layout extra
 	expect_rc 2
+}
+
+# Killed after the branch moved, before the work tree followed: the next kb
+# command finishes the move (kb_txn's recovery), and nothing is lost.
+test_migrate_layout_killed_after_the_commit() {
+	flat_kb
+	KB_TEST_TXN_KILL=after-ref "$KB" --kb kb migrate-layout >out.txt 2>err.txt &&
+		fail "not killed" || true
+	[ "$(commits kb | head -1)" = "Test User <test@example.com>|Move 3 cases to the foldered layout" ] ||
+		fail "no commit: $(commits kb | head -1)"
+	[ -f kb/cases/PMP-0001.md ] || fail "the work tree moved before the kill"
+	kbrun --kb kb status
+	expect_rc 0
+	[ -z "$(git -C kb status --porcelain --ignored)" ] || fail "not clean: $(git -C kb status --porcelain --ignored)"
+	grep -q 'Follow-up by Bo.' kb/cases/PMP/000/PMP-0001.md || fail "content lost"
+	[ ! -e kb/cases/PMP-0001.md ] || fail "old file left"
+	kbrun --kb kb migrate-layout
+	expect_rc 0
+	expect_err "nothing to move"
 }
 
 # The audits' JSON of the KB (caches deleted first, unless $1 is "warm"),

@@ -337,6 +337,46 @@ static void test_migrate(void **state)
 	kb_down(&k);
 }
 
+typedef struct {
+	int n;
+	char last_path[64];
+	char last_summary[64];
+} log_seen;
+
+static int log_cb(const kb_commit_info *ci, void *payload)
+{
+	log_seen *l = payload;
+
+	l->n++;
+	snprintf(l->last_path, sizeof(l->last_path), "%s", ci->path);
+	snprintf(l->last_summary, sizeof(l->last_summary), "%s", ci->summary);
+	return 0;
+}
+
+/* The log of a moved case goes on at its old path (kb_store_log finds the
+ * same file name at the flat path of the parent commit). */
+static void test_log_across_the_move(void **state)
+{
+	kb_migrate_result r = KB_MIGRATE_RESULT_INIT;
+	log_seen l = { 0, "", "" };
+	fixture k;
+
+	(void)state;
+	old_kb(&k);
+	commit_at(&k, "cases/CHL-0001.md", "CHL-0001");   /* a second commit */
+	assert_int_equal(kb_migrate_layout(&r, k.s, &alice, 0), 0);
+	kb_migrate_result_release(&r);
+	assert_int_equal(kb_store_log(k.s, "cases/CHL/000/CHL-0001.md", log_cb, &l), 0);
+	assert_int_equal(l.n, 2);   /* the move; the add (the second commit changed nothing) */
+	assert_string_equal(l.last_path, "cases/CHL-0001.md");
+	assert_string_equal(l.last_summary, "add");
+	l.n = 0;
+	assert_int_equal(kb_store_log(k.s, "cases/AHU/000/AHU-0007.md", log_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.last_path, "cases/site3/old/AHU-0007.md");
+	kb_down(&k);
+}
+
 /* Refused with nothing written: `code`, and a message containing `want`. */
 static void expect_refused(fixture *k, int code, const char *want)
 {
@@ -399,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_locate_many),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_migrate_refusals),
+		cmocka_unit_test(test_log_across_the_move),
 	};
 
 	tu_git_identity();
