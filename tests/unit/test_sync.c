@@ -1,13 +1,15 @@
 /* test_sync.c - kb/sync.h on bare repositories in temporary directories and
  * two clones: remotes, fast-forward, merges of different cases, of different
  * sections of one case, conflicts kept both ways, delete against edit, reuse
- * logs, and the refusals and faults (unrelated or rewritten history, push
+ * logs, a case moved to its folder (kb migrate-layout) on one side and edited
+ * at its old path on the other, and the refusals and faults (unrelated or rewritten history, push
  * race, uncommitted edits, unreachable remote, interrupted sync, state). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kb/error.h"
+#include "kb/migrate.h"
 #include "kb/sync.h"
 #include "testutil.h"
 
@@ -280,6 +282,52 @@ static void test_delete_vs_edit(void **state)
 	done_team(&t);
 }
 
+/* One clone moves the case to cases/P/000/ (kb_migrate_layout), the other
+ * edits it at the flat path: the edit lands in the moved file, no conflict,
+ * no second file, whichever side syncs first. */
+static void test_moved_vs_edit(void **state)
+{
+	kb_migrate_result m = KB_MIGRATE_RESULT_INIT;
+	team t = new_team();
+	kb_sync_result r;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		kb_store *mover = round ? t.b : t.a, *editor = round ? t.a : t.b;
+		const char *ed = round ? "a" : "b";
+		kb_buf cmd = KB_BUF_INIT;
+		char *got;
+
+		put_case(&t, round ? "b" : "a", round ? "Q-0001" : "P-0001", "Bearing.");
+		assert_int_equal(sync_ok(round ? t.b : t.a, &r), 0);
+		kb_sync_result_release(&r);
+		assert_int_equal(sync_ok(round ? t.a : t.b, &r), 0);
+		kb_sync_result_release(&r);
+		assert_int_equal(kb_migrate_layout(&m, mover, &alice, 0), 0);
+		assert_int_equal(m.nmoves, 1);
+		kb_migrate_result_release(&m);
+		edit_case(&t, ed, round ? "Q-0001" : "P-0001", "Trips.", "Trips hot.");
+		/* round 0: the mover syncs first; round 1: the editor does */
+		assert_int_equal(sync_ok(round ? editor : mover, &r), 0);
+		kb_sync_result_release(&r);
+		assert_int_equal(sync_ok(round ? mover : editor, &r), 0);
+		assert_int_equal(r.cases_merged, 1);
+		assert_int_equal(r.nconflicts, 0);
+		kb_sync_result_release(&r);
+		assert_int_equal(sync_ok(round ? editor : mover, &r), 0);
+		kb_sync_result_release(&r);
+		kb_buf_printf(&cmd, "for c in a b; do ls $c/cases/%s.md 2>/dev/null; "
+			      "grep -c '^Trips hot.$' $c/cases/%s/000/%s.md; done",
+			      round ? "Q-0001" : "P-0001", round ? "Q" : "P", round ? "Q-0001" : "P-0001");
+		got = sh_out(&t, cmd.ptr);
+		assert_string_equal(got, "1\n1");
+		free(got);
+		kb_buf_release(&cmd);
+	}
+	done_team(&t);
+}
+
 static void test_reuse_union(void **state)
 {
 	team t = new_team();
@@ -467,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_same_case_sections),
 		cmocka_unit_test(test_same_section_conflict),
 		cmocka_unit_test(test_delete_vs_edit),
+		cmocka_unit_test(test_moved_vs_edit),
 		cmocka_unit_test(test_reuse_union),
 		cmocka_unit_test(test_unrelated_history),
 		cmocka_unit_test(test_force_push),
