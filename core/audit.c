@@ -1495,8 +1495,9 @@ static size_t event_person(kb_audit *a, kb__smap *seen, kb_buf *key, const char 
 {
 	size_t idx;
 
-	kb_buf_clear(key);
-	kb_buf_printf(key, "%s\t%s", name, email);
+	kb_buf_set(key, name, strlen(name));
+	kb_buf_putc(key, '\t');
+	kb_buf_puts(key, email);
 	if (kb__smap_get(seen, key->ptr, &idx))
 		return idx;
 	idx = kb__audit_person(a, name, email);
