@@ -1525,21 +1525,29 @@ static void apply_events(kb_audit *a, const ev_line *v, size_t n)
 	size_t i, idx, person;
 	kb__acase *k;
 	int64_t t;
+	int added, edited, reviewed;
 
 	for (i = 0; i < n; i++) {
 		if (!kb__smap_get(&a->by_path, v[i].final, &idx))
 			continue;
 		k = &a->cases[idx];
+		added = strchr(v[i].f[0], 'A') && k->git_creator < 0;
+		edited = strchr(v[i].f[0], 'E') != NULL;
+		reviewed = strchr(v[i].f[0], 'V') != NULL;
+		/* the author of a pure move (R) is no contributor: not even
+		 * counted as a person (participation) */
+		if (!added && !edited && !reviewed)
+			continue;
 		t = (int64_t)strtoll(v[i].f[1], NULL, 10);
 		person = event_person(a, &seen, &key, v[i].f[2], v[i].f[3]);
-		if (strchr(v[i].f[0], 'A') && k->git_creator < 0) {
+		if (added) {
 			k->git_creator = (long)person;
 			k->git_created = t;
 			continue;
 		}
-		if (strchr(v[i].f[0], 'E'))
+		if (edited)
 			add_event(k, person, t, KB__EV_EDIT);
-		if (strchr(v[i].f[0], 'V'))
+		if (reviewed)
 			add_event(k, person, t, KB__EV_REVIEW);
 	}
 	kb_buf_release(&key);
