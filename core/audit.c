@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
@@ -1379,26 +1380,37 @@ static int load_cache(kb_buf *events, git_oid *since, git_repository *repo, cons
 		      const git_oid *head)
 {
 	FILE *f = fopen(path, "rb");
-	char buf[65536], *nl;
+	char line[sizeof(CACHE_MAGIC) + 48];
+	struct stat st;
 	size_t n;
 
 	kb_buf_clear(events);
 	if (!f)
 		return 0;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		kb_buf_put(events, buf, n);
-	fclose(f);
-	nl = strchr(events->ptr, '\n');
-	if (!nl || strncmp(events->ptr, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
-	    nl - events->ptr != (long)strlen(CACHE_MAGIC) + 40 ||
-	    git_oid_fromstrn(since, events->ptr + strlen(CACHE_MAGIC), 40) < 0 ||
+	/* the header line, then the event lines read straight into place */
+	if (!fgets(line, sizeof(line), f) || strncmp(line, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
+	    strlen(line) != strlen(CACHE_MAGIC) + 41 || line[strlen(line) - 1] != '\n' ||
+	    git_oid_fromstrn(since, line + strlen(CACHE_MAGIC), 40) < 0 ||
 	    (git_oid_cmp(since, head) && git_graph_descendant_of(repo, head, since) != 1)) {
 		git_error_clear();
+		fclose(f);
+		return 0;
+	}
+	kb_buf_grow(events, fstat(fileno(f), &st) == 0 && st.st_size > 0 ? (size_t)st.st_size
+									      : 65536);
+	while (events->alloc - events->len > 1 &&
+	       (n = fread(events->ptr + events->len, 1, events->alloc - events->len - 1, f)) > 0) {
+		events->len += n;
+		if (events->alloc - events->len < 2)
+			kb_buf_grow(events, 65536);
+	}
+	events->ptr[events->len] = '\0';
+	if (ferror(f)) {
+		fclose(f);
 		kb_buf_clear(events);
 		return 0;
 	}
-	memmove(events->ptr, nl + 1, events->len - (size_t)(nl + 1 - events->ptr) + 1);
-	events->len -= (size_t)(nl + 1 - events->ptr);
+	fclose(f);
 	return 1;
 }
 
@@ -1495,8 +1507,9 @@ static size_t event_person(kb_audit *a, kb__smap *seen, kb_buf *key, const char 
 {
 	size_t idx;
 
-	kb_buf_clear(key);
-	kb_buf_printf(key, "%s\t%s", name, email);
+	kb_buf_set(key, name, strlen(name));
+	kb_buf_putc(key, '\t');
+	kb_buf_puts(key, email);
 	if (kb__smap_get(seen, key->ptr, &idx))
 		return idx;
 	idx = kb__audit_person(a, name, email);
@@ -1512,21 +1525,29 @@ static void apply_events(kb_audit *a, const ev_line *v, size_t n)
 	size_t i, idx, person;
 	kb__acase *k;
 	int64_t t;
+	int added, edited, reviewed;
 
 	for (i = 0; i < n; i++) {
 		if (!kb__smap_get(&a->by_path, v[i].final, &idx))
 			continue;
 		k = &a->cases[idx];
+		added = strchr(v[i].f[0], 'A') && k->git_creator < 0;
+		edited = strchr(v[i].f[0], 'E') != NULL;
+		reviewed = strchr(v[i].f[0], 'V') != NULL;
+		/* the author of a pure move (R) is no contributor: not even
+		 * counted as a person (participation) */
+		if (!added && !edited && !reviewed)
+			continue;
 		t = (int64_t)strtoll(v[i].f[1], NULL, 10);
 		person = event_person(a, &seen, &key, v[i].f[2], v[i].f[3]);
-		if (strchr(v[i].f[0], 'A') && k->git_creator < 0) {
+		if (added) {
 			k->git_creator = (long)person;
 			k->git_created = t;
 			continue;
 		}
-		if (strchr(v[i].f[0], 'E'))
+		if (edited)
 			add_event(k, person, t, KB__EV_EDIT);
-		if (strchr(v[i].f[0], 'V'))
+		if (reviewed)
 			add_event(k, person, t, KB__EV_REVIEW);
 	}
 	kb_buf_release(&key);

@@ -129,6 +129,9 @@ int64_t kb__audit_months_before(int64_t now, int months);
  * *known = 0 when unknown). */
 /* Case files from which the loading is split between two threads. */
 extern size_t kb__audit_split_files;
+/* Cache files of this many bytes or more are rewritten only for many
+ * changed files (audit_cache.c). */
+extern size_t kb__audit_rewrite_bytes;
 /* Load every case of the work tree through the per-case cache
  * (audit_cache.c), calling kb__audit_add_case() for each. */
 int kb__audit_load_cases(kb_audit *a);

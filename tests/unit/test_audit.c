@@ -532,6 +532,39 @@ static void test_case_cache(void **state)
 	free(fp);
 	free(text);
 
+	/* a large cache is not rewritten for one changed file: the file is
+	 * read again on every run instead, with the same figures */
+	{
+		size_t saved = kb__audit_rewrite_bytes;
+		char *before = tu_read_file(path.ptr, &len), *after, *one;
+
+		kb__audit_rewrite_bytes = 1;
+		/* the same text again, a new mtime */
+		text = case_text("PMP-0001", "title: Pump trips\nstatus: bogus\nequipmnet: pump\n", "");
+		tu_write_str(file.ptr, text);
+		free(text);
+		one = audit_fp(s, &parsed);
+		assert_int_equal(parsed, 1);
+		assert_string_equal(one, cold);
+		after = tu_read_file(path.ptr, NULL);
+		assert_string_equal(after, before);
+		free(after);
+		fp = audit_fp(s, &parsed);
+		assert_int_equal(parsed, 1);
+		assert_string_equal(fp, one);
+		free(fp);
+		kb__audit_rewrite_bytes = saved;   /* small again: rewritten once */
+		fp = audit_fp(s, &parsed);
+		assert_int_equal(parsed, 1);
+		assert_string_equal(fp, one);
+		free(fp);
+		fp = audit_fp(s, &parsed);
+		assert_int_equal(parsed, 0);
+		free(fp);
+		free(one);
+		free(before);
+	}
+
 	/* a damaged record body (known path, bad line) is parsed again */
 	text = tu_read_file(path.ptr, &len);
 	assert_non_null(text);
