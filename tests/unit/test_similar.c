@@ -88,16 +88,6 @@ static void similar_ok(kb_index *idx, const char *text, const kb_search_options 
 		fail_msg("similar: %s", kb_error_last()->message);
 }
 
-static int position_of(const kb_hits *h, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < h->count; i++)
-		if (!strcmp(h->items[i].id, id))
-			return (int)i;
-	return -1;
-}
-
 static void test_english_description(void **state)
 {
 	kb_index *idx = open_filled();
@@ -192,12 +182,12 @@ static void test_similar_case_excludes_itself(void **state)
 	o.limit = 20;
 	assert_int_equal(kb_index_similar_case(idx, "CHL-0001", &o, &h), 0);
 	assert_true(h.count >= 1);
-	assert_int_equal(position_of(&h, "CHL-0001"), -1);
+	assert_int_equal(tu_hit_position(&h, "CHL-0001"), -1);
 	assert_string_equal(h.items[0].equipment, "chiller");
 	kb_hits_release(&h);
 
 	assert_int_equal(kb_index_similar_case(idx, "ELE-0007", &o, &h), 0);
-	assert_int_equal(position_of(&h, "ELE-0007"), -1);
+	assert_int_equal(tu_hit_position(&h, "ELE-0007"), -1);
 	assert_string_equal(h.items[0].id, "ELE-0011");
 	kb_hits_release(&h);
 
@@ -248,20 +238,20 @@ static void test_filters_boosts_options(void **state)
 	(void)state;
 	o.limit = 20;
 	similar_ok(idx, "compressor pressure restart", &o, &h);
-	pos = position_of(&h, "CHL-0003");
+	pos = tu_hit_position(&h, "CHL-0003");
 	assert_true(pos > 0);
 	plain = h.items[pos].score;
 	kb_hits_release(&h);
 
 	o.boost_model = "carrier 30xa";
 	similar_ok(idx, "compressor pressure restart", &o, &h);
-	pos = position_of(&h, "CHL-0003");
+	pos = tu_hit_position(&h, "CHL-0003");
 	assert_true(pos >= 0);
 	/* normalised by the same factor, so the boosted hit keeps its score and
 	 * the others lose theirs */
 	assert_true(h.items[pos].score > plain * 0.99 && h.items[pos].score < plain * 1.01);
-	assert_true(position_of(&h, "CHL-0002") < 0 ||
-		    h.items[position_of(&h, "CHL-0002")].score < h.items[pos].score);
+	assert_true(tu_hit_position(&h, "CHL-0002") < 0 ||
+		    h.items[tu_hit_position(&h, "CHL-0002")].score < h.items[pos].score);
 	kb_hits_release(&h);
 
 	o.boost_model = NULL;
@@ -277,7 +267,7 @@ static void test_filters_boosts_options(void **state)
 	o.limit = 1;
 	similar_ok(idx, "condenser contactor", &o, &h);
 	assert_true(h.count <= 1);
-	assert_int_equal(position_of(&h, "CHL-0001"), -1);
+	assert_int_equal(tu_hit_position(&h, "CHL-0001"), -1);
 	kb_hits_release(&h);
 	kb_index_close(idx);
 }

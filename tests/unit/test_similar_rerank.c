@@ -107,16 +107,6 @@ static void lookup(char *out, size_t size, const char *text, const char *id,
 	ids_of(out, size, h);
 }
 
-static int position_of(const kb_hits *h, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < h->count; i++)
-		if (!strcmp(h->items[i].id, id))
-			return (int)i;
-	return -1;
-}
-
 /* One stage: "vibration" alone, the tie of V-1 and V-2 (and V-4) by rowid.
  * Two stages: "pump" and "noise" put V-1, which has neither, last. */
 static void test_common_terms_decide(void **state)
@@ -136,11 +126,11 @@ static void test_common_terms_decide(void **state)
 	o.rerank = 0;              /* the default for a description */
 	lookup(ids, sizeof(ids), QUERY, NULL, &o, &h);
 	assert_int_equal(h.count, 4);
-	assert_int_equal(position_of(&h, "V-1"), 3);
-	assert_true(position_of(&h, "V-2") < position_of(&h, "V-4"));
+	assert_int_equal(tu_hit_position(&h, "V-1"), 3);
+	assert_true(tu_hit_position(&h, "V-2") < tu_hit_position(&h, "V-4"));
 	/* V-2 and V-4 are copies: equal after the second stage too */
-	assert_true(h.items[position_of(&h, "V-2")].score ==
-		    h.items[position_of(&h, "V-4")].score);
+	assert_true(h.items[tu_hit_position(&h, "V-2")].score ==
+		    h.items[tu_hit_position(&h, "V-4")].score);
 	assert_true(h.items[0].score > h.items[3].score);
 	kb_hits_release(&h);
 }
@@ -192,7 +182,7 @@ static void test_case_and_normaliser(void **state)
 	o.max_terms = 1;
 	o.rerank = 100;
 	lookup(ids, sizeof(ids), NULL, "V-2", &o, &h);
-	assert_int_equal(position_of(&h, "V-4"), 0);
+	assert_int_equal(tu_hit_position(&h, "V-4"), 0);
 	assert_true(fabs(h.items[0].score - 1.0) < 1e-9);
 	kb_hits_release(&h);
 
@@ -233,7 +223,7 @@ static void test_boosts_and_filters(void **state)
 	o.max_terms = 1;
 	o.exclude_id = "V-3";
 	lookup(ids, sizeof(ids), QUERY, NULL, &o, &h);
-	assert_int_equal(position_of(&h, "V-3"), -1);
+	assert_int_equal(tu_hit_position(&h, "V-3"), -1);
 	assert_int_equal(h.count, 3);
 	kb_hits_release(&h);
 
@@ -245,7 +235,7 @@ static void test_boosts_and_filters(void **state)
 	lookup(ids, sizeof(ids), QUERY, NULL, &o, &g);
 	assert_int_equal(h.count, g.count);
 	for (i = 0; i < g.count; i++) {
-		double was = h.items[position_of(&h, g.items[i].id)].score;
+		double was = h.items[tu_hit_position(&h, g.items[i].id)].score;
 		double f = strcmp(g.items[i].id, "V-1") ? 1.3 : 1.0;
 		assert_true(fabs(g.items[i].score * f - was) < 1e-9);
 	}
@@ -255,7 +245,7 @@ static void test_boosts_and_filters(void **state)
 	o.boost_equipment = NULL;
 	o.explain = 1;             /* the SQL path; simidx hands it over */
 	lookup(ids, sizeof(ids), QUERY, NULL, &o, &h);
-	assert_int_equal(position_of(&h, "V-1"), 3);
+	assert_int_equal(tu_hit_position(&h, "V-1"), 3);
 	assert_non_null(h.items[0].explain);
 	assert_non_null(strstr(h.items[0].explain, "vibrat"));
 	kb_hits_release(&h);

@@ -136,3 +136,13 @@ int tu_run_isolated_n(const char *name, const struct CMUnitTest *tests, size_t c
 	free(home);
 	return rc;
 }
+
+int tu_hit_position(const kb_hits *h, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < h->count; i++)
+		if (!strcmp(h->items[i].id, id))
+			return (int)i;
+	return -1;
+}

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kb/buf.h"
+#include "kb/index.h"
 
 /* A fresh empty directory under the current directory; caller frees. */
 char *tu_mkdtemp(const char *prefix);
@@ -41,5 +42,8 @@ const char *tu_srcpath(const char *rel);
 int tu_run_isolated_n(const char *name, const struct CMUnitTest *tests, size_t count);
 /* Set git identity env vars so commits work on a bare machine. */
 void tu_git_identity(void);
+
+/* Where the hit of case `id` is in h (0 first), -1 when absent. */
+int tu_hit_position(const kb_hits *h, const char *id);
 
 #endif
