@@ -24,6 +24,18 @@ const char *kb__git_msg(const char *fallback)
 	return e && e->message && *e->message ? e->message : fallback;
 }
 
+unsigned kb__workdir_type(kb_store *s, const char *relpath)
+{
+	kb_buf p = KB_BUF_INIT;
+	struct stat st;
+	unsigned type;
+
+	kb_buf_printf(&p, "%s%s", s->workdir, relpath);
+	type = lstat(p.ptr, &st) == 0 ? (unsigned)(st.st_mode & S_IFMT) : 0;
+	kb_buf_release(&p);
+	return type;
+}
+
 int kb__check_relpath(const char *relpath)
 {
 	const char *p = relpath, *end;

@@ -341,14 +341,7 @@ done:
 /* 1 when `relpath` is a regular file (not a symlink) in the work tree. */
 static int in_workdir(kb_store *s, const char *relpath)
 {
-	kb_buf p = KB_BUF_INIT;
-	struct stat st;
-	int ok;
-
-	kb_buf_printf(&p, "%s%s", s->workdir, relpath);
-	ok = lstat(p.ptr, &st) == 0 && S_ISREG(st.st_mode);
-	kb_buf_release(&p);
-	return ok;
+	return kb__workdir_type(s, relpath) == S_IFREG;
 }
 
 /*

@@ -30,6 +30,10 @@ const char *kb__git_msg(const char *fallback);
  * Otherwise KB_EINPUT naming the path. */
 int kb__check_relpath(const char *relpath);
 
+/* The file type (S_IFMT bits of lstat) at `relpath` in the work tree; 0
+ * when nothing is there (store.c). */
+unsigned kb__workdir_type(kb_store *s, const char *relpath);
+
 /* KB_ESTATE when a merge, rebase, cherry-pick, revert or bisect is in
  * progress, or HEAD is detached. */
 int kb__check_repo_state(kb_store *s);

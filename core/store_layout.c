@@ -127,14 +127,9 @@ done:
 /* 1 when the work tree has something other than a directory at relpath. */
 static int present(kb_store *s, const char *relpath)
 {
-	kb_buf p = KB_BUF_INIT;
-	struct stat st;
-	int found;
+	unsigned type = kb__workdir_type(s, relpath);
 
-	kb_buf_printf(&p, "%s%s", s->workdir, relpath);
-	found = lstat(p.ptr, &st) == 0 && !S_ISDIR(st.st_mode);
-	kb_buf_release(&p);
-	return found;
+	return type && type != S_IFDIR;
 }
 
 int kb_store_case_locate(kb_buf *out, kb_store *s, const char *id)
